@@ -1,0 +1,209 @@
+"""Text analysis, identical at index and query time.
+
+Two analyzers read the same normalized text:
+- `WordTokenizer`: jieba words. Positions are token ordinals (jieba's stock ChineseAnalyzer uses character offsets, which
+  breaks phrase queries); search-mode sub-words (株洲 in 株洲市) sit at their parent's position so phrases still work.
+- `NgramTokenizer`: overlapping character bigrams at character ordinals, the exact-substring backbone: a query word
+  matches wherever its characters are contiguous, whatever jieba made of the query or the article.
+
+`startchar`/`endchar` are always offsets into the original, unnormalized text, so highlights land on the printed
+characters. The index pickles these classes by import path: keep `search.analysis.WordTokenizer` and
+`search.analysis.NgramTokenizer` where they are.
+"""
+from __future__ import annotations
+
+import logging
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+
+import jieba
+from whoosh.analysis import Token, Tokenizer
+
+jieba.setLogLevel(logging.WARNING)
+
+# Characters that never form part of a word: whitespace, and the bar of pre-segmented text is handled at ingest.
+_CJK_RANGES = ((0x3400, 0x9FFF), (0xF900, 0xFAFF), (0x20000, 0x3134F))
+_QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "‟": '"', "「": '"', "」": '"', "『": '"', "』": '"'})
+
+
+def is_cjk(ch: str) -> bool:
+    code = ord(ch)
+    return any(lo <= code <= hi for lo, hi in _CJK_RANGES)
+
+
+def _is_word_char(ch: str) -> bool:
+    """Letters and digits of alphabetic scripts, the ones a space really separates."""
+    return ch.isalnum() and not is_cjk(ch)
+
+
+def is_punct(text: str) -> bool:
+    """True when a token carries no letter or digit (punctuation, symbols, spaces)."""
+    return not any(ch.isalnum() for ch in text)
+
+
+@lru_cache(maxsize=65536)
+def fold_char(ch: str) -> str:
+    """One original character → its searchable form: NFKC (full-width → half-width), case-folded, and traditional
+    → simplified. May return several characters (NFKC expands ligatures) or the empty string (ignorables)."""
+    folded = unicodedata.normalize("NFKC", ch).casefold()
+    return "".join(_t2s(c) for c in folded)
+
+
+def _t2s(ch: str) -> str:
+    from search.variants import to_simplified_char
+
+    return to_simplified_char(ch)
+
+
+@dataclass(frozen=True)
+class Normalized:
+    """Normalized text with, for each of its characters, the original span it came from.
+
+    Layout whitespace between two non-alphabetic characters (Chinese text broken across lines, no-break spaces inside
+    words) is dropped so that words broken by layout join again; whitespace between alphabetic words is kept as a
+    single space separator.
+    """
+
+    text: str
+    starts: tuple[int, ...]
+    ends: tuple[int, ...]
+
+    def span(self, i: int, j: int) -> tuple[int, int]:
+        """Original (start, end) of normalized characters [i, j)."""
+        return self.starts[i], self.ends[j - 1]
+
+
+def normalize(text: str) -> Normalized:
+    out: list[str] = []
+    starts: list[int] = []
+    ends: list[int] = []
+    pending_space: int | None = None  # original offset of a whitespace run not yet decided
+    for i, ch in enumerate(text):
+        if ch.isspace() or ch == "\u200b":
+            if pending_space is None:
+                pending_space = i
+            continue
+        folded = fold_char(ch)
+        if not folded:
+            continue
+        if pending_space is not None:
+            if out and _is_word_char(out[-1]) and _is_word_char(folded[0]):
+                out.append(" ")
+                starts.append(pending_space)
+                ends.append(i)
+            pending_space = None
+        for c in folded:
+            out.append(c)
+            starts.append(i)
+            ends.append(i + 1)
+    return Normalized("".join(out), tuple(starts), tuple(ends))
+
+
+def normalize_query_text(text: str) -> str:
+    """The normalized form of a piece of query text (what the analyzers see)."""
+    return normalize(text.translate(_QUOTES)).text
+
+
+def _dictionary() -> dict:
+    jieba.dt.check_initialized()
+    return jieba.dt.FREQ
+
+
+def segment(text: str) -> list[str]:
+    """jieba's words for already-normalized text."""
+    return jieba.lcut(text, HMM=True)
+
+
+def word_spans(norm: Normalized) -> list[tuple[int, int, int, bool]]:
+    """(position, start, end, is_subword) in normalized coordinates for each indexable word of `norm`."""
+    freq = _dictionary()
+    spans = []
+    pos = 0
+    at = 0
+    for word in segment(norm.text):
+        start, at = at, at + len(word)
+        if word.isspace():
+            continue
+        if is_punct(word):
+            pos += 1  # punctuation is a character: a phrase may not reach across it
+            continue
+        if len(word) > 2:
+            for n in (2, 3):
+                for k in range(len(word) - n + 1):
+                    sub = word[k:k + n]
+                    if sub != word and freq.get(sub):
+                        spans.append((pos, start + k, start + k + n, True))
+        spans.append((pos, start, at, False))
+        pos += 1
+    return spans
+
+
+class _OffsetTokenizer(Tokenizer):
+    """Shared Whoosh plumbing: emit (text, pos, startchar, endchar) tuples as reused Token objects."""
+
+    def __eq__(self, other):
+        return other.__class__ is self.__class__
+
+    def __hash__(self):
+        return hash(self.__class__.__name__)
+
+    def spans(self, norm: Normalized):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def __call__(self, value, positions=False, chars=False, keeporiginal=False, removestops=True,
+                 start_pos=0, start_char=0, mode="", **kwargs):
+        token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        norm = normalize(value)
+        for pos, i, j, _ in self.spans(norm):
+            token.text = norm.text[i:j]
+            token.boost = 1.0
+            token.stopped = False
+            if keeporiginal:
+                token.original = token.text
+            if positions:
+                token.pos = start_pos + pos
+            if chars:
+                s, e = norm.span(i, j)
+                token.startchar = start_char + s
+                token.endchar = start_char + e
+            yield token
+
+
+class WordTokenizer(_OffsetTokenizer):
+    """jieba words with ordinal positions and exact character offsets."""
+
+    def spans(self, norm):
+        return word_spans(norm)
+
+
+class NgramTokenizer(_OffsetTokenizer):
+    """Character bigrams at character ordinals; a character followed by a separator or the end also stands alone,
+    so every character starts exactly one token and a one-character query is a prefix query."""
+
+    def spans(self, norm):
+        return ngram_spans(norm.text)
+
+
+def ngram_spans(text: str) -> list[tuple[int, int, int, bool]]:
+    spans = []
+    last = len(text) - 1
+    for i, ch in enumerate(text):
+        if ch == " ":
+            continue
+        if i < last and text[i + 1] != " ":
+            spans.append((i, i, i + 2, False))
+        else:
+            spans.append((i, i, i + 1, False))
+    return spans
+
+
+def query_bigrams(word: str) -> list[str]:
+    """The bigram sequence a normalized query word must match contiguously (a lone character: itself)."""
+    if len(word) < 2:
+        return [word]
+    return [word[k:k + 2] for k in range(len(word) - 1)]
+
+
+WORDS = WordTokenizer()
+NGRAMS = NgramTokenizer()

@@ -1,0 +1,48 @@
+"""The unit of the index: one news article, as ingest produces it and the indexer stores it."""
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import asdict, dataclass, field
+
+# Layout whitespace and the pre-segmentation bar are not part of an article's identity.
+_IDENTITY_NOISE = re.compile(r"[\s\u3000\xa0|]+")
+
+DATE_SOURCES = ("catalog", "page", "dateline", "text", "none")
+
+
+@dataclass
+class Article:
+    body: str
+    headline: str = ""
+    subheadline: str = ""
+    column: str = ""
+    byline: list[str] = field(default_factory=list)
+    byline_roles: list[dict] = field(default_factory=list)  # [{"name": "戴凛", "role": "记者"}]
+    date: str | None = None  # ISO yyyy-mm-dd
+    date_source: str = "none"  # one of DATE_SOURCES
+    date_partial: str = ""  # a year-less date seen in the text ("03-09"), never completed by guessing
+    region: list[str] = field(default_factory=list)  # most specific full paths: "湖南省/株洲市/石峰区"
+    source: str = ""  # paper name when known, else the file name
+    url: str = ""
+    file: str = ""  # path of the file the article came from
+    ordinal: int = 0  # position on its page, 0-based
+    line_start: int = 0  # 1-based inclusive line span on the page (0 when unknown)
+    line_end: int = 0
+    kind: str = "news"  # news / notice / commentary / caption ...
+    id: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.id:
+            self.id = content_id(self.file, self.headline, self.body)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def content_id(file: str, headline: str, body: str) -> str:
+    """A stable id from the article's own text (and its file's name, so a reprint in another file stays a
+    separate article): ingesting the same text again yields the same id."""
+    name = file.replace("\\", "/").rsplit("/", 1)[-1]
+    text = _IDENTITY_NOISE.sub("", f"{headline}\n{body}")
+    return hashlib.sha1(f"{name}\0{text}".encode("utf-8")).hexdigest()[:16]

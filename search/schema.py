@@ -1,0 +1,99 @@
+"""The index's fields, and how an Article becomes a document.
+
+Each searchable text has a jieba word field (for ranking, phrase-correct) and a bigram field (`*_ng`, for exact
+substring matching); stored fields hold what results and article pages show.
+"""
+from __future__ import annotations
+
+import json
+
+from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
+
+from search.analysis import NGRAMS, WORDS
+from search.article import Article
+
+# Bumped whenever fields or analysis change in a way an existing index cannot follow.
+SCHEMA_VERSION = 1
+
+# Separates list values (bylines, region paths) inside one text field, so no phrase runs from one into the next.
+VALUE_GAP = " \u3000|\u3000 "
+
+
+def build_schema() -> Schema:
+    return Schema(
+        id=ID(unique=True, stored=True),
+        headline=TEXT(analyzer=WORDS, stored=True, field_boost=3.0),
+        headline_ng=TEXT(analyzer=NGRAMS, field_boost=1.5),
+        body=TEXT(analyzer=WORDS, stored=True),
+        body_ng=TEXT(analyzer=NGRAMS, field_boost=0.5),
+        byline=KEYWORD(stored=True, commas=True, scorable=True, field_boost=2.0),
+        byline_ng=TEXT(analyzer=NGRAMS, field_boost=1.0),
+        region=KEYWORD(commas=True),  # every ancestor path, for filters and facets
+        region_ng=TEXT(analyzer=NGRAMS, field_boost=0.3),  # place names, so 湖南 finds articles about 湖南省
+        source=ID(stored=True),
+        source_ng=TEXT(analyzer=NGRAMS, field_boost=0.3),
+        date=ID(stored=True, sortable=True),  # ISO yyyy-mm-dd; absent when unknown
+        file=ID(stored=True),
+        ordinal=NUMERIC(stored=True, sortable=True),
+        payload=STORED,  # the rest of the Article, as JSON
+    )
+
+
+_PAYLOAD_FIELDS = ("subheadline", "column", "byline_roles", "date_source", "date_partial", "region", "url",
+                   "line_start", "line_end", "kind")
+
+
+def searchable_body(article: Article) -> str:
+    """What the default search reads besides the headline: kicker, column and the printed body."""
+    return "\n".join(part for part in (article.subheadline, article.column, article.body) if part)
+
+
+def to_document(article: Article) -> dict:
+    from search.regions import ancestors, label
+
+    paths = sorted({a for path in article.region for a in ancestors(path)})
+    doc = {
+        "id": article.id,
+        "headline": article.headline,
+        "headline_ng": article.headline,
+        "body": article.body,
+        "body_ng": searchable_body(article),
+        "byline": ",".join(name.replace(",", " ") for name in article.byline),
+        "byline_ng": VALUE_GAP.join(article.byline),
+        "region": ",".join(paths),
+        "region_ng": VALUE_GAP.join(label(p) for p in paths),
+        "source": article.source,
+        "source_ng": article.source,
+        "file": article.file,
+        "ordinal": article.ordinal,
+        "payload": json.dumps({k: getattr(article, k) for k in _PAYLOAD_FIELDS}, ensure_ascii=False),
+    }
+    if article.date:
+        doc["date"] = article.date
+    return {k: v for k, v in doc.items() if v != ""}
+
+
+def from_stored(stored: dict) -> dict:
+    """A stored document → the article dict that results and pages show."""
+    payload = json.loads(stored.get("payload") or "{}")
+    byline = stored.get("byline") or ""
+    return {
+        "id": stored["id"],
+        "headline": stored.get("headline", ""),
+        "subheadline": payload.get("subheadline", ""),
+        "column": payload.get("column", ""),
+        "byline": [name for name in byline.split(",") if name],
+        "byline_roles": payload.get("byline_roles", []),
+        "date": stored.get("date"),
+        "date_source": payload.get("date_source", "none"),
+        "date_partial": payload.get("date_partial", ""),
+        "region": payload.get("region", []),
+        "source": stored.get("source", ""),
+        "url": payload.get("url", ""),
+        "file": stored.get("file", ""),
+        "ordinal": stored.get("ordinal", 0),
+        "line_start": payload.get("line_start", 0),
+        "line_end": payload.get("line_end", 0),
+        "kind": payload.get("kind", "news"),
+        "body": stored.get("body", ""),
+    }

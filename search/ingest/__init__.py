@@ -1,0 +1,119 @@
+"""Ingest: files → articles with metadata.
+
+Pipeline, one module per stage: decode (bytes → text) → segmented (rejoin jieba-pre-segmented text) → pages (page text →
+paragraph roles → article segments → fields, with metadata's extractors) ; jsonl for the bulk format.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Iterator
+
+from ..article import Article
+from .decode import DecodeError, decode_bytes
+from .jsonl import parse_jsonl
+from .metadata import paper_name
+from .pages import Segment, assign_roles, build_fields, paragraphs, segment, split_notice_tails
+
+__all__ = ["FileResult", "iter_files", "read_file", "read_paths", "split_page"]
+
+SUFFIXES = (".txt", ".md", ".markdown", ".jsonl")
+# Catalog files sit beside the pages and describe them (source, date, page); they are not pages.
+CATALOG_NAMES = {"catalog.jsonl", "catalog.json", "catalogue.jsonl", "catalog.csv", "manifest.jsonl", "index.jsonl"}
+
+
+@dataclass
+class FileResult:
+    path: str
+    articles: list[Article] = field(default_factory=list)
+    error: str | None = None
+
+
+def _is_catalog(path: Path) -> bool:
+    return path.name.lower() in CATALOG_NAMES or path.stem.lower().startswith(("catalog", "catalogue"))
+
+
+def iter_files(paths: Iterable[str | Path]) -> Iterator[Path]:
+    """Files as given, and the page files under directories (recursive, sorted; hidden and catalog files skipped)."""
+    for given in paths:
+        path = Path(given)
+        if path.is_dir():
+            found = []
+            for root, dirs, files in os.walk(path):
+                dirs[:] = [d for d in dirs if not d.startswith(".")]
+                for name in files:
+                    p = Path(root, name)
+                    if not name.startswith(".") and p.suffix.lower() in SUFFIXES and not _is_catalog(p):
+                        found.append(p)
+            yield from sorted(found)
+        else:
+            yield path
+
+
+def _regions(text: str, headline: str, page_text: str, source: str) -> list[str]:
+    try:
+        from search.regions import extract_regions
+    except ImportError:
+        return []
+    return list(extract_regions(text, headline=headline, page_context=page_text, source=source))
+
+
+def split_page(text: str, *, file: str = "") -> list[Article]:
+    """One decoded page's text → its articles, in page order."""
+    paras, is_seg = paragraphs(text)
+    if not paras:
+        return []
+    if is_seg:
+        first = paras[0]
+        if "。" not in first.text and len(first.text) <= 90:
+            first.role = "heading"
+    is_markdown = any(p.level for p in paras)
+    page = assign_roles(paras, is_markdown=is_markdown) if not is_seg else _segmented_roles(paras)
+    page_text = text.replace("|", "") if is_seg else text
+    source = paper_name(page_text)
+    if is_seg:
+        # Pre-segmented corpora hold one article per file: later title-like lines are its section heads.
+        title = [paras[0]] if paras[0].role == "heading" else []
+        segs = [Segment(paras=list(paras), title=title)]
+    else:
+        segs = split_notice_tails(segment(paras))
+    articles = []
+    for seg in segs:
+        f = build_fields(seg, page)
+        if not f["body"].strip() and not f["headline"]:
+            continue
+        region = _regions(f["body"], f["headline"], page_text, source)
+        articles.append(Article(file=file, ordinal=len(articles), source=source, region=region, **f))
+    return articles
+
+
+def _segmented_roles(paras):
+    rest = paras[1:] if paras[0].role == "heading" else paras
+    page = assign_roles(rest, is_markdown=False)
+    return page
+
+
+def read_file(path: str | Path) -> FileResult:
+    """Never raises for bad input: a file that cannot be read as pages gets .error naming it."""
+    name = str(path)
+    try:
+        data = Path(path).read_bytes()
+    except OSError as e:
+        return FileResult(name, [], f"{name}: cannot read ({e.strerror or e})")
+    try:
+        text = decode_bytes(data)
+    except DecodeError as e:
+        return FileResult(name, [], f"{name}: {e}")
+    try:
+        if Path(path).suffix.lower() == ".jsonl":
+            articles, errors = parse_jsonl(text, file=name)
+            return FileResult(name, articles, "; ".join(errors) or None)
+        return FileResult(name, split_page(text, file=name))
+    except Exception as e:  # a page the splitter cannot handle must not stop a batch
+        return FileResult(name, [], f"{name}: cannot split into articles ({type(e).__name__}: {e})")
+
+
+def read_paths(paths: Iterable[str | Path]) -> Iterator[FileResult]:
+    for path in iter_files(paths):
+        yield read_file(path)

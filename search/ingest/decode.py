@@ -1,0 +1,43 @@
+"""Bytes → text. UTF-8 (with or without BOM) first, then GB18030 (a superset of GBK/GB2312). Never raises."""
+from __future__ import annotations
+
+import codecs
+
+
+class DecodeError(ValueError):
+    """The bytes are not a text file we can read; the message says why."""
+
+
+def decode_bytes(data: bytes) -> str:
+    """Decode a page file. Raises DecodeError (only) with a human reason for empty, binary or undecodable input."""
+    if not data.strip():
+        raise DecodeError("empty file" if not data else "file holds only whitespace")
+    if data.startswith(codecs.BOM_UTF8):
+        data = data[len(codecs.BOM_UTF8):]
+    elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            return _check_text(data.decode("utf-16"))
+        except UnicodeDecodeError as e:
+            raise DecodeError(f"cannot decode as UTF-16 ({e.reason} at offset {e.start})") from None
+    nul = data.find(b"\x00")
+    if nul >= 0:
+        raise DecodeError(f"binary file (NUL byte at offset {nul})")
+    try:
+        return _check_text(data.decode("utf-8"))
+    except UnicodeDecodeError as utf8_error:
+        try:
+            return _check_text(data.decode("gb18030"))
+        except UnicodeDecodeError:
+            bad = data[utf8_error.start]
+            raise DecodeError(
+                f"cannot decode as UTF-8 or GB18030 (byte 0x{bad:02x} at offset {utf8_error.start})"
+            ) from None
+
+
+def _check_text(text: str) -> str:
+    if not text.strip():
+        raise DecodeError("file holds only whitespace")
+    controls = sum(1 for c in text[:4096] if ord(c) < 32 and c not in "\t\n\r\f\v")
+    if controls > max(8, len(text[:4096]) // 50):
+        raise DecodeError("binary file (control characters)")
+    return text

@@ -1,0 +1,72 @@
+"""The bulk format: one JSON object per line (headline, byline, date, region, body, source, url, id; only body required)."""
+from __future__ import annotations
+
+import json
+import re
+
+from ..article import Article
+from . import metadata as md
+
+
+def _normalize_region(value: str) -> str:
+    try:
+        from search.regions import normalize_path
+    except ImportError:
+        return value
+    return normalize_path(value) or value
+
+
+def _as_list(value, *, split: str) -> list[str]:
+    if value is None or value == "":
+        return []
+    if isinstance(value, str):
+        return [x for x in re.split(split, value) if x.strip()]
+    if isinstance(value, list) and all(isinstance(x, str) for x in value):
+        return [x.strip() for x in value if x.strip()]
+    raise ValueError(f"expected a string or a list of strings, got {type(value).__name__}")
+
+
+def _date(value) -> tuple[str | None, str, str]:
+    if not value:
+        return None, "none", ""
+    if not isinstance(value, str):
+        raise ValueError(f"date must be a string, got {type(value).__name__}")
+    m = re.match(r"^\s*(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})", value)
+    if m and md.iso(*m.groups()):
+        return md.iso(*m.groups()), "catalog", ""
+    m = re.match(r"^\s*(\d{1,2})[-/月](\d{1,2})日?\s*$", value)
+    if m:
+        return None, "none", f"{int(m.group(1)):02d}-{int(m.group(2)):02d}"
+    raise ValueError(f"unreadable date {value!r}")
+
+
+def parse_jsonl(text: str, *, file: str = "") -> tuple[list[Article], list[str]]:
+    """(articles, errors); each error names the file and line: 'bulk.jsonl:3: no body'."""
+    articles: list[Article] = []
+    errors: list[str] = []
+    for lineno, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+            if not isinstance(obj, dict):
+                raise ValueError("not a JSON object")
+            body = obj.get("body")
+            if not isinstance(body, str) or not body.strip():
+                raise ValueError("no body")
+            names = _as_list(obj.get("byline"), split=r"[,，、\s]+")
+            regions = [_normalize_region(r) for r in _as_list(obj.get("region"), split=r"[;；,，\s]+")]
+            date, date_source, partial = _date(obj.get("date"))
+            fields = {k: obj.get(k) or "" for k in ("headline", "source", "url", "id")}
+            for k, v in fields.items():
+                if not isinstance(v, str):
+                    raise ValueError(f"{k} must be a string")
+            articles.append(Article(
+                body=body, headline=fields["headline"].strip(), byline=names,
+                byline_roles=[{"name": n, "role": ""} for n in names], date=date, date_source=date_source,
+                date_partial=partial, region=regions, source=fields["source"], url=fields["url"], file=file,
+                ordinal=len(articles), line_start=lineno, line_end=lineno, id=str(fields["id"])))
+        except ValueError as e:  # json.JSONDecodeError is a ValueError
+            reason = f"invalid JSON ({e.msg} at column {e.colno})" if isinstance(e, json.JSONDecodeError) else str(e)
+            errors.append(f"{file or '<jsonl>'}:{lineno}: {reason}")
+    return articles, errors

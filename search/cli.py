@@ -1,0 +1,162 @@
+"""The `newsearch` command: index, search, stats, serve."""
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from search.errors import SearchError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def default_index_dir() -> str:
+    """`NEWSEARCH_INDEX`, else `index/` of the project checkout (or of the working directory when installed)."""
+    if os.environ.get("NEWSEARCH_INDEX"):
+        return os.environ["NEWSEARCH_INDEX"]
+    root = PROJECT_ROOT if (PROJECT_ROOT / "seeds").is_dir() else Path.cwd()
+    return str(root / "index")
+
+
+def default_seeds_dir() -> Path:
+    for root in (PROJECT_ROOT, Path.cwd()):
+        if (root / "seeds").is_dir():
+            return root / "seeds"
+    raise click.ClickException("no seeds/ directory found: give the files or directories to index")
+
+
+def index_option(command):
+    return click.option("--index", "index_dir", default=default_index_dir, show_default="index/ or $NEWSEARCH_INDEX",
+                        type=click.Path(file_okay=False), help="Index directory.")(command)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main():
+    """Full-text search for Chinese news archives."""
+
+
+@main.command("index")
+@click.argument("paths", nargs=-1, type=click.Path())
+@index_option
+@click.option("--rebuild", is_flag=True, help="Delete the existing index first and index everything afresh.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+def index_command(paths, index_dir, rebuild, quiet):
+    """Index PATHS (files or directories; default: the bundled seeds/)."""
+    from tqdm import tqdm
+
+    from search.indexer import index_paths
+    from search.ingest import iter_files
+
+    targets = [Path(p) for p in paths] or [default_seeds_dir()]
+    missing = [str(p) for p in targets if not p.exists()]
+    if missing:
+        raise click.BadParameter(f"no such file or directory: {', '.join(missing)}", param_hint="PATHS")
+    files = list(iter_files(targets))
+    if not files:
+        raise click.ClickException(f"no .txt, .md or .jsonl files under {', '.join(map(str, targets))}")
+    with tqdm(total=len(files), unit="file", desc="indexing", disable=quiet or None, file=sys.stderr) as bar:
+        try:
+            summary = index_paths(index_dir, files, rebuild=rebuild, on_file=lambda _: bar.update())
+        except SearchError as exc:
+            raise click.ClickException(exc.message) from None
+    for error in summary.errors:
+        click.echo(f"error: {error}", err=True)
+    click.echo(f"{summary.files} files: {summary.added} articles added, {summary.skipped} already indexed, "
+               f"{summary.failed} failed → {index_dir}")
+    if not summary.ok:
+        sys.exit(1)
+
+
+@main.command("search")
+@click.argument("query", required=False, default="")
+@index_option
+@click.option("--region", "regions", multiple=True, help="Region path, e.g. 湖南省 or 湖南省/株洲市 (repeatable: OR).")
+@click.option("--date-from", help="Earliest date, YYYY[-MM[-DD]], inclusive.")
+@click.option("--date-to", help="Latest date, YYYY[-MM[-DD]], inclusive.")
+@click.option("--sort", type=click.Choice(["relevance", "date", "-date"]), help="Result order.")
+@click.option("--limit", default=10, show_default=True, type=click.IntRange(1, 100), help="Results per page.")
+@click.option("--page", default=1, show_default=True, type=click.IntRange(1, 1000), help="Page of results.")
+@click.option("--json", "as_json", is_flag=True, help="Print the JSON the API returns.")
+def search_command(query, index_dir, regions, date_from, date_to, sort, limit, page, as_json):
+    """Search the index for QUERY (empty: browse, newest first)."""
+    from search.engine import SearchEngine
+    from search.request import SearchRequest
+
+    params = {"q": query, "region": list(regions), "date_from": date_from, "date_to": date_to, "sort": sort,
+              "page": str(page), "per_page": str(limit)}
+    try:
+        req = SearchRequest.from_params({k: v for k, v in params.items() if v})
+        result = SearchEngine(index_dir).search(req)
+    except SearchError as exc:
+        raise click.ClickException(exc.message) from None
+    if as_json:
+        click.echo(json.dumps(result, ensure_ascii=False, indent=2))
+        return
+    click.echo(f"{result['total']} results for {result['query']['parsed']} ({result['took_ms']} ms)")
+    for rank, hit in enumerate(result["hits"], start=(page - 1) * limit + 1):
+        meta = " · ".join(x for x in (hit["date"] or "undated", "、".join(hit["region"]), hit["source"]) if x)
+        click.echo(f"\n{rank}. {hit['headline'] or '(no headline)'}  [{meta}]  id={hit['id']}")
+        for snippet in hit["snippets"]:
+            click.echo("   " + _marked_text(snippet))
+
+
+def _marked_text(snippet: dict) -> str:
+    text, out, at = snippet["text"], [], 0
+    for start, end in snippet["highlights"]:
+        out.append(text[at:start])
+        out.append(click.style(f"【{text[start:end]}】", bold=True))
+        at = end
+    out.append(text[at:])
+    return "".join(out)
+
+
+@main.command("stats")
+@index_option
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def stats_command(index_dir, as_json):
+    """What the index holds."""
+    from search.engine import SearchEngine
+
+    try:
+        stats = SearchEngine(index_dir).stats()
+    except SearchError as exc:
+        raise click.ClickException(exc.message) from None
+    if as_json:
+        click.echo(json.dumps(stats, ensure_ascii=False, indent=2))
+        return
+    click.echo(f"articles: {stats['articles']} ({stats['dated']} dated, {stats['date_min']} … {stats['date_max']})")
+    click.echo(f"regions: {stats['regions']}  segments: {stats['segments']}  size: {stats['index_bytes']:,} bytes")
+    for source, count in list(stats["sources"].items())[:20]:
+        click.echo(f"  {count:6d}  {source}")
+    click.echo(f"index: {stats['index_dir']}")
+
+
+@main.command("serve")
+@index_option
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--threads", default=4, show_default=True, type=click.IntRange(1, 64))
+def serve_command(index_dir, host, port, threads):
+    """Serve the web UI and JSON API (indexes the bundled seeds first when there is no index)."""
+    from waitress import serve
+
+    from search.indexer import index_exists, index_paths
+    from web import create_app
+
+    if not index_exists(index_dir):
+        click.echo(f"no index at {index_dir}: indexing the bundled seeds first…", err=True)
+        summary = index_paths(index_dir, [default_seeds_dir()])
+        click.echo(f"{summary.added} articles indexed", err=True)
+    try:
+        app = create_app({"INDEX_DIR": index_dir})
+    except SearchError as exc:
+        raise click.ClickException(exc.message) from None
+    click.echo(f"newsearch serving {index_dir} on http://{host}:{port}/", err=True)
+    serve(app, host=host, port=port, threads=threads, ident="newsearch")
+
+
+if __name__ == "__main__":
+    main()

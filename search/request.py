@@ -1,0 +1,109 @@
+"""A search request: the parameters shared by the JSON API, the HTML page and the CLI, validated once.
+
+Every bad parameter becomes a `BadRequest` whose message names the parameter and what it accepts.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from search.dates import date_range
+from search.errors import BadRequest
+from search.query import ParsedQuery, parse_query
+
+# Tunables, declared once with their defaults and limits.
+SETTINGS = {
+    "per_page": (10, 1, 100, "results per page"),
+    "page": (1, 1, 1000, "page number (pages beyond the limit are not served: narrow the query instead)"),
+    "facet_size": (10, 1, 100, "values shown per facet level"),
+}
+SORTS = ("relevance", "date", "-date")
+PARAMETERS = ("q", "region", "date_from", "date_to", "sort", "page", "per_page", "facet_size")
+
+
+@dataclass
+class SearchRequest:
+    q: str = ""
+    regions: list[str] = field(default_factory=list)
+    date_from: str | None = None  # inclusive ISO day bounds
+    date_to: str | None = None
+    sort: str | None = None  # None: relevance for a query, newest first for a browse
+    page: int = 1
+    per_page: int = 10
+    facet_size: int = 10
+    raw: dict = field(default_factory=dict)  # the parameters as given, for building links
+
+    _parsed: ParsedQuery | None = None
+
+    @property
+    def parsed(self) -> ParsedQuery:
+        if self._parsed is None:
+            self._parsed = parse_query(self.q)
+        return self._parsed
+
+    @property
+    def effective_sort(self) -> str:
+        if self.sort:
+            return self.sort
+        return "-date" if self.parsed.is_browse else "relevance"
+
+    @classmethod
+    def from_params(cls, params: Mapping) -> "SearchRequest":
+        """From a Werkzeug MultiDict (or any mapping of name → value or list of values)."""
+        get_all = params.getlist if hasattr(params, "getlist") else (lambda k: _as_list(params.get(k)))
+        one = {k: _single(k, get_all(k)) for k in PARAMETERS if k != "region"}
+        regions = [r.strip() for r in get_all("region") if r and r.strip()]
+        if len(regions) > 50:
+            raise BadRequest("too many region values (the limit is 50)")
+        for r in regions:
+            if len(r) > 100:
+                raise BadRequest(f"region {r[:20]!r}… is too long")
+        for name in ("date_from", "date_to"):
+            try:
+                date_range(one[name] or None, None)
+            except ValueError as exc:
+                raise BadRequest(f"{name}: {exc}") from None
+        try:
+            date_from, date_to = date_range(one["date_from"] or None, one["date_to"] or None)
+        except ValueError as exc:
+            raise BadRequest(f"date_from/date_to: {exc}") from None
+        sort = one["sort"] or None
+        if sort is not None and sort not in SORTS:
+            raise BadRequest(f"sort: {sort!r} is not one of {', '.join(SORTS)}")
+        req = cls(q=one["q"] or "", regions=regions, date_from=date_from, date_to=date_to, sort=sort,
+                  page=_bounded("page", one["page"]), per_page=_bounded("per_page", one["per_page"]),
+                  facet_size=_bounded("facet_size", one["facet_size"]),
+                  raw={k: get_all(k) for k in PARAMETERS if get_all(k)})
+        req.parsed  # parse now, so a bad query is reported with the other parameter errors
+        return req
+
+    def filters(self) -> dict:
+        return {"region": self.regions, "date_from": self.date_from, "date_to": self.date_to,
+                "sort": self.effective_sort}
+
+
+def _as_list(value) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, (list, tuple)):
+        return [str(v) for v in value]
+    return [str(value)]
+
+
+def _single(name: str, values: list[str]) -> str | None:
+    if len(values) > 1:
+        raise BadRequest(f"{name} was given {len(values)} times; give it once")
+    return values[0] if values else None
+
+
+def _bounded(name: str, value: str | None) -> int:
+    default, lo, hi, _ = SETTINGS[name]
+    if value is None or value == "":
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        raise BadRequest(f"{name}: {value!r} is not a whole number") from None
+    if not lo <= number <= hi:
+        raise BadRequest(f"{name}: {number} is out of range ({lo}–{hi})")
+    return number

@@ -1,0 +1,85 @@
+"""Shared fixtures: one seed index per test session, the Flask app and clients over it."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = ROOT / "seeds"
+GOLD_FILE = ROOT.parent / "shared" / "eval" / "seeds-gold.json"
+QUERIES_FILE = ROOT.parent / "shared" / "eval" / "seeds-queries-dev.json"
+
+
+@pytest.fixture(scope="session")
+def seed_index(tmp_path_factory) -> Path:
+    """The seeds, indexed once for the whole session. Tests must not write to it."""
+    from search.indexer import index_paths
+
+    index_dir = tmp_path_factory.mktemp("seed-index")
+    summary = index_paths(index_dir, [SEEDS])
+    assert summary.ok and summary.added > 0, summary.errors
+    return index_dir
+
+
+@pytest.fixture(scope="session")
+def engine(seed_index):
+    from search.engine import SearchEngine
+
+    return SearchEngine(seed_index)
+
+
+@pytest.fixture(scope="session")
+def gold() -> list[dict]:
+    if not GOLD_FILE.exists():
+        pytest.skip("shared/eval is not beside the project")
+    return json.loads(GOLD_FILE.read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="session")
+def dev_queries() -> list[dict]:
+    if not QUERIES_FILE.exists():
+        pytest.skip("shared/eval is not beside the project")
+    return json.loads(QUERIES_FILE.read_text(encoding="utf-8"))["queries"]
+
+
+@pytest.fixture()
+def search(engine):
+    """Run a search with API-style parameters and return the result dict."""
+    from search.request import SearchRequest
+
+    def run(**params):
+        return engine.search(SearchRequest.from_params(params))
+
+    return run
+
+
+def _squash(text: str) -> str:
+    import re
+
+    return re.sub(r"[\s\u3000\xa0|#]+", "", text or "")
+
+
+@pytest.fixture(scope="session")
+def all_articles(engine) -> dict[str, dict]:
+    """Every indexed seed article, by id, read straight from the stored documents."""
+    searcher = engine.searcher()
+    from search.schema import from_stored
+
+    return {doc["id"]: from_stored(doc) for doc in searcher.all_stored_fields()}
+
+
+@pytest.fixture(scope="session")
+def gold_ids(gold, all_articles) -> dict[str, str]:
+    """Gold article id ("003#5") → engine id, found by the gold first sentence inside the article text."""
+    texts = {i: _squash(a["headline"] + a["subheadline"] + a["body"]) for i, a in all_articles.items()}
+    mapping = {}
+    for g in gold:
+        first = _squash(g["first_sentence"])
+        keys = [k for k in (first[:20], first[10:30], first[-12:]) if len(k) >= 8]
+        found = [i for i, t in texts.items() if any(k in t for k in keys) and i not in mapping.values()]
+        if found:
+            mapping[g["id"]] = min(found, key=lambda i: (_squash(all_articles[i]["headline"]) != _squash(g["headline"]),
+                                                         len(texts[i])))
+    return mapping

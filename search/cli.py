@@ -134,6 +134,11 @@ def stats_command(index_dir, as_json):
     click.echo(f"index: {stats['index_dir']}")
 
 
+@main.group("eval")
+def eval_group():
+    """Measure the engine against labelled data."""
+
+
 @main.command("serve")
 @index_option
 @click.option("--host", default="127.0.0.1", show_default=True)

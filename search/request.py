@@ -52,12 +52,7 @@ class SearchRequest:
         """From a Werkzeug MultiDict (or any mapping of name → value or list of values)."""
         get_all = params.getlist if hasattr(params, "getlist") else (lambda k: _as_list(params.get(k)))
         one = {k: _single(k, get_all(k)) for k in PARAMETERS if k != "region"}
-        regions = [r.strip() for r in get_all("region") if r and r.strip()]
-        if len(regions) > 50:
-            raise BadRequest("too many region values (the limit is 50)")
-        for r in regions:
-            if len(r) > 100:
-                raise BadRequest(f"region {r[:20]!r}… is too long")
+        regions = _regions([r.strip() for r in get_all("region") if r and r.strip()])
         for name in ("date_from", "date_to"):
             try:
                 date_range(one[name] or None, None)
@@ -80,6 +75,23 @@ class SearchRequest:
     def filters(self) -> dict:
         return {"region": self.regions, "date_from": self.date_from, "date_to": self.date_to,
                 "sort": self.effective_sort}
+
+
+def _regions(values: list[str]) -> list[str]:
+    """Region filters as full paths: 湖南省株洲市, 湖南省/株洲市 and 株洲 all mean 湖南省/株洲市."""
+    from search.regions import normalize_path
+
+    if len(values) > 50:
+        raise BadRequest("region: too many values (the limit is 50)")
+    paths = []
+    for value in values:
+        path = normalize_path(value) if len(value) <= 100 else None
+        if path is None:
+            raise BadRequest(f"region: {value[:40]!r} is not a known administrative division "
+                             "(use a name such as 湖南省 or 湖南省/株洲市)")
+        if path not in paths:
+            paths.append(path)
+    return paths
 
 
 def _as_list(value) -> list[str]:

@@ -1,0 +1,360 @@
+"""The browser UI with the Flask test client: pages render the API's data (highlights, facets, links), errors are
+friendly pages, and text from the archive is only ever shown escaped (HTML, snippets, article page, Atom, CSV)."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import xml.etree.ElementTree as ET
+from html.parser import HTMLParser
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+ATOM = "{http://www.w3.org/2005/Atom}"
+SCRIPT = "<script>alert(1)</script>"
+ATTRIBUTE = '"onerror="alert(1)'
+
+
+@pytest.fixture(scope="module")
+def app(seed_index):
+    from web import create_app
+
+    return create_app({"INDEX_DIR": str(seed_index), "TESTING": True})
+
+
+@pytest.fixture()
+def client(app):
+    return app.test_client()
+
+
+class Page(HTMLParser):
+    """Tags, attributes and text of a page, to check structure rather than substrings."""
+
+    def __init__(self, html: str):
+        super().__init__(convert_charrefs=True)
+        self.tags: list[tuple[str, dict]] = []
+        self.text: list[str] = []
+        self.feed(html)
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs)))
+
+    def handle_data(self, data):
+        self.text.append(data)
+
+    def find(self, tag: str, **attrs) -> list[dict]:
+        return [a for t, a in self.tags if t == tag and all(
+            (v in (a.get(k.rstrip("_")) or "").split()) if k == "class_" else a.get(k) == v for k, v in attrs.items())]
+
+    def all_text(self) -> str:
+        return "".join(self.text)
+
+
+def html_of(client, url: str, status: int = 200) -> str:
+    response = client.get(url)
+    assert response.status_code == status, (url, response.status_code)
+    assert response.mimetype == "text/html"
+    return response.get_data(as_text=True)
+
+
+# --- the search page --------------------------------------------------------------------------------------------
+
+def test_search_page_shows_highlighted_results_and_facets(client):
+    html = html_of(client, "/search?q=复工")
+    api = client.get("/api/search?q=复工").get_json()
+    page = Page(html)
+    assert "<mark>复工</mark>" in html
+    assert f"<strong>{api['total']}</strong>" in html and "毫秒" in html
+    assert "理解为" in html and api["query"]["parsed"] in html
+    assert page.find("input", name="q")[0]["value"] == "复工"
+    # results: same hits, same order as the API (one dict, two representations)
+    article_links = [a["href"] for a in page.find("a") if a.get("href", "").startswith("/articles/")]
+    assert [urlsplit(h).path.rsplit("/", 1)[1] for h in article_links] == [h["id"] for h in api["hits"]]
+    assert all(parse_qs(urlsplit(h).query)["q"] == ["复工"] for h in article_links)
+    # region facet: a checkbox and a toggle link to /search per item, with its count
+    boxes = page.find("input", type="checkbox", name="region")
+    assert [b["value"] for b in boxes] == [i["value"] for i in api["facets"]["region"]]
+    toggles = [a["href"] for a in page.find("a", class_="facet-toggle")]
+    assert len(toggles) == len(boxes) and all(t.startswith("/search?") for t in toggles)
+    assert "湖南省" in html and "株洲市" in html
+    # date histogram: a bar per bucket, each a link narrowing to it
+    bars = page.find("span", class_="fill")
+    assert len(bars) == len(api["facets"]["date"]) and all(re.search(r"\bw-\d+\b", b["class"]) for b in bars)
+    histogram_links = [a["href"] for a in page.find("a") if "date_from=" in a.get("href", "")]
+    assert histogram_links and parse_qs(urlsplit(histogram_links[0]).query)["date_from"] == ["2020-02-19"]
+    assert page.find("input", name="date_from") and page.find("input", name="date_to")
+    # sort selector as links
+    assert {s.get("href") for s in page.find("a", class_="sort-option")} >= {"/search?q=%E5%A4%8D%E5%B7%A5&sort=-date"}
+    assert "日期不详" in html  # undated results say so
+    assert page.find("link", rel="search")[0]["href"] == "/opensearch.xml"
+
+
+def test_home_is_a_browse_newest_first(client):
+    html = html_of(client, "/")
+    assert "最新在前" in html and "篇文章" in html
+    assert html.count('class="result"') == 10
+
+
+def test_pagination_links(client):
+    page = Page(html_of(client, "/search?q=复工&per_page=3"))
+    numbers = [a["href"] for a in page.find("a", class_="page-number")]
+    assert numbers and all("per_page=3" in n for n in numbers)
+    next_link = page.find("a", rel="next")[0]["href"]
+    assert parse_qs(urlsplit(next_link).query)["page"] == ["2"]
+    second = Page(html_of(client, next_link))
+    assert second.find("strong", class_="page-number")  # the current page is marked
+    assert second.find("a", rel="prev")
+
+
+def test_filters_show_as_removable_chips(client):
+    html = html_of(client, "/search?q=复工&region=湖南省&date_from=2020-02-19&date_to=2020-02-19")
+    page = Page(html)
+    chips = page.find("a", class_="chip")
+    assert len(chips) == 2
+    region_chip = chips[0]
+    assert "region" not in parse_qs(urlsplit(region_chip["href"]).query)
+    assert "地区：湖南省" in html and "日期：2020-02-19" in html
+    date_chip = chips[1]
+    query = parse_qs(urlsplit(date_chip["href"]).query)
+    assert "date_from" not in query and query["region"] == ["湖南省"] and query["q"] == ["复工"]
+    # the checkbox of the selected region is checked, and the hidden inputs keep the state for a new query
+    assert "checked" in page.find("input", type="checkbox", value="湖南省")[0]
+    assert page.find("input", type="hidden", name="region", value="湖南省")
+
+
+def test_region_filtered_page_only_shows_that_region(client):
+    html = html_of(client, "/search?q=复工&region=湖南省")
+    blocks = re.findall(r'<p class="regions">(.*?)</p>', html, re.S)
+    assert blocks and all("湖南省" in b for b in blocks)
+
+
+def test_empty_result_page(client):
+    html = html_of(client, "/search?q=没有这种词汇xyzzy")
+    assert "没有找到相关文章" in html
+
+
+def test_did_you_mean(client):
+    page = Page(html_of(client, "/search?q=株州"))
+    links = page.find("a", class_="suggestion")
+    assert links and parse_qs(urlsplit(links[0]["href"]).query)["q"] == ["株洲"]
+    assert links[0]["href"].startswith("/search?")
+
+
+def test_html_responses_carry_a_content_security_policy(client):
+    response = client.get("/search?q=复工")
+    policy = response.headers["Content-Security-Policy"]
+    assert "default-src 'self'" in policy and "script-src 'self'" in policy
+    assert "unsafe-inline" not in policy
+    assert 'style="' not in response.get_data(as_text=True), "inline styles would break the policy"
+    assert "Content-Security-Policy" not in client.get("/api/search").headers
+
+
+def test_static_assets_and_no_external_resources(client):
+    html = html_of(client, "/search?q=复工")
+    page = Page(html)
+    for tag, attr in (("link", "href"), ("script", "src"), ("img", "src")):
+        for element in page.find(tag):
+            if attr in element:
+                assert not re.match(r"(https?:)?//", element[attr]), element
+    for asset in ("/static/style.css", "/static/app.js"):
+        with client.get(asset) as response:
+            assert response.status_code == 200
+
+
+# --- the article page -------------------------------------------------------------------------------------------
+
+def test_article_page(client):
+    api = client.get("/api/search?q=复工").get_json()
+    hit = next(h for h in api["hits"] if h["date"])
+    html = html_of(client, f"/articles/{hit['id']}?q=复工")
+    full = client.get(f"/api/articles/{hit['id']}?q=复工").get_json()
+    page = Page(html)
+    paragraphs = [p for p in full["article"]["body"].split("\n") if p.strip()]
+    assert html.count("<mark>复工</mark>") == len(full["article"]["highlights"]["body"]) + \
+        len(full["article"]["highlights"]["headline"])
+    assert len(re.findall(r"<p>", html.split('class="story-body"')[1].split("</div>")[0])) == len(paragraphs)
+    assert hit["date"] in html and hit["source"] in html
+    related = [a["href"] for a in page.find("a") if a.get("href", "").startswith("/articles/")]
+    assert related == [f"/articles/{r['id']}" for r in full["related"]]
+    assert page.find("a", class_="region")
+    file = full["article"]["file"]
+    assert file.rsplit("/", 1)[-1] in html and ("/" not in file or file not in html), "no server paths on the page"
+
+
+def test_undated_article_says_so(client):
+    api = client.get("/api/search?q=复工&per_page=100").get_json()
+    hit = next(h for h in api["hits"] if not h["date"])
+    assert "日期不详" in html_of(client, f"/articles/{hit['id']}")
+
+
+def test_paragraph_highlights_land_on_the_right_characters():
+    from web.views import paragraphs_html
+
+    body = "　　第一段复工。\n\n　　第二段：复工复产。"
+    ranges = [[5, 7], [16, 18]]
+    assert body[5:7] == body[16:18] == "复工"
+    assert paragraphs_html(body, ranges) == ["第一段<mark>复工</mark>。", "第二段：<mark>复工</mark>复产。"]
+
+
+# --- errors -----------------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("url, status, title, message", [
+    ("/search?page=0", 400, "请求有误", "page: 0 is out of range"),
+    ("/search?q=%22复工", 400, "请求有误", "unbalanced quote"),
+    ("/search?date_to=2020-02-30", 400, "请求有误", "2020-02 has no day 30"),
+    ("/articles/nope", 404, "找不到页面", "no article with id"),
+    ("/no/such/page", 404, "找不到页面", "/no/such/page"),
+    ("/search.atom?sort=foo", 400, "请求有误", "sort: 'foo'"),
+])
+def test_friendly_error_pages(client, url, status, title, message):
+    html = html_of(client, url, status)
+    assert title in html and str(status) in html
+    assert message.replace("'", "&#39;") in html
+    assert "Traceback" not in html
+
+
+def test_error_page_keeps_the_query_in_the_box(client):
+    page = Page(html_of(client, "/search?q=%22复工", 400))
+    assert page.find("input", name="q")[0]["value"] == '"复工'
+
+
+def test_html_405(client):
+    response = client.post("/search")
+    assert response.status_code == 405 and "不支持的请求方法" in response.get_data(as_text=True)
+
+
+def test_no_index_page_is_503(tmp_path):
+    from web import create_app
+
+    client = create_app({"INDEX_DIR": str(tmp_path / "none"), "TESTING": True}).test_client()
+    html = html_of(client, "/search?q=复工", 503)
+    assert "索引暂不可用" in html and "no index" in html
+
+
+# --- feeds and OpenSearch ---------------------------------------------------------------------------------------
+
+def test_opensearch_description(client):
+    response = client.get("/opensearch.xml")
+    assert response.status_code == 200 and response.mimetype == "application/opensearchdescription+xml"
+    root = ET.fromstring(response.data)
+    ns = "{http://a9.com/-/spec/opensearch/1.1/}"
+    templates = {u.get("type"): u.get("template") for u in root.findall(f"{ns}Url")}
+    assert templates["text/html"] == "http://localhost/search?q={searchTerms}"
+    assert templates["application/atom+xml"].endswith("/search.atom?q={searchTerms}")
+
+
+def test_atom_feed(client):
+    response = client.get("/search.atom?q=复工")
+    assert response.status_code == 200 and response.mimetype == "application/atom+xml"
+    root = ET.fromstring(response.data)
+    entries = root.findall(f"{ATOM}entry")
+    api = client.get("/api/search?q=复工&sort=-date&per_page=20").get_json()
+    assert [e.find(f"{ATOM}title").text for e in entries] == [h["headline"] or "（无标题）" for h in api["hits"]]
+    for entry in entries:
+        assert entry.find(f"{ATOM}id").text.startswith("http://localhost/articles/")
+        assert re.match(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$", entry.find(f"{ATOM}updated").text)
+    assert "<mark>复工</mark>" in "".join(e.find(f"{ATOM}summary").text or "" for e in entries)
+    assert root.find(f"{ATOM}link[@rel='self']").get("href") == "http://localhost/search.atom?q=%E5%A4%8D%E5%B7%A5"
+
+
+# --- hostile content: a separate index whose text tries to inject markup and formulas ---------------------------
+
+HOSTILE = [
+    {"id": "xss-1", "headline": f"复工新闻{SCRIPT}{ATTRIBUTE}", "date": "2020-03-01", "region": "湖南省",
+     "source": f"报社{SCRIPT}", "byline": "张三",
+     "body": f"各地复工复产进展顺利。{SCRIPT}混入正文。\n第二段 <img src=x {ATTRIBUTE}> 复工继续。"},
+    {"id": "csv-1", "headline": "=HYPERLINK(\"http://evil\",\"复工\")", "date": "2020-03-02", "region": "湖南省",
+     "source": "+source", "byline": "@李四",
+     "body": "=cmd|' /C calc'!A0 复工复产。"},
+    {"id": "csv-2", "headline": "-2+3 复工", "body": "@SUM(1+1) 复工。"},
+]
+
+
+@pytest.fixture(scope="module")
+def hostile_client(tmp_path_factory):
+    from search.indexer import index_paths
+    from web import create_app
+
+    root = tmp_path_factory.mktemp("hostile")
+    source = root / "hostile.jsonl"
+    source.write_text("\n".join(json.dumps(a, ensure_ascii=False) for a in HOSTILE) + "\n", encoding="utf-8")
+    summary = index_paths(root / "index", [source])
+    assert summary.ok and summary.added == len(HOSTILE), summary.errors
+    return create_app({"INDEX_DIR": str(root / "index"), "TESTING": True}).test_client()
+
+
+def assert_inert(html: str) -> None:
+    """The hostile strings appear only escaped: no script element or event handler attribute came from data."""
+    assert SCRIPT not in html and ATTRIBUTE not in html and "<img src=x" not in html
+    page = Page(html)
+    scripts = page.find("script")
+    assert all(s.get("src") == "/static/app.js" for s in scripts), scripts
+    for tag, attrs in page.tags:
+        assert not any(name.startswith("on") for name in attrs), (tag, attrs)
+        assert tag != "img", attrs
+
+
+def test_hostile_search_page_is_escaped(hostile_client):
+    html = html_of(hostile_client, "/search?q=复工")
+    assert_inert(html)
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "<mark>复工</mark>" in html
+
+
+def test_hostile_snippets_are_escaped(hostile_client):
+    data = hostile_client.get("/api/search?q=复工").get_json()
+    hit = next(h for h in data["hits"] if h["id"] == "xss-1")
+    assert SCRIPT in hit["headline"]  # JSON carries the text as it is …
+    assert_inert(hit["headline_html"])  # … and the HTML forms escaped
+    assert_inert(hit["snippet_html"])
+    assert "&lt;script&gt;" in hit["headline_html"] and "<mark>复工</mark>" in hit["headline_html"]
+
+
+def test_hostile_query_is_escaped(hostile_client):
+    html = html_of(hostile_client, f"/search?q={SCRIPT}", 200)
+    assert_inert(html)
+    assert Page(html).find("input", name="q")[0]["value"] == SCRIPT
+
+
+def test_hostile_article_page_is_escaped(hostile_client):
+    html = html_of(hostile_client, "/articles/xss-1?q=复工")
+    assert_inert(html)
+    assert "&lt;img src=x" in html and "<mark>复工</mark>" in html
+
+
+def test_hostile_atom_feed_is_escaped(hostile_client):
+    response = hostile_client.get("/search.atom?q=复工")
+    text = response.get_data(as_text=True)
+    assert SCRIPT not in text and ATTRIBUTE not in text
+    root = ET.fromstring(response.data)  # well-formed XML
+    titles = [e.find(f"{ATOM}title").text for e in root.findall(f"{ATOM}entry")]
+    assert HOSTILE[0]["headline"] in titles  # escaped exactly once: the parsed text is the original
+    summaries = [e.find(f"{ATOM}summary") for e in root.findall(f"{ATOM}entry")]
+    assert all(s.get("type") == "html" for s in summaries)
+    for summary in summaries:
+        assert_inert(summary.text or "")  # the HTML a feed reader renders is escaped too
+
+
+def test_hostile_error_page_is_escaped(hostile_client):
+    html = html_of(hostile_client, f"/articles/{SCRIPT}", 404)
+    assert_inert(html)
+
+
+def test_csv_export_neutralises_formulas(hostile_client):
+    response = hostile_client.get("/api/export?format=csv&q=复工&sort=date")
+    rows = list(csv.DictReader(io.StringIO(response.data.decode("utf-8-sig"))))
+    by_id = {row["id"]: row for row in rows}
+    assert set(by_id) == {a["id"] for a in HOSTILE}
+    assert by_id["csv-1"]["body"].startswith("'=cmd")
+    assert by_id["csv-1"]["headline"].startswith("'=HYPERLINK")
+    assert by_id["csv-1"]["source"] == "'+source"
+    assert by_id["csv-1"]["byline"] == "'@李四"
+    assert by_id["csv-2"]["headline"] == "'-2+3 复工" and by_id["csv-2"]["body"].startswith("'@SUM")
+    for row in rows:
+        for value in row.values():
+            assert not value.startswith(("=", "+", "-", "@")), value
+    # JSON Lines carries the text unchanged
+    lines = hostile_client.get("/api/export?format=jsonl&q=复工").get_data(as_text=True).splitlines()
+    assert any(json.loads(line)["body"].startswith("=cmd") for line in lines)

@@ -1,0 +1,72 @@
+"""The search service: a JSON API (`web.api`) and a server-rendered browser UI (`web.views`) over one index.
+
+Both representations are drawn from the same plain data — the engine's search result, decorated with links by
+`web.links` — so the page and the API never drift. Every error becomes one shape: `{"ok": false, "error", "status"}`
+on /api, a friendly Chinese page elsewhere (`web.errors`).
+"""
+from __future__ import annotations
+
+import threading
+
+from flask import Flask, current_app
+
+from search.cli import default_index_dir
+
+# Tunables of the web layer, declared once: (default, help).
+SETTINGS = {
+    "EXPORT_DEFAULT_ROWS": (1000, "rows an export returns when no `limit` is given"),
+    "EXPORT_MAX_ROWS": (10_000, "the largest `limit` an export accepts"),
+    "RELATED_LIMIT": (5, "related articles shown with an article"),
+    "FEED_SIZE": (20, "entries in an Atom feed"),
+}
+
+_ENGINE_KEY = "newsearch.engine"
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Configuration: defaults, then `NEWSEARCH_INDEX` (the index directory), then `test_config` (`INDEX_DIR` …)."""
+    app = Flask(__name__)
+    app.config.from_mapping({name: default for name, (default, _) in SETTINGS.items()})
+    app.config["INDEX_DIR"] = default_index_dir()  # NEWSEARCH_INDEX when set, else the project's index/
+    if test_config:
+        app.config.update(test_config)
+    app.json.ensure_ascii = False  # Chinese stays readable in JSON (which is UTF-8)
+    app.json.sort_keys = False  # keep the engine's key order: query, total, … hits, facets
+    app.extensions[_ENGINE_KEY + ".lock"] = threading.Lock()
+
+    from web import api, errors, views
+
+    app.register_blueprint(api.bp)
+    app.register_blueprint(views.bp)
+    errors.register(app)
+
+    @app.after_request
+    def security_headers(response):
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        if response.mimetype == "text/html":
+            response.headers.setdefault("Content-Security-Policy", CSP)
+            response.headers.setdefault("Referrer-Policy", "same-origin")
+        return response
+
+    return app
+
+
+# Everything from this origin only; no inline script or style (the histogram bars use classes, not style="").
+CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; object-src 'none'; "
+       "base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+
+
+def get_engine():
+    """The app's `SearchEngine`, opened on first use (so a missing index is a 503 per request, not a crash at
+    start-up, and begins to work once the index is built). The engine keeps one searcher per thread itself."""
+    app = current_app
+    engine = app.extensions.get(_ENGINE_KEY)
+    if engine is None:
+        from search.engine import SearchEngine
+
+        with app.extensions[_ENGINE_KEY + ".lock"]:
+            engine = app.extensions.get(_ENGINE_KEY)
+            if engine is None:
+                engine = SearchEngine(app.config["INDEX_DIR"])  # raises IndexUnavailable (503)
+                app.extensions[_ENGINE_KEY] = engine
+    return engine

@@ -1,0 +1,130 @@
+"""The JSON API: /api/search, /api/articles/<id>, /api/stats, /api/export, /api/openapi.json.
+
+Responses are the engine's plain data; /api/search adds a `toggle_url` to every facet item and a `links` object.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterator
+from itertools import chain
+
+from flask import Blueprint, Response, current_app, jsonify, request, stream_with_context
+
+from search.errors import BadRequest
+from search.request import SearchRequest
+from web import get_engine
+from web.links import SearchLinks, decorate
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+
+EXPORT_FORMATS = {"csv": "text/csv; charset=utf-8", "jsonl": "application/x-ndjson; charset=utf-8"}
+CSV_COLUMNS = ("id", "date", "headline", "subheadline", "byline", "region", "source", "url", "kind", "file", "body")
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def search_result(endpoint: str) -> tuple[SearchLinks, dict]:
+    """Validate the query string, run the search and add links for `endpoint`: the data both /api/search and the
+    HTML page show."""
+    req = SearchRequest.from_params(request.args)
+    links = SearchLinks(req, endpoint)
+    return links, decorate(get_engine().search(req), links)
+
+
+@bp.get("/search")
+def search():
+    _, result = search_result("api.search")
+    return jsonify(result)
+
+
+def single_param(name: str) -> str | None:
+    values = request.args.getlist(name)
+    if len(values) > 1:
+        raise BadRequest(f"{name} was given {len(values)} times; give it once")
+    return values[0] if values else None
+
+
+@bp.get("/articles/<article_id>")
+def article(article_id: str):
+    """`{"article": {...}, "related": [hit, ...]}`; with `q`, the article has `highlights` (character ranges)."""
+    q = single_param("q")
+    engine = get_engine()
+    found = engine.article(article_id, q=q or None)
+    related = engine.related(article_id, current_app.config["RELATED_LIMIT"])
+    return jsonify({"article": found, "related": related})
+
+
+@bp.get("/stats")
+def stats():
+    return jsonify(get_engine().stats())
+
+
+@bp.get("/openapi.json")
+def openapi():
+    from web.openapi import openapi_document
+
+    return jsonify(openapi_document())
+
+
+@bp.get("/export")
+def export():
+    """Matching articles, streamed as CSV or JSON Lines, in the request's sort order, at most `limit` rows."""
+    fmt = single_param("format") or "csv"
+    if fmt not in EXPORT_FORMATS:
+        raise BadRequest(f"format: {fmt!r} is not one of {', '.join(EXPORT_FORMATS)}")
+    limit = export_limit(single_param("limit"))
+    req = SearchRequest.from_params(request.args)
+    articles = get_engine().iter_matches(req, limit)
+    first = next(articles, None)  # any failure happens now, as an error response, not in the middle of a stream
+    rows = chain([first], articles) if first is not None else iter(())
+    body = csv_lines(rows) if fmt == "csv" else jsonl_lines(rows)
+    response = Response(stream_with_context(body), content_type=EXPORT_FORMATS[fmt])
+    response.headers["Content-Disposition"] = f'attachment; filename="newsearch-export.{fmt}"'
+    return response
+
+
+def export_limit(value: str | None) -> int:
+    top = current_app.config["EXPORT_MAX_ROWS"]
+    if value is None or value == "":
+        return min(current_app.config["EXPORT_DEFAULT_ROWS"], top)
+    try:
+        number = int(value)
+    except ValueError:
+        raise BadRequest(f"limit: {value!r} is not a whole number") from None
+    if not 1 <= number <= top:
+        raise BadRequest(f"limit: {number} is out of range (1–{top})")
+    return number
+
+
+def neutralise(cell: str) -> str:
+    """A spreadsheet would run a cell starting with = + - @ (or tab/CR) as a formula: prefix it with '."""
+    return "'" + cell if cell.startswith(FORMULA_START) else cell
+
+
+def csv_row(article: dict) -> list[str]:
+    values = {**article, "byline": "、".join(article["byline"]), "region": ";".join(article["region"]),
+              "date": article["date"] or ""}
+    return [neutralise(str(values.get(column) or "")) for column in CSV_COLUMNS]
+
+
+def csv_lines(articles: Iterator[dict]) -> Iterator[str]:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+
+    def flush() -> str:
+        text = buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+        return text
+
+    writer.writerow(CSV_COLUMNS)
+    yield "\ufeff" + flush()  # a BOM, so spreadsheet programs read the Chinese as UTF-8
+    for article in articles:
+        writer.writerow(csv_row(article))
+        yield flush()
+
+
+def jsonl_lines(articles: Iterator[dict]) -> Iterator[str]:
+    for article in articles:
+        yield json.dumps(article, ensure_ascii=False) + "\n"

@@ -1,0 +1,77 @@
+"""Links between search states: every state is a URL, so facet toggles, pages and sort orders are plain links.
+
+`SearchLinks` starts from the parameters as the reader gave them and changes only what a link changes; any change
+except a page change returns to page 1. The same code builds /api/search links (API items) and /search links (page
+items), so a facet's `toggle_url` round-trips on either.
+"""
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from flask import url_for
+
+from search.request import SETTINGS, SearchRequest
+
+MAX_PAGE = SETTINGS["page"][2]  # pages beyond this are refused by the request parser, so never linked
+
+# Parameter order in built URLs, so the same state always has the same (shareable, cacheable) URL.
+ORDER = ("q", "region", "date_from", "date_to", "sort", "per_page", "facet_size", "page")
+
+ENDPOINTS = {"api": "api.search", "html": "views.search", "atom": "views.feed"}
+
+
+class SearchLinks:
+    def __init__(self, req: SearchRequest, endpoint: str):
+        self.req = req
+        self.endpoint = endpoint
+        self.params: dict[str, list[str]] = {k: [v for v in vals if v.strip()] for k, vals in req.raw.items()}
+        self.params["region"] = list(req.regions)
+
+    def url(self, endpoint: str | None = None, **changes) -> str:
+        """This state with `changes` (None or [] removes a parameter), on `endpoint` (default: this one)."""
+        params = {k: v for k, v in self.params.items() if k != "page"}
+        if "page" in changes and changes["page"] not in (None, 1):
+            params["page"] = [str(changes.pop("page"))]
+        changes.pop("page", None)
+        for name, value in changes.items():
+            if value is None or value == [] or value == "":
+                params.pop(name, None)
+            else:
+                params[name] = [str(v) for v in value] if isinstance(value, (list, tuple)) else [str(value)]
+        pairs = [(name, value) for name in ORDER for value in params.get(name, []) if value != ""]
+        base = url_for(endpoint or self.endpoint)
+        return f"{base}?{urlencode(pairs)}" if pairs else base
+
+    def region_toggle(self, value: str) -> str:
+        regions = list(self.req.regions)
+        regions = [r for r in regions if r != value] if value in regions else regions + [value]
+        return self.url(region=regions)
+
+    def date_toggle(self, item: dict) -> str:
+        if item["selected"]:
+            return self.url(date_from=None, date_to=None)
+        return self.url(date_from=item["from"], date_to=item["to"])
+
+    def page(self, number: int) -> str:
+        return self.url(page=number)
+
+
+def decorate(result: dict, links: SearchLinks) -> dict:
+    """The engine's result with a `toggle_url` on every facet item, a `url` on every suggestion, and a `links` object (self, prev, next, and the
+    same state as HTML, JSON and Atom). Changes `result` in place and returns it."""
+    for item in result["facets"]["region"]:
+        item["toggle_url"] = links.region_toggle(item["value"])
+    for item in result["facets"]["date"]:
+        item["toggle_url"] = links.date_toggle(item)
+    for suggestion in result.get("suggestions", []):  # "did you mean": the corrected query, same filters
+        suggestion["url"] = links.url(q=suggestion["q"])
+    page, pages = result["page"], min(result["pages"], MAX_PAGE)
+    result["links"] = {
+        "self": links.page(page),
+        "prev": links.page(page - 1) if page > 1 else None,
+        "next": links.page(page + 1) if page < pages else None,
+        "html": links.url(ENDPOINTS["html"], page=page),
+        "json": links.url(ENDPOINTS["api"], page=page),
+        "atom": links.url(ENDPOINTS["atom"], page=None, per_page=None, sort=None, facet_size=None),
+    }
+    return result

@@ -1,14 +1,19 @@
-"""Opening, creating and filling the index.
+"""Opening, creating and filling the index, and keeping it in step with the archive it was built from.
 
-Articles are written in batches, each its own commit, so a killed run keeps every batch committed before the kill;
-an article whose id is already in the index is skipped, which makes re-running the same files a no-op.
+`index_paths` is a sync: a page file whose size, modification time and catalogue entry are what the manifest
+recorded is skipped unread; a changed file's articles are replaced (deleted by `file`, then added); with `prune`,
+the articles of files that are gone from the given directories are removed. Work is committed in batches, each
+followed by an atomic manifest write, so a killed run keeps every batch committed before the kill and the
+manifest never claims a file whose articles were not committed.
 """
 from __future__ import annotations
 
 import json
 import os
 import shutil
+import time
 from collections.abc import Callable, Iterable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,6 +21,7 @@ from whoosh import index as whoosh_index
 from whoosh.index import LockError
 
 from search.errors import IndexLocked, IndexUnavailable
+from search.manifest import MANIFEST_FILE, FileRecord, Manifest, file_key
 from search.schema import SCHEMA_VERSION, build_schema, to_document
 
 META_FILE = "newsearch.json"
@@ -25,19 +31,34 @@ ANALYZERS = ("search.analysis.WordTokenizer", "search.analysis.NgramTokenizer")
 
 @dataclass
 class IndexSummary:
+    """What a run did, counted in articles (files: page files looked at; failed: files, or catalogues, that could
+    not be read, and lines of a bulk file that were rejected)."""
     files: int = 0
-    added: int = 0
-    skipped: int = 0
-    failed: int = 0  # files that could not be read (or lines of a bulk file that were rejected)
+    added: int = 0  # articles new to the index
+    replaced: int = 0  # articles of changed files (or changed catalogue entries) written again under the same id
+    removed: int = 0  # articles gone from changed files, of pruned files, or deleted by id
+    unchanged: int = 0  # articles of files skipped because nothing about them changed
+    duplicates: int = 0  # articles not added because another article already has their id
+    failed: int = 0
     errors: list[str] = field(default_factory=list)
+
+    @property
+    def skipped(self) -> int:
+        """Articles that were already indexed: unchanged, or duplicates of an indexed article."""
+        return self.unchanged + self.duplicates
 
     @property
     def ok(self) -> bool:
         return not self.errors
 
+    def line(self) -> str:
+        return (f"{self.files} files: {self.added} articles added, {self.replaced} replaced, {self.removed} removed, "
+                f"{self.unchanged} unchanged, {self.failed} failed")
+
     def to_dict(self) -> dict:
-        return {"files": self.files, "added": self.added, "skipped": self.skipped, "failed": self.failed,
-                "errors": self.errors}
+        return {"files": self.files, "added": self.added, "replaced": self.replaced, "removed": self.removed,
+                "unchanged": self.unchanged, "duplicates": self.duplicates, "skipped": self.skipped,
+                "failed": self.failed, "errors": self.errors}
 
 
 def index_exists(index_dir: str | Path) -> bool:
@@ -69,6 +90,7 @@ def open_index(index_dir: str | Path):
 def create_index(index_dir: str | Path):
     index_dir = Path(index_dir)
     index_dir.mkdir(parents=True, exist_ok=True)
+    (index_dir / MANIFEST_FILE).unlink(missing_ok=True)  # a manifest describes only the index it came with
     ix = whoosh_index.create_in(str(index_dir), build_schema())
     meta = {"schema_version": SCHEMA_VERSION, "analyzers": list(ANALYZERS)}
     (index_dir / META_FILE).write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
@@ -104,8 +126,9 @@ def _check_unlocked(index_dir: str | Path) -> None:
             ix = whoosh_index.open_dir(str(index_dir))
         except Exception:
             return  # unreadable: rebuilding is what the user asked for
-        writer = _writer(ix, index_dir)
-        writer.cancel()
+        with run_lock(ix, index_dir):
+            writer = _writer(ix, index_dir)
+            writer.cancel()
 
 
 def _writer(ix, index_dir):
@@ -116,41 +139,211 @@ def _writer(ix, index_dir):
                           "running); wait for it to finish") from None
 
 
-def index_paths(index_dir: str | Path, paths: Iterable[str | Path], rebuild: bool = False,
+@contextmanager
+def run_lock(ix, index_dir):
+    """Held for a whole sync or delete (whoosh's own write lock is let go at each batch commit), so a second writer
+    is refused at once instead of slipping in between batches."""
+    lock = ix.lock("SYNC")
+    if not lock.acquire(blocking=False):
+        raise IndexLocked(f"the index at {index_dir} is locked by another writer (another `newsearch index` is "
+                          "running); wait for it to finish")
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+# A file modified this close to the run could change again within the same mtime tick unseen: record it so that
+# the next run compares its content instead of trusting size and mtime.
+_RACY_NS = 2_000_000_000
+
+
+class _Sync:
+    """One run's writer, batch and manifest bookkeeping."""
+
+    def __init__(self, ix, index_dir: Path, summary: IndexSummary):
+        self.ix, self.index_dir, self.summary = ix, index_dir, summary
+        self.manifest = Manifest.load(index_dir)
+        self.writer = _writer(ix, index_dir)
+        self.searcher = ix.searcher()
+        self.known = set(self.searcher.reader().field_terms("id"))  # ids in the index, as this run leaves it
+        self.records: dict[str, FileRecord | None] = {}  # manifest changes waiting for the next commit
+        self.pending = 0
+        self.started_ns = time.time_ns()
+
+    def ids_of(self, key: str) -> dict[str, int]:
+        """The committed articles of file `key`: id → docnum."""
+        out = {}
+        for docnum in self.searcher.document_numbers(file=key):
+            out[self.searcher.stored_fields(docnum)["id"]] = docnum
+        return out
+
+    def replace(self, key: str, articles, record: FileRecord | None) -> None:
+        old = self.ids_of(key)
+        if old:
+            self.writer.delete_by_term("file", key)
+            self.known -= old.keys()
+        added, cross_file_duplicate = set(), False
+        for article in articles:
+            if article.id in self.known:
+                self.summary.duplicates += 1
+                cross_file_duplicate |= article.id not in added
+                continue
+            self.known.add(article.id)
+            added.add(article.id)
+            self.writer.add_document(**to_document(article))
+        self.summary.added += len(added - old.keys())
+        self.summary.replaced += len(added & old.keys())
+        self.summary.removed += len(old.keys() - added)
+        self.pending += len(old) + len(added)
+        if record is not None:
+            record.articles = len(added)
+        # A file that lost an article to another file's id is read again next run, in case that file goes away.
+        self.records[key] = None if cross_file_duplicate else record
+
+    def remove(self, key: str) -> None:
+        old = self.ids_of(key)
+        if old:
+            self.writer.delete_by_term("file", key)
+            self.known -= old.keys()
+            self.summary.removed += len(old)
+            self.pending += len(old)
+        self.records[key] = None
+
+    def record(self, key: str, stat: os.stat_result, sha1: str, catalog: str) -> FileRecord:
+        mtime = stat.st_mtime_ns if stat.st_mtime_ns < self.started_ns - _RACY_NS else -1
+        return FileRecord(size=stat.st_size, mtime_ns=mtime, sha1=sha1, catalog=catalog)
+
+    def commit(self, final: bool = False) -> None:
+        self.writer.commit()
+        for key, record in self.records.items():
+            if record is None:
+                self.manifest.files.pop(key, None)
+            else:
+                self.manifest.files[key] = record
+        self.manifest.save()
+        self.records.clear()
+        self.pending = 0
+        self.searcher.close()
+        if not final:
+            self.writer = _writer(self.ix, self.index_dir)
+            self.searcher = self.ix.searcher()
+
+    def cancel(self) -> None:
+        self.writer.cancel()
+        self.searcher.close()
+
+
+def index_paths(index_dir: str | Path, paths: Iterable[str | Path], rebuild: bool = False, prune: bool = False,
                 on_file: Callable[[str], None] | None = None) -> IndexSummary:
-    """Read `paths` (files or directories) and add their articles to the index at `index_dir`."""
+    """Bring the index at `index_dir` in step with `paths` (page files or directories of them, with their
+    catalogues). With `prune`, articles of indexed files under the given directories (or given files) that no
+    longer exist there are removed."""
+    from search.catalog import CatalogSet
     from search.ingest import iter_files, read_file
 
-    files = list(iter_files(paths))
+    index_dir = Path(index_dir)
+    given = [Path(p) for p in paths]
     summary = IndexSummary()
+    files = list(dict.fromkeys(file_key(p) for p in iter_files(p for p in given if p.exists())))
+    for p in given:
+        if not p.exists() and not prune:
+            summary.errors.append(f"{p}: no such file or directory")
+            summary.failed += 1
+    catalogs = CatalogSet()
     ix = open_or_create(index_dir, rebuild=rebuild)
-    with ix.reader() as reader:
-        known = set(reader.field_terms("id"))
-    writer = _writer(ix, index_dir)
-    pending = 0
-    try:
-        for path in files:
-            result = read_file(path)
-            summary.files += 1
-            if result.error:
+    with run_lock(ix, index_dir):
+        sync = _Sync(ix, index_dir, summary)
+        try:
+            for key in files:
+                _sync_file(sync, key, catalogs, read_file)
+                if sync.pending >= BATCH_SIZE:
+                    sync.commit()
+                if on_file:
+                    on_file(key)
+            if prune:
+                present = set(files)
+                for key in _indexed_under(sync, given):
+                    if key not in present:
+                        sync.remove(key)
+            for error in catalogs.errors:
                 summary.failed += 1
-                summary.errors.append(result.error)
-            for article in result.articles:
-                if article.id in known:
-                    summary.skipped += 1
-                    continue
-                known.add(article.id)
-                writer.add_document(**to_document(article))
-                summary.added += 1
-                pending += 1
-            if pending >= BATCH_SIZE:
-                writer.commit()
-                writer = _writer(ix, index_dir)
-                pending = 0
-            if on_file:
-                on_file(str(path))
-    except BaseException:
-        writer.cancel()
-        raise
-    writer.commit()
+                summary.errors.append(error)
+        except BaseException:
+            sync.cancel()
+            raise
+        sync.commit(final=True)
     return summary
+
+
+def _sync_file(sync: _Sync, key: str, catalogs, read_file) -> None:
+    summary = sync.summary
+    summary.files += 1
+    entry = catalogs.entry_for(key)
+    catalog = entry.fingerprint() if entry else ""
+    try:
+        stat = os.stat(key)
+    except OSError as e:
+        summary.failed += 1
+        summary.errors.append(f"{key}: cannot read ({e.strerror or e})")
+        return
+    before = sync.manifest.files.get(key)
+    if sync.manifest.unchanged(key, stat, catalog):
+        summary.unchanged += before.articles
+        return
+    result = read_file(key, entry)
+    if result.error:
+        summary.failed += 1
+        summary.errors.append(result.error)
+        if not result.articles:
+            return  # keep what the index has; the file is tried again next run
+    if before is not None and not result.error and before.sha1 == result.digest and before.catalog == catalog:
+        record = sync.record(key, stat, result.digest, catalog)  # touched, not changed
+        record.articles = before.articles
+        sync.records[key] = record
+        summary.unchanged += before.articles
+        return
+    # A file read with errors (bulk lines rejected) is not recorded, so it is read and reported again next run.
+    sync.replace(key, result.articles, None if result.error else sync.record(key, stat, result.digest, catalog))
+
+
+def _indexed_under(sync: _Sync, given: list[Path]) -> list[str]:
+    """Indexed files (with live articles) that are one of the given paths or lie under one of them."""
+    roots = [file_key(p) for p in given]
+    reader = sync.searcher.reader()
+    found = []
+    for key in reader.field_terms("file"):
+        if any(key == root or key.startswith(root.rstrip(os.sep) + os.sep) for root in roots):
+            if next(iter(sync.searcher.document_numbers(file=key)), None) is not None:
+                found.append(key)
+    return found
+
+
+def delete_articles(index_dir: str | Path, ids: Iterable[str]) -> tuple[list[str], list[str]]:
+    """Remove the articles with these ids: (removed ids, unknown ids). A page file whose article was deleted stays
+    recorded as indexed, so the article does not come back until that file changes."""
+    index_dir = Path(index_dir)
+    ix = open_index(index_dir)
+    removed, unknown = [], []
+    with run_lock(ix, index_dir):
+        manifest = Manifest.load(index_dir)
+        writer = _writer(ix, index_dir)
+        try:
+            with ix.searcher() as searcher:
+                for article_id in dict.fromkeys(ids):
+                    docnum = searcher.document_number(id=article_id)
+                    if docnum is None:
+                        unknown.append(article_id)
+                        continue
+                    key = searcher.stored_fields(docnum).get("file", "")
+                    writer.delete_by_term("id", article_id)
+                    removed.append(article_id)
+                    if key in manifest.files:
+                        manifest.files[key].articles = max(0, manifest.files[key].articles - 1)
+        except BaseException:
+            writer.cancel()
+            raise
+        writer.commit()
+        if removed:
+            manifest.save()
+    return removed, unknown

@@ -5,12 +5,14 @@ paragraph roles → article segments → fields, with metadata's extractors) ; j
 """
 from __future__ import annotations
 
+import hashlib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Iterator
 
 from ..article import Article
+from ..catalog import CatalogEntry, CatalogSet, apply_catalog
 from .decode import DecodeError, decode_bytes
 from .jsonl import parse_jsonl
 from .metadata import paper_name
@@ -28,6 +30,7 @@ class FileResult:
     path: str
     articles: list[Article] = field(default_factory=list)
     error: str | None = None
+    digest: str = ""  # sha1 of the bytes read, so a sync records exactly what it indexed
 
 
 def _is_catalog(path: Path) -> bool:
@@ -94,26 +97,31 @@ def _segmented_roles(paras):
     return page
 
 
-def read_file(path: str | Path) -> FileResult:
-    """Never raises for bad input: a file that cannot be read as pages gets .error naming it."""
+def read_file(path: str | Path, catalog: CatalogEntry | None = None) -> FileResult:
+    """Never raises for bad input: a file that cannot be read as pages gets .error naming it. `catalog`, the
+    archive's entry for this page, sets source and dates (see search.catalog.apply_catalog)."""
     name = str(path)
     try:
         data = Path(path).read_bytes()
     except OSError as e:
         return FileResult(name, [], f"{name}: cannot read ({e.strerror or e})")
+    digest = hashlib.sha1(data).hexdigest()
     try:
         text = decode_bytes(data)
     except DecodeError as e:
-        return FileResult(name, [], f"{name}: {e}")
+        return FileResult(name, [], f"{name}: {e}", digest)
     try:
         if Path(path).suffix.lower() == ".jsonl":
             articles, errors = parse_jsonl(text, file=name)
-            return FileResult(name, articles, "; ".join(errors) or None)
-        return FileResult(name, split_page(text, file=name))
+            return FileResult(name, apply_catalog(articles, catalog), "; ".join(errors) or None, digest)
+        return FileResult(name, apply_catalog(split_page(text, file=name), catalog), None, digest)
     except Exception as e:  # a page the splitter cannot handle must not stop a batch
-        return FileResult(name, [], f"{name}: cannot split into articles ({type(e).__name__}: {e})")
+        return FileResult(name, [], f"{name}: cannot split into articles ({type(e).__name__}: {e})", digest)
 
 
 def read_paths(paths: Iterable[str | Path]) -> Iterator[FileResult]:
+    """Each page file's articles, with the catalogue beside it applied (catalogue faults are not reported here:
+    see search.catalog.CatalogSet.errors)."""
+    catalogs = CatalogSet()
     for path in iter_files(paths):
-        yield read_file(path)
+        yield read_file(path, catalogs.entry_for(path))

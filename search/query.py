@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 from whoosh import query as wq
 
-from search.analysis import _QUOTES, normalize_query_text, query_bigrams
+from search.analysis import _QUOTES, is_cjk, normalize_query_text, query_bigrams
 from search.dates import date_bounds
 from search.errors import QueryError
 
@@ -72,6 +72,7 @@ class Not:
 @dataclass(frozen=True)
 class And:
     children: tuple
+    pasted: str | None = None  # one piece of text split at its punctuation (a pasted headline): ranks its exact form
 
     def render(self) -> str:
         return " AND ".join(_render_child(c) for c in self.children)
@@ -162,6 +163,7 @@ class _Parser:
         self.toks = toks
         self.i = 0
         self.length = length
+        self.ignored: list[str] = []  # tokens with nothing searchable (punctuation alone), reported, not searched
 
     def peek(self) -> _Tok | None:
         return self.toks[self.i] if self.i < len(self.toks) else None
@@ -196,6 +198,7 @@ class _Parser:
                 parts.append(node)
             else:
                 dropped.append(tok)
+                self.ignored.append(self.toks[self.i - 1].text)
         if not parts and dropped:
             raise QueryError(f"nothing to search for in {dropped[0].text!r}: it has no letters or digits",
                              dropped[0].pos)
@@ -299,7 +302,7 @@ def _words(tok: _Tok, fld):
     words = [Word(w, fld) for w in (normalize_query_text(p) for p in _pieces(tok.text)) if w]
     if not words:
         return None  # punctuation alone carries nothing to search; `parse` reports a query made only of it
-    return words[0] if len(words) == 1 else And(tuple(words))
+    return words[0] if len(words) == 1 else And(tuple(words), pasted=normalize_query_text(tok.text))
 
 
 def _phrase(tok: _Tok, fld):
@@ -315,6 +318,7 @@ class ParsedQuery:
     text: str
     tree: object
     highlight: dict[str, list[str]] = field(default_factory=dict)  # field ("headline"/"body"/...) → strings
+    ignored: list[str] = field(default_factory=list)  # parts of the query with nothing to search (punctuation alone)
 
     @property
     def parsed(self) -> str:
@@ -338,14 +342,15 @@ def parse_query(text: str | None) -> ParsedQuery:
     toks = _lex(canon)
     if not toks:
         return ParsedQuery(text, MatchAll())
-    tree = _Parser(toks, len(canon)).parse()
+    parser = _Parser(toks, len(canon))
+    tree = parser.parse()
     if _count_terms(tree) > MAX_TERMS:
         raise QueryError(f"the query has too many terms (the limit is {MAX_TERMS})")
     if not _has_positive(tree) and not _has_negative(tree):
         raise QueryError(f"nothing to search for in {text!r}: it has no letters or digits")
     highlight: dict[str, list[str]] = {}
     _collect_highlights(tree, highlight, negated=False)
-    return ParsedQuery(text, tree, highlight)
+    return ParsedQuery(text, tree, highlight, parser.ignored)
 
 
 def _count_terms(node) -> int:
@@ -397,6 +402,11 @@ def substring_query(fieldname: str, text: str) -> wq.Query:
     return parts[0] if len(parts) == 1 else wq.And(parts)
 
 
+def word_query(node: Word) -> wq.Query:
+    """The Whoosh query for one word or phrase of the tree: where it matches, whatever surrounds it."""
+    return _word_query(node)
+
+
 def _word_query(node: Word) -> wq.Query:
     targets = _PHRASE_TARGETS.get(node.field, _TARGETS[node.field]) if node.phrase else _TARGETS[node.field]
     alternatives = []
@@ -423,5 +433,50 @@ def _compile(node) -> wq.Query:
     if isinstance(node, And):
         positives = [_compile(c) for c in node.children if not isinstance(c, Not)]
         negatives = [wq.Not(_compile(c.child)) for c in node.children if isinstance(c, Not)]
-        return wq.And((positives or [wq.Every()]) + negatives)
+        matching = wq.And((positives or [wq.Every()]) + negatives)
+        bonus = _closeness_bonus(node)
+        # AndMaybe scores the optional clause but matches exactly the required one: the bonus only reorders.
+        return wq.AndMaybe(matching, bonus) if bonus is not None else matching
     raise TypeError(f"unknown query node {node!r}")
+
+
+CONTIGUOUS_BOOST = 2.0  # the words as one contiguous string (or a pasted text with its punctuation)
+PROXIMITY_BOOST = 1.0  # the words as jieba words, in order, a few words apart
+PROXIMITY_SLOP = 4
+
+
+def _closeness_bonus(node: And) -> wq.Query | None:
+    """Extra score for documents where the words of an AND stand together: as one contiguous string in the headline
+    or body (the pasted form with its punctuation first, then the words run together), or near each other."""
+    words = [c for c in node.children if isinstance(c, Word) and c.field in (None, "headline")]
+    if len(words) < 2 and node.pasted is None:
+        return None
+    ng_fields = ("headline_ng",) if all(w.field == "headline" for w in words) and words else ("headline_ng", "body_ng")
+    strings = [node.pasted] if node.pasted else []
+    if len(words) >= 2:
+        strings.append(_run_together([w.text for w in words]))
+    clauses = []
+    for text in dict.fromkeys(strings):
+        for ng in ng_fields:
+            clauses.append(_boosted(substring_query(ng, text), CONTIGUOUS_BOOST))
+    if len(words) >= 2 and not any(" " in w.text for w in words):
+        for wf in ("headline", "body") if "body_ng" in ng_fields else ("headline",):
+            clauses.append(wq.Phrase(wf, [w.text for w in words], slop=PROXIMITY_SLOP, boost=PROXIMITY_BOOST))
+    return wq.Or(clauses) if clauses else None
+
+
+def _boosted(query: wq.Query, boost: float) -> wq.Query:
+    query.boost = boost
+    return query
+
+
+def _run_together(texts: list[str]) -> str:
+    """Words joined as the normalized text would hold them: no space, except between two alphabetic words."""
+    out = texts[0]
+    for text in texts[1:]:
+        out += (" " if _alphabetic(out[-1]) and _alphabetic(text[0]) else "") + text
+    return out
+
+
+def _alphabetic(ch: str) -> bool:
+    return ch.isalnum() and not is_cjk(ch)

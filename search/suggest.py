@@ -1,0 +1,144 @@
+"""“Did you mean”: spelling suggestions from the index's own vocabulary, offered when a query finds nothing.
+
+For each searched word that matches no article, candidates are the words of the word fields' lexicons (headline, body,
+byline) one edit away (a character substituted, inserted or deleted: 株州 → 株洲), most frequent first. A suggestion is
+the whole query with that word replaced, and is offered only if it returns hits; nothing is ever applied silently.
+"""
+from __future__ import annotations
+
+import dataclasses
+import threading
+from collections.abc import Callable
+
+from search.analysis import fold_char
+from search.errors import QueryError
+from search.query import Not, ParsedQuery, Word, parse_query, word_query
+
+LEXICON_FIELDS = ("headline", "body", "byline")
+MAX_SUGGESTIONS = 3
+MAX_CANDIDATES = 8  # per word, tried in document-frequency order
+MIN_LENGTH, MAX_LENGTH = 2, 12
+
+_cache_lock = threading.Lock()
+_cache: dict[tuple, dict[int, list[str]]] = {}
+
+
+def _lexicon_by_length(reader) -> dict[int, list[str]]:
+    """The word fields' terms grouped by length, cached per index snapshot."""
+    key = (id(reader.storage) if hasattr(reader, "storage") else None, reader.generation(), reader.doc_count_all())
+    with _cache_lock:
+        if key in _cache:
+            return _cache[key]
+    by_length: dict[int, set[str]] = {}
+    for fieldname in LEXICON_FIELDS:
+        if fieldname not in reader.indexed_field_names():
+            continue
+        for raw in reader.lexicon(fieldname):
+            term = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+            if MIN_LENGTH - 1 <= len(term) <= MAX_LENGTH + 1 and any(ch.isalpha() for ch in term):
+                by_length.setdefault(len(term), set()).add(term)
+    result = {n: sorted(terms) for n, terms in by_length.items()}
+    with _cache_lock:
+        _cache.clear()  # one snapshot at a time is enough
+        _cache[key] = result
+    return result
+
+
+def one_edit(a: str, b: str) -> bool:
+    """True when b is a with exactly one character substituted, inserted or deleted."""
+    if a == b or abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        return sum(x != y for x, y in zip(a, b)) == 1
+    short, long_ = (a, b) if len(a) < len(b) else (b, a)
+    i = 0
+    while i < len(short) and short[i] == long_[i]:
+        i += 1
+    return short[i:] == long_[i + 1:]
+
+
+def candidates(reader, word: str) -> list[str]:
+    """Lexicon words one edit from `word`, most documents first."""
+    if not MIN_LENGTH <= len(word) <= MAX_LENGTH or " " in word:
+        return []
+    lexicon = _lexicon_by_length(reader)
+    found = {t for n in (len(word) - 1, len(word), len(word) + 1) if n >= MIN_LENGTH
+             for t in lexicon.get(n, ()) if one_edit(word, t)}
+
+    def frequency(term: str) -> int:
+        return sum(reader.doc_frequency(f, term) for f in LEXICON_FIELDS if f in reader.indexed_field_names())
+
+    return sorted(found, key=lambda t: (-frequency(t), t))[:MAX_CANDIDATES]
+
+
+def _searched_words(node, negated: bool = False):
+    """The words a document must contain (negated words are not misspellings to correct)."""
+    if isinstance(node, Word):
+        if not negated:
+            yield node
+    elif isinstance(node, Not):
+        yield from _searched_words(node.child, not negated)
+    elif hasattr(node, "children"):
+        for child in node.children:
+            yield from _searched_words(child, negated)
+
+
+def _replace(q: str, parsed: ParsedQuery, word: Word, replacement: str) -> str:
+    """`q` with `word` replaced, keeping the user's spacing and syntax where the word can be found in it."""
+    folded = "".join(ch if ch.isspace() else fold_char(ch) or ch for ch in q)
+    if len(folded) == len(q):
+        at = folded.find(word.text)
+        if at >= 0:
+            return q[:at] + replacement + q[at + len(word.text):]
+    return _render_replaced(parsed.tree, word, replacement)
+
+
+def _render_replaced(node, word: Word, replacement: str) -> str:
+    def swap(n):
+        if n is word:
+            return dataclasses.replace(n, text=replacement)
+        if isinstance(n, Not):
+            return Not(swap(n.child))
+        if hasattr(n, "children"):
+            return dataclasses.replace(n, children=tuple(swap(c) for c in n.children))
+        return n
+
+    return swap(node).render()
+
+
+def did_you_mean(searcher, q: str, parsed: ParsedQuery, count: Callable[[str], int]) -> list[dict]:
+    """Up to MAX_SUGGESTIONS {"q": corrected query, "total": hits} for a query that found nothing; `count(q)` runs a
+    query with the request's filters and returns its number of hits."""
+    if parsed.is_browse:
+        return []
+    suggestions: list[dict] = []
+    seen = {q}
+    for word in dict.fromkeys(_searched_words(parsed.tree)):
+        if _matches(searcher, word):
+            continue  # this word is found: it is not the one to correct
+        for candidate in candidates(searcher.reader(), word.text):
+            new_q = _replace(q, parsed, word, candidate)
+            if new_q in seen:
+                continue
+            seen.add(new_q)
+            try:
+                parse_query(new_q)
+            except QueryError:  # a replacement that no longer parses is no suggestion
+                continue
+            total = count(new_q)
+            if total > 0:
+                # a substituted character (株州 → 株洲) before a dropped or added one; then hits, then occurrences
+                rank = (len(candidate) != len(word.text), -total, -_occurrences(searcher.reader(), candidate))
+                suggestions.append((rank, {"q": new_q, "total": total}))
+        if len(suggestions) >= MAX_SUGGESTIONS:
+            break
+    return [s for _, s in sorted(suggestions, key=lambda x: x[0])][:MAX_SUGGESTIONS]
+
+
+def _occurrences(reader, term: str) -> float:
+    return sum(reader.frequency(f, term) for f in LEXICON_FIELDS if f in reader.indexed_field_names())
+
+
+def _matches(searcher, word: Word) -> bool:
+    return any(True for _ in searcher.docs_for_query(word_query(word)))
+

@@ -1,0 +1,130 @@
+"""Near-duplicates: clustering on the seeds and on synthetic reprints, persistence through the index, and collapsed
+search results."""
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+
+from search.article import Article
+from search.duplicates import DuplicateTracker, clusters_of
+
+SEEDS = Path(__file__).resolve().parent.parent / "seeds"
+
+
+@pytest.fixture(scope="module")
+def seed_articles():
+    from search.ingest import read_paths
+
+    return {(Path(r.path).name[:3], a.ordinal): a for r in read_paths([SEEDS]) for a in r.articles}
+
+
+def test_seed_template_notices_cluster_and_nothing_else_merges(seed_articles):
+    clusters = clusters_of(list(seed_articles.values()))
+    notice4, notice6 = seed_articles["003", 4], seed_articles["003", 6]
+    assert clusters[notice6.id] == clusters[notice4.id] == notice4.id  # the first-indexed member names the cluster
+    merged = [a for a in seed_articles.values() if clusters[a.id] != a.id]
+    assert merged == [notice6]
+    # same 株洲 campaign, same people, different text: not a reprint
+    assert clusters[seed_articles["000", 0].id] != clusters[seed_articles["003", 0].id]
+
+
+def _reprint(article: Article) -> Article:
+    sentences = article.body.split("。")
+    edited = sentences[:]
+    for i in (1, 4, 7):
+        edited[i] = edited[i][: len(edited[i]) // 2] + "，记者了解到有关情况"
+    return Article(body="。".join(edited), headline="另一家报纸的新标题", byline=["王小明"], file="other-paper.txt")
+
+
+def test_a_reprint_with_new_headline_byline_and_edited_sentences_clusters(seed_articles):
+    original = seed_articles["003", 0]
+    copy = _reprint(original)
+    tracker = DuplicateTracker()
+    assert tracker.assign(original) == original.id
+    assert tracker.assign(copy) == original.id
+    other_story = seed_articles["000", 0]
+    assert tracker.assign(other_story) == other_story.id
+
+
+def _index(index_dir, articles):
+    """What the indexer does, with the tracker: clusters against the index and the run, then the documents."""
+    from search.indexer import open_or_create
+    from search.schema import to_document
+
+    ix = open_or_create(index_dir)
+    with ix.reader() as reader:
+        tracker = DuplicateTracker.from_reader(reader)
+    writer = ix.writer()
+    for article in articles:
+        article.cluster = tracker.assign(article)
+        writer.add_document(**to_document(article))
+    writer.commit()
+
+
+def test_a_later_run_finds_its_reprint_in_the_index(tmp_path, seed_articles):
+    original = dataclasses.replace(seed_articles["003", 0])
+    _index(tmp_path, [original, dataclasses.replace(seed_articles["000", 0])])
+    copy = _reprint(original)
+    _index(tmp_path, [copy])
+    from search.engine import SearchEngine
+
+    article = SearchEngine(tmp_path).article(copy.id)
+    assert article["cluster"] == original.id
+
+
+@pytest.fixture(scope="module")
+def dup_engine(tmp_path_factory, seed_articles):
+    from search.engine import SearchEngine
+
+    index_dir = tmp_path_factory.mktemp("dup-index")
+    articles = [dataclasses.replace(a) for a in seed_articles.values()]
+    reprint = _reprint(seed_articles["003", 0])
+    _index(index_dir, articles + [reprint])
+    return SearchEngine(index_dir), articles, reprint
+
+
+def run(engine, **params):
+    from search.request import SearchRequest
+
+    return engine.search(SearchRequest.from_params(params))
+
+
+def test_search_collapses_a_cluster_to_its_best_ranked_member(dup_engine, seed_articles):
+    engine, _, _ = dup_engine
+    notices = {seed_articles["003", k].id for k in (4, 6, 7)}
+    folded = run(engine, q="headline:公告", per_page=100)
+    assert folded["total"] == 2 == len(folded["hits"])
+    hit = next(h for h in folded["hits"] if h["similar"])
+    assert hit["similar"] == 1 and {hit["id"], *hit["similar_ids"]} == {seed_articles["003", k].id for k in (4, 6)}
+    every = run(engine, q="headline:公告", per_page=100, collapse="false")
+    assert {h["id"] for h in every["hits"]} == notices and every["total"] == 3
+    assert all(h["similar"] == 0 and h["similar_ids"] == [] for h in every["hits"])
+    # facet counts count articles, folded or not
+    assert folded["facets"]["region"] == every["facets"]["region"]
+
+
+def test_collapsed_paging_shows_each_cluster_once(dup_engine):
+    engine, articles, _ = dup_engine
+    seen = []
+    for page in (1, 2, 3):
+        seen += [h["id"] for h in run(engine, q="株洲", per_page=3, page=page)["hits"]]
+    total = run(engine, q="株洲")["total"]
+    assert len(seen) == len(set(seen)) == min(total, 9)
+    assert total == run(engine, q="株洲", collapse="0")["total"] - 2  # the notice pair and the reprint pair
+
+
+def test_browse_lists_every_copy_unless_asked_to_collapse(dup_engine):
+    engine, articles, _ = dup_engine
+    assert run(engine, per_page=100)["total"] == len(articles) + 1
+    assert run(engine, per_page=100, collapse="true")["total"] == len(articles) - 1
+
+
+@pytest.mark.parametrize("value", ["yes", "2", "none"])
+def test_bad_collapse_is_a_bad_request_naming_the_parameter(value):
+    from search.errors import BadRequest
+    from search.request import SearchRequest
+
+    with pytest.raises(BadRequest, match="^collapse: "):
+        SearchRequest.from_params({"collapse": value})

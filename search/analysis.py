@@ -46,6 +46,8 @@ def is_punct(text: str) -> bool:
 def fold_char(ch: str) -> str:
     """One original character → its searchable form: NFKC (full-width → half-width), case-folded, and traditional
     → simplified. May return several characters (NFKC expands ligatures) or the empty string (ignorables)."""
+    if unicodedata.category(ch) in ("Cs", "Cf"):
+        return ""  # lone surrogates cannot be stored; format characters (zero-width, RTL overrides) are invisible
     folded = unicodedata.normalize("NFKC", ch).casefold()
     return "".join(_t2s(c) for c in folded)
 
@@ -80,7 +82,7 @@ def normalize(text: str) -> Normalized:
     ends: list[int] = []
     pending_space: int | None = None  # original offset of a whitespace run not yet decided
     for i, ch in enumerate(text):
-        if ch.isspace() or ch == "\u200b":
+        if ch.isspace() or unicodedata.category(ch) == "Cc":  # control characters separate like spaces
             if pending_space is None:
                 pending_space = i
             continue
@@ -106,12 +108,15 @@ def normalize_query_text(text: str) -> str:
 
 
 def _dictionary() -> dict:
-    jieba.dt.check_initialized()
+    from search.userdict import load
+
+    load()  # gazetteer place names, added once before any segmentation (see search/userdict.py)
     return jieba.dt.FREQ
 
 
 def segment(text: str) -> list[str]:
     """jieba's words for already-normalized text."""
+    _dictionary()
     return jieba.lcut(text, HMM=True)
 
 

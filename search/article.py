@@ -29,8 +29,12 @@ class Article:
     ordinal: int = 0  # position on its page, 0-based
     line_start: int = 0  # 1-based inclusive line span on the page (0 when unknown)
     line_end: int = 0
+    page: str = ""  # page number of the printed issue, from the archive's catalogue ("04")
+    issue_date: str = ""  # the catalogue's issue date of that page (ISO), kept beside `date` for provenance
     kind: str = "news"  # news / notice / commentary / caption ...
     id: str = ""
+    cluster: str = ""  # id of the first-indexed near-duplicate (search.duplicates); "" means the article itself
+    dup_bands: list[str] = field(default_factory=list)  # its LSH band keys, set by DuplicateTracker.assign
 
     def __post_init__(self) -> None:
         if not self.id:

@@ -42,9 +42,11 @@ def main():
 @click.argument("paths", nargs=-1, type=click.Path())
 @index_option
 @click.option("--rebuild", is_flag=True, help="Delete the existing index first and index everything afresh.")
+@click.option("--prune", is_flag=True, help="Also remove the articles of files that are gone from PATHS.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
-def index_command(paths, index_dir, rebuild, quiet):
-    """Index PATHS (files or directories; default: the bundled seeds/)."""
+def index_command(paths, index_dir, rebuild, prune, quiet):
+    """Index PATHS (files or directories, with the catalog.json/catalog.csv beside them; default: the bundled
+    seeds/). Run again, it re-reads only changed files and replaces their articles."""
     from tqdm import tqdm
 
     from search.indexer import index_paths
@@ -52,21 +54,38 @@ def index_command(paths, index_dir, rebuild, quiet):
 
     targets = [Path(p) for p in paths] or [default_seeds_dir()]
     missing = [str(p) for p in targets if not p.exists()]
-    if missing:
+    if missing and not prune:  # with --prune a vanished path means: remove its articles
         raise click.BadParameter(f"no such file or directory: {', '.join(missing)}", param_hint="PATHS")
-    files = list(iter_files(targets))
-    if not files:
+    files = list(iter_files(p for p in targets if p.exists()))
+    if not files and not prune:
         raise click.ClickException(f"no .txt, .md or .jsonl files under {', '.join(map(str, targets))}")
     with tqdm(total=len(files), unit="file", desc="indexing", disable=quiet or None, file=sys.stderr) as bar:
         try:
-            summary = index_paths(index_dir, files, rebuild=rebuild, on_file=lambda _: bar.update())
+            summary = index_paths(index_dir, targets, rebuild=rebuild, prune=prune, on_file=lambda _: bar.update())
         except SearchError as exc:
             raise click.ClickException(exc.message) from None
     for error in summary.errors:
         click.echo(f"error: {error}", err=True)
-    click.echo(f"{summary.files} files: {summary.added} articles added, {summary.skipped} already indexed, "
-               f"{summary.failed} failed → {index_dir}")
+    click.echo(f"{summary.line()} → {index_dir}")
     if not summary.ok:
+        sys.exit(1)
+
+
+@main.command("delete")
+@click.argument("ids", nargs=-1, required=True)
+@index_option
+def delete_command(ids, index_dir):
+    """Remove the articles with these IDS from the index (they return only if their page file changes)."""
+    from search.indexer import delete_articles
+
+    try:
+        removed, unknown = delete_articles(index_dir, ids)
+    except SearchError as exc:
+        raise click.ClickException(exc.message) from None
+    for article_id in unknown:
+        click.echo(f"error: no article with id {article_id!r}", err=True)
+    click.echo(f"{len(removed)} articles removed, {len(unknown)} unknown → {index_dir}")
+    if unknown:
         sys.exit(1)
 
 
@@ -137,6 +156,84 @@ def stats_command(index_dir, as_json):
 @main.group("eval")
 def eval_group():
     """Measure the engine against labelled data."""
+
+
+@eval_group.command("queries")
+@click.option("--queries", "queries_file", type=click.Path(dir_okay=False),
+              default=lambda: str(PROJECT_ROOT.parent / "shared" / "eval" / "seeds-queries-dev.json"),
+              show_default="../shared/eval/seeds-queries-dev.json", help="Labelled query set (JSON).")
+@click.option("--gold", "gold_file", type=click.Path(dir_okay=False),
+              default=lambda: str(PROJECT_ROOT.parent / "shared" / "eval" / "seeds-gold.json"),
+              show_default="../shared/eval/seeds-gold.json", help="Gold article metadata (JSON).")
+@index_option
+@click.option("--json", "as_json", is_flag=True, help="Print the figures and misses as JSON.")
+def eval_queries_command(queries_file, gold_file, index_dir, as_json):
+    """Run a labelled query set against the index: recall of the expected sets, precision, MRR of the expected top
+    hit, and each miss.
+
+    Exits 1 when a target is missed (recall 1.0, precision >= 0.95, MRR >= 0.9)."""
+    from search.engine import SearchEngine
+    from search.eval_queries import load_json, score_queries
+
+    try:
+        queries = load_json(queries_file, "query set")["queries"]
+        gold = load_json(gold_file, "gold file")
+        score = score_queries(SearchEngine(index_dir), gold, queries)
+    except (OSError, ValueError, KeyError) as exc:
+        raise click.ClickException(f"cannot read the labelled data: {exc}") from None
+    except SearchError as exc:
+        raise click.ClickException(exc.message) from None
+    if as_json:
+        click.echo(json.dumps(score.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        for miss in score.misses:
+            click.echo(f"  miss: {miss.describe()}")
+        click.echo(f"mapped {score.mapped}/{score.gold} gold articles; {score.queries} queries: "
+                   f"recall {score.recall:.3f} precision {score.precision:.3f} MRR {score.mrr:.3f}")
+        failed = score.failed_targets()
+        click.echo("targets missed: " + "; ".join(failed) if failed else
+                   "targets met (recall 1.0, precision >= 0.95, MRR >= 0.9)")
+    if score.failed_targets():
+        sys.exit(1)
+
+
+@eval_group.command("metadata")
+@click.option("--gold", "gold_file", type=click.Path(dir_okay=False),
+              default=lambda: str(PROJECT_ROOT.parent / "shared" / "eval" / "seeds-gold.json"),
+              show_default="../shared/eval/seeds-gold.json", help="Gold article metadata (JSON).")
+@click.option("--seeds", "seeds_dir", type=click.Path(file_okay=False), default=None,
+              show_default="the project's seeds/", help="Directory holding the files the gold names.")
+@click.option("--index", "index_dir", type=click.Path(file_okay=False), default=None,
+              help="Score the articles this index holds (and its stored clusters) instead of ingesting the files.")
+@click.option("--json", "as_json", is_flag=True, help="Print the figures and misses as JSON.")
+def eval_metadata_command(gold_file, seeds_dir, index_dir, as_json):
+    """Score extracted metadata against a gold file: boundary F1, headline, date, byline F1, region F1 and
+    near-duplicate pairs found / false merges, listing each miss.
+
+    Exits 1 when a target is missed (boundaries, headline, date >= 0.95; byline, region, duplicate pairs >= 0.9;
+    no false merges)."""
+    from search.eval_metadata import evaluate
+
+    try:
+        score = evaluate(gold_file, seeds_dir or default_seeds_dir(), index_dir)
+    except (OSError, ValueError, KeyError) as exc:
+        raise click.ClickException(f"cannot evaluate: {exc}") from None
+    except SearchError as exc:
+        raise click.ClickException(exc.message) from None
+    if as_json:
+        click.echo(json.dumps(score.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        for miss in score.misses:
+            click.echo(f"  miss: {miss}")
+        f = score.figures
+        click.echo(f"articles {score.articles} vs gold {score.gold}: boundary F1 {f['boundary_f1']:.3f} "
+                   f"headline {f['headline']:.3f} date {f['date']:.3f} byline {f['byline']:.3f} "
+                   f"region {f['region']:.3f}; duplicate pairs {score.duplicate_found}/{score.duplicate_pairs}, "
+                   f"false merges {len(score.false_merges)}")
+        failed = score.failed_targets()
+        click.echo("targets missed: " + "; ".join(failed) if failed else "targets met")
+    if score.failed_targets():
+        sys.exit(1)
 
 
 @main.command("serve")

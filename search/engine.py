@@ -11,6 +11,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 from whoosh import query as wq
 from whoosh.scoring import BM25F
 
@@ -21,6 +22,7 @@ from search.query import parse_query
 from search.request import SearchRequest
 from search.schema import from_stored
 from search.snippets import highlight_ranges, make_snippets, mark_html, snippet_html
+from search.suggest import did_you_mean
 
 
 class SearchEngine:
@@ -66,17 +68,23 @@ class SearchEngine:
         matched, in_regions, in_dates = self._masks(searcher, arrays, req, query)
         hits_mask = matched & in_regions & in_dates
         total = int(hits_mask.sum())
+        # Collapsing: `total` counts clusters (a reprint's copies are one result); facets still count articles.
+        folded = req.effective_collapse and arrays.clusters is not None and total > 1
+        if folded:
+            total = int(np.unique(arrays.clusters[hits_mask]).size)
+            folded = total < int(hits_mask.sum())  # nothing to fold: the plain path
 
         region_counts = arrays.region_counts(matched & in_dates)
         date_values = arrays.date_values(matched & in_regions)
         bucket, date_items = date_facet(date_values, req.date_from, req.date_to)
 
         offset = (req.page - 1) * req.per_page
-        hits = self._page(searcher, query, hits_mask, req.effective_sort, offset, offset + req.per_page) \
-            if offset < total else []
+        hits = self._page(searcher, query, hits_mask, req.effective_sort, offset, offset + req.per_page,
+                          collapse=folded) if offset < total else []
         hit_dicts = [self._hit(searcher, docnum, score, parsed.highlight) for docnum, score in hits]
+        self._add_similar(searcher, arrays, hits_mask, hits, hit_dicts, folded)
         return {
-            "query": {"q": req.q, "parsed": parsed.parsed, "filters": req.filters()},
+            "query": {"q": req.q, "parsed": parsed.parsed, "ignored": parsed.ignored, "filters": req.filters()},
             "total": total,
             "page": req.page,
             "per_page": req.per_page,
@@ -89,7 +97,16 @@ class SearchEngine:
             },
             "date_bucket": bucket,
             "undated": int((matched & in_regions & (arrays.dates == 0)).sum()),
+            # "did you mean": offered (never applied) when nothing matched; each returns hits under the same filters
+            "suggestions": did_you_mean(searcher, req.q, parsed, lambda q: self._total(searcher, arrays, req, q))
+            if total == 0 else [],
         }
+
+    def _total(self, searcher, arrays: FacetArrays, req: SearchRequest, q: str) -> int:
+        """Hits of query `q` under the filters of `req`."""
+        other = SearchRequest(q=q, regions=req.regions, date_from=req.date_from, date_to=req.date_to)
+        matched, in_regions, in_dates = self._masks(searcher, arrays, other, other.parsed.to_whoosh())
+        return int((matched & in_regions & in_dates).sum())
 
     @staticmethod
     def _masks(searcher, arrays: FacetArrays, req: SearchRequest, query):
@@ -101,16 +118,51 @@ class SearchEngine:
         in_dates = arrays.date_mask(req.date_from, req.date_to) if dated else arrays.live
         return matched, in_regions, in_dates
 
-    def _page(self, searcher, query, mask, sort: str, offset: int, limit: int) -> list[tuple[int, float | None]]:
-        """(docnum, score) of results [offset, limit) among the documents of `mask`, in `sort` order."""
+    def _page(self, searcher, query, mask, sort: str, offset: int, limit: int, collapse: bool = False):
+        """(docnum, score) of results [offset, limit) among the documents of `mask`, in `sort` order; with `collapse`,
+        a near-duplicate cluster counts once, at its best-placed member."""
+        arrays = self.facet_arrays(searcher)
+        if sort != "relevance" or isinstance(query, wq.Every):
+            order = date_order(arrays.dates, mask, ascending=sort == "date")
+            if collapse:
+                _, first = np.unique(arrays.clusters[order], return_index=True)
+                order = order[np.sort(first)]
+            return [(int(d), None) for d in order[offset:limit]]
         docset = set(mask.nonzero()[0].tolist())
-        if sort == "relevance":
-            results = searcher.search(query, limit=limit, filter=docset)
-        else:
-            results = searcher.search(query, limit=limit, filter=docset, sortedby="date", reverse=sort == "-date")
-        scored = sort == "relevance" and not isinstance(query, wq.Every)
-        return [(results.docnum(i), results.score(i) if scored else None)
-                for i in range(offset, min(limit, results.scored_length()))]
+        window = max(2 * limit, 50) if collapse else limit
+        while True:
+            results = searcher.search(query, limit=window, filter=docset)
+            shown, seen = [], set()
+            for i in range(results.scored_length()):
+                docnum = results.docnum(i)
+                if collapse:
+                    if arrays.clusters[docnum] in seen:
+                        continue
+                    seen.add(arrays.clusters[docnum])
+                shown.append((docnum, results.score(i)))
+                if len(shown) >= limit:
+                    break
+            # ranked results are read in growing windows until `limit` clusters are seen
+            if len(shown) >= limit or results.scored_length() < window or window >= len(docset):
+                return shown[offset:limit]
+            window *= 4
+
+    @staticmethod
+    def _add_similar(searcher, arrays: FacetArrays, mask, hits, hit_dicts: list[dict], folded: bool,
+                     listed: int = 50) -> None:
+        """Each hit's `similar`: how many other members of its cluster match the query and filters (folded into it),
+        and `similar_ids` (the first `listed` of them, in index order). 0 and [] when results are not collapsed."""
+        for hit in hit_dicts:
+            hit["similar"], hit["similar_ids"] = 0, []
+        if not folded or not hits:
+            return
+        matching = mask.nonzero()[0]
+        wanted = arrays.clusters[[docnum for docnum, _ in hits]]
+        members = matching[np.isin(arrays.clusters[matching], wanted)]
+        for (docnum, _), hit in zip(hits, hit_dicts):
+            others = [int(d) for d in members[arrays.clusters[members] == arrays.clusters[docnum]] if d != docnum]
+            hit["similar"] = len(others)
+            hit["similar_ids"] = [searcher.stored_fields(d)["id"] for d in others[:listed]]
 
     def _hit(self, searcher, docnum: int, score: float | None, highlight: dict) -> dict:
         article = from_stored(searcher.stored_fields(docnum))
@@ -131,6 +183,7 @@ class SearchEngine:
         if docnum is None:
             raise NotFound(f"no article with id {article_id!r}")
         article = from_stored(searcher.stored_fields(docnum))
+        article["provenance"] = provenance(article)
         if q:
             highlight = parse_query(q).highlight
             article["highlights"] = {
@@ -138,6 +191,30 @@ class SearchEngine:
                 "body": highlight_ranges(article["body"], highlight.get("body", [])),
             }
         return article
+
+    def source_page(self, article_id: str) -> dict:
+        """The page file an article came from, as it is on disk now, line by line, with the article's lines marked:
+        {"id", "file", "line_start", "line_end", "lines": [{"n": 1, "text": "…", "in_article": bool}]}."""
+        from search.ingest.decode import DecodeError, decode_bytes
+
+        searcher = self.searcher()
+        docnum = searcher.document_number(id=article_id)
+        if docnum is None:
+            raise NotFound(f"no article with id {article_id!r}")
+        article = from_stored(searcher.stored_fields(docnum))
+        file, start, end = article["file"], article["line_start"], article["line_end"]
+        try:
+            text = decode_bytes(Path(file).read_bytes()) if file else None
+        except (OSError, DecodeError) as exc:
+            reason = getattr(exc, "strerror", None) or exc
+            raise NotFound(f"the page file of article {article_id} is no longer readable at {file} ({reason}); "
+                           "run `newsearch index --prune` on its archive to bring the index in step") from None
+        if text is None:
+            raise NotFound(f"article {article_id} has no page file on record")
+        # Same decoding and line splitting as ingest, so the stored line span points at the same lines.
+        lines = [{"n": n, "text": line, "in_article": start <= n <= end}
+                 for n, line in enumerate(text.splitlines(), 1)]
+        return {"id": article_id, "file": file, "line_start": start, "line_end": end, "lines": lines}
 
     def related(self, article_id: str, limit: int = 5) -> list[dict]:
         """Articles most like this one (key terms of its body), excluding itself."""
@@ -167,7 +244,9 @@ class SearchEngine:
         dated = arrays.dates[arrays.live & (arrays.dates > 0)]
         sources = {}
         for term in reader.field_terms("source") if "source" in reader.indexed_field_names() else []:
-            sources[term] = sum(1 for _ in reader.postings("source", term).all_ids())
+            count = sum(1 for _ in reader.postings("source", term).all_ids())
+            if count:  # a term can outlive its deleted documents until segments merge
+                sources[term] = count
         size = sum(p.stat().st_size for p in self.index_dir.iterdir() if p.is_file())
         return {
             "articles": searcher.doc_count(),
@@ -180,6 +259,20 @@ class SearchEngine:
             "index_bytes": size,
             "index_dir": str(self.index_dir),
         }
+
+
+def provenance(article: dict) -> dict:
+    """Where an article came from: its page file and line span there, and the catalogue's page, paper and issue."""
+    return {"file": article["file"], "line_start": article["line_start"], "line_end": article["line_end"],
+            "page": article.get("page", ""), "paper": article["source"], "issue_date": article.get("issue_date", "")}
+
+
+def date_order(dates: np.ndarray, mask: np.ndarray, ascending: bool) -> np.ndarray:
+    """Docnums of `mask` by date, newest (or oldest) first; undated documents last either way, in index order."""
+    docs = mask.nonzero()[0]
+    keys = dates[docs].astype(np.int64)
+    keys = np.where(keys == 0, np.iinfo(np.int32).max, keys) if ascending else np.where(keys == 0, 1, -keys)
+    return docs[np.argsort(keys, kind="stable")]
 
 
 def _iso(value: int) -> str:

@@ -23,6 +23,7 @@ class FacetArrays:
     region_docs: np.ndarray  # parallel arrays: one entry per (document, region path)
     region_ids: np.ndarray
     dates: np.ndarray  # int yyyymmdd per document, 0 when undated
+    clusters: np.ndarray | None = None  # int per document: its near-duplicate cluster (search/duplicates.py)
 
     @classmethod
     def build(cls, reader) -> "FacetArrays":
@@ -43,7 +44,7 @@ class FacetArrays:
                 dates[posting] = int(term.replace("-", ""))
         return cls(n, live, terms,
                    np.concatenate(docs) if docs else np.zeros(0, dtype=np.int64),
-                   np.concatenate(ids) if ids else np.zeros(0, dtype=np.int32), dates)
+                   np.concatenate(ids) if ids else np.zeros(0, dtype=np.int32), dates, _clusters(reader, n))
 
     def mask(self, docnums) -> np.ndarray:
         mask = np.zeros(self.doc_count, dtype=bool)
@@ -77,6 +78,15 @@ class FacetArrays:
     def date_values(self, mask: np.ndarray) -> np.ndarray:
         values = self.dates[mask]
         return values[values > 0]
+
+
+def _clusters(reader, n: int) -> np.ndarray:
+    """Document → cluster number; a document without a `cluster` term is a cluster of its own."""
+    clusters = np.arange(n, dtype=np.int64) + n  # own clusters, numbered past every cluster term
+    if "cluster" in reader.indexed_field_names():
+        for number, term in enumerate(reader.field_terms("cluster")):
+            clusters[np.fromiter(reader.postings("cluster", term).all_ids(), dtype=np.int64)] = number
+    return clusters
 
 
 def region_facet(counts: dict[str, int], selected: list[str], size: int) -> list[dict]:

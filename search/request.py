@@ -18,7 +18,8 @@ SETTINGS = {
     "facet_size": (10, 1, 100, "values shown per facet level"),
 }
 SORTS = ("relevance", "date", "-date")
-PARAMETERS = ("q", "region", "date_from", "date_to", "sort", "page", "per_page", "facet_size")
+PARAMETERS = ("q", "region", "date_from", "date_to", "sort", "page", "per_page", "facet_size", "collapse")
+BOOLEANS = {"true": True, "1": True, "false": False, "0": False}
 
 
 @dataclass
@@ -31,6 +32,7 @@ class SearchRequest:
     page: int = 1
     per_page: int = 10
     facet_size: int = 10
+    collapse: bool | None = None  # fold near-duplicates into one hit; None: yes for a query, no for a browse
     raw: dict = field(default_factory=dict)  # the parameters as given, for building links
 
     _parsed: ParsedQuery | None = None
@@ -46,6 +48,14 @@ class SearchRequest:
         if self.sort:
             return self.sort
         return "-date" if self.parsed.is_browse else "relevance"
+
+    @property
+    def effective_collapse(self) -> bool:
+        """A query folds each near-duplicate cluster into its best-ranked member; a browse lists every article
+        (an archive listing, and the way outside tools enumerate the index) unless collapse=true is asked for."""
+        if self.collapse is not None:
+            return self.collapse
+        return not self.parsed.is_browse
 
     @classmethod
     def from_params(cls, params: Mapping) -> "SearchRequest":
@@ -65,7 +75,11 @@ class SearchRequest:
         sort = one["sort"] or None
         if sort is not None and sort not in SORTS:
             raise BadRequest(f"sort: {sort!r} is not one of {', '.join(SORTS)}")
+        collapse = one["collapse"] or None
+        if collapse is not None and collapse.strip().lower() not in BOOLEANS:
+            raise BadRequest(f"collapse: {collapse!r} is not one of true, false, 1, 0")
         req = cls(q=one["q"] or "", regions=regions, date_from=date_from, date_to=date_to, sort=sort,
+                  collapse=BOOLEANS[collapse.strip().lower()] if collapse is not None else None,
                   page=_bounded("page", one["page"]), per_page=_bounded("per_page", one["per_page"]),
                   facet_size=_bounded("facet_size", one["facet_size"]),
                   raw={k: get_all(k) for k in PARAMETERS if get_all(k)})

@@ -13,7 +13,9 @@ from search.analysis import NGRAMS, WORDS
 from search.article import Article
 
 # Bumped whenever fields or analysis change in a way an existing index cannot follow.
-SCHEMA_VERSION = 1
+# 2: `file` holds the page's absolute path; payload gains the catalogue's page and issue_date.
+# 3: `cluster` (near-duplicate cluster id) and `dup_bands` (its LSH band keys, see search/duplicates.py).
+SCHEMA_VERSION = 3
 
 # Separates list values (bylines, region paths) inside one text field, so no phrase runs from one into the next.
 VALUE_GAP = " \u3000|\u3000 "
@@ -36,11 +38,13 @@ def build_schema() -> Schema:
         file=ID(stored=True),
         ordinal=NUMERIC(stored=True, sortable=True),
         payload=STORED,  # the rest of the Article, as JSON
+        cluster=ID(stored=True),  # id of the first-indexed member of the article's near-duplicate cluster
+        dup_bands=KEYWORD(),  # LSH band keys of the body, so a later run finds near-duplicates (search/duplicates.py)
     )
 
 
 _PAYLOAD_FIELDS = ("subheadline", "column", "byline_roles", "date_source", "date_partial", "region", "url",
-                   "line_start", "line_end", "kind")
+                   "line_start", "line_end", "page", "issue_date", "kind")
 
 
 def searchable_body(article: Article) -> str:
@@ -70,6 +74,10 @@ def to_document(article: Article) -> dict:
     }
     if article.date:
         doc["date"] = article.date
+    from search.duplicates import body_band_keys
+
+    doc["cluster"] = article.cluster or article.id
+    doc["dup_bands"] = " ".join(article.dup_bands or body_band_keys(article.body))
     return {k: v for k, v in doc.items() if v != ""}
 
 
@@ -79,6 +87,7 @@ def from_stored(stored: dict) -> dict:
     byline = stored.get("byline") or ""
     return {
         "id": stored["id"],
+        "cluster": stored.get("cluster") or stored["id"],
         "headline": stored.get("headline", ""),
         "subheadline": payload.get("subheadline", ""),
         "column": payload.get("column", ""),
@@ -94,6 +103,8 @@ def from_stored(stored: dict) -> dict:
         "ordinal": stored.get("ordinal", 0),
         "line_start": payload.get("line_start", 0),
         "line_end": payload.get("line_end", 0),
+        "page": payload.get("page", ""),
+        "issue_date": payload.get("issue_date", ""),
         "kind": payload.get("kind", "news"),
         "body": stored.get("body", ""),
     }

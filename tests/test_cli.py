@@ -29,7 +29,7 @@ def cli_index(tmp_path_factory):
 def test_reindexing_the_same_files_adds_nothing(runner, cli_index):
     result = runner.invoke(main, ["index", "-q", "--index", str(cli_index), str(SEEDS)])
     assert result.exit_code == 0
-    assert "0 articles added, 22 already indexed" in result.output
+    assert "0 articles added, 0 replaced, 0 removed, 22 unchanged, 0 failed" in result.output
 
 
 def test_search_prints_ranked_highlighted_hits(runner, cli_index):
@@ -96,6 +96,6 @@ def test_a_bad_file_is_reported_and_the_rest_still_goes_in(runner, tmp_path):
     result = runner.invoke(main, ["index", "-q", "--index", str(tmp_path / "ix"), str(pages)])
     assert result.exit_code == 1
     assert "broken.txt" in result.output and "empty.md" in result.output
-    assert "4 files: 9 articles added, 0 already indexed, 2 failed" in result.output
+    assert "4 files: 9 articles added, 0 replaced, 0 removed, 0 unchanged, 2 failed" in result.output
     found = runner.invoke(main, ["search", "返岗", "--json", "--index", str(tmp_path / "ix")])
     assert json.loads(found.output)["total"] >= 1

@@ -75,7 +75,7 @@ def leading_partial_date(text: str) -> str:
 
 
 def paper_name(page_text: str) -> str:
-    for line in page_text.splitlines()[:12]:
+    for line in page_text.split("\n")[:12]:
         m = _PAPER_BANNER.match(line.strip().lstrip("#").strip())
         if m:
             return m.group(1)
@@ -149,6 +149,8 @@ def parse_byline(content: str, *, strict: bool = True) -> list[dict]:
     return out
 
 
+# A reprint's bracketed credit names the paper first: （转载自株洲日报 记者 刘敏） / （来源：湖南日报 记者 …）.
+_PROVENANCE = re.compile(f"^\\s*(?:转载自|转自|原载|来源\\s*[:：]?|据)\\s*[{HAN}]{{2,8}}?(?:日报|晚报|都市报|商报|时报|报|网)\\s*")
 _BYLINE_LINE = re.compile(f"^(?:{_ROLE_RE})\\s*[{HAN}]")
 _BRACKETED = re.compile(r"^[（(]([^（）()]{2,60})[)）]$")
 _TRAILING = re.compile(r"[（(]([^（）()]{2,60})[)）]\s*$")
@@ -159,7 +161,7 @@ def byline_line(text: str) -> list[dict]:
     t = text.strip()
     m = _BRACKETED.match(t)
     if m:
-        return parse_byline(m.group(1))
+        return parse_byline(_PROVENANCE.sub("", m.group(1), count=1))
     if _BYLINE_LINE.match(t):
         return parse_byline(t)
     return []

@@ -47,12 +47,12 @@ def paragraphs(text: str) -> tuple[list[Para], bool]:
     """Non-blank lines as paragraphs; a pre-segmented text is split at its U+3000 paragraph marks (all on line 1..)."""
     if segmented.is_segmented(text):
         out = []
-        for lineno, line in enumerate(text.splitlines() or [text], 1):
+        for lineno, line in enumerate(text.split("\n"), 1):
             for joined, toks in segmented.paragraphs(line):
                 out.append(Para(lineno, _WS.sub(" ", joined).strip(), tokens=toks))
         return out, True
     out = []
-    for lineno, line in enumerate(text.splitlines(), 1):
+    for lineno, line in enumerate(text.split("\n"), 1):
         stripped = line.strip(" \t\u3000\xa0\r\ufeff")
         if not stripped:
             continue
@@ -231,7 +231,7 @@ def segment(paras: list[Para]) -> list[Segment]:
             elif has_byline and not cur.closed and cur.paras and not _ends_sentence(cur.paras[-1]):
                 cur.paras += unit  # headline printed in the middle of its own article (the sentence goes on after it)
                 cur.extra_title = list(unit)
-            elif _opens_article(unit) or cur.closed:
+            elif _opens_article(unit) or cur.closed or _dateline_opens(nxt):
                 cur = Segment(paras=list(unit), title=list(unit))
                 segs.append(cur)
             else:
@@ -250,6 +250,15 @@ def segment(paras: list[Para]) -> list[Segment]:
         if p.role in ("byline", "sigdate") or (p.role == "body" and md.trailing_byline(p.text)[0]):
             cur.closed = True
     return [s for s in segs if s.paras]
+
+
+def _dateline_opens(unit) -> bool:
+    """A heading whose next paragraph opens with a dateline (本报讯…, 新华社北京3月14日电…) heads a new article:
+    a dateline only ever starts a story."""
+    if not isinstance(unit, Para) or unit.role != "body":
+        return False
+    t = unit.text.strip()
+    return bool(re.match(r"^(?:本报讯|.{0,16}?\d{1,2}月\d{1,2}日电)", t)) or bool(md.inline_dateline_byline(t))
 
 
 def _visible_headline(seg: Segment) -> bool:
@@ -324,7 +333,9 @@ def interpret_title(cluster: list[Para]) -> dict:
         h = next(i for i, (_, lv, _) in enumerate(lines) if lv == top)
     else:
         joined = [i for i, (_, _, ps) in enumerate(lines) if len(ps) > 1]
-        h = joined[0] if joined else 0
+        # A deck ('——…') hangs right under its headline, so the line above the first deck is the headline.
+        deck = [i for i, (t, _, _) in enumerate(lines) if i and re.match(r"^\s*(?:——|--|—)", t)]
+        h = joined[0] if joined else deck[0] - 1 if deck else 0
     above, below = lines[:h], lines[h + 1:]
     if above and not column and not any(lv for _, lv, _ in lines) and len(above) == 1:
         column, above = _one_line(above[0][0]), []  # a plain line over a plain headline: a section banner

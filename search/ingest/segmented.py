@@ -28,7 +28,7 @@ def tokens(text: str) -> list[str]:
 def paragraphs(text: str) -> list[tuple[str, list[str]]]:
     """Each paragraph of a segmented text as (joined text, its tokens). Runs of U+3000 tokens separate paragraphs."""
     out: list[tuple[str, list[str]]] = []
-    for line in text.splitlines() or [text]:
+    for line in text.split("\n"):
         for chunk in _PARA_BREAK.split(line):
             toks = [t for t in chunk.split("|") if t]
             joined = "".join(toks).strip()

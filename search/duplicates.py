@@ -97,6 +97,7 @@ class DuplicateTracker:
     threshold: float = THRESHOLD
     _members: list[_Member] = field(default_factory=list)
     _by_key: dict[str, list[int]] = field(default_factory=dict)  # band key → member indexes
+    _by_file: dict[str, list[tuple[int, list[str]]]] = field(default_factory=dict)  # file → (member, its keys)
     _sigs: dict[str, np.ndarray | None] = field(default_factory=dict)  # article id → signature, for this run
 
     # --- loading ---------------------------------------------------------------------------------------------
@@ -162,10 +163,11 @@ class DuplicateTracker:
 
     def forget_file(self, file: str) -> None:
         """Drop the members from `file` (the indexer is replacing that file's articles), so they attract no new ones."""
-        gone = {index for index, member in enumerate(self._members) if member.file == file}
-        if gone:
-            for ids in self._by_key.values():
-                ids[:] = [i for i in ids if i not in gone]
+        for index, keys in self._by_file.pop(file, ()):
+            for key in keys:
+                members = self._by_key.get(key)
+                if members and index in members:
+                    members.remove(index)
 
     # --- internals -------------------------------------------------------------------------------------------
     def _signature(self, article) -> np.ndarray | None:
@@ -181,6 +183,8 @@ class DuplicateTracker:
         index = len(self._members) - 1
         for key in keys:
             self._by_key.setdefault(key, []).append(index)
+        if member.file:
+            self._by_file.setdefault(member.file, []).append((index, keys))
 
 
 def _postings_map(reader, fieldname: str, live: set[int]) -> dict[int, str]:

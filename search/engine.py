@@ -195,26 +195,27 @@ class SearchEngine:
     def source_page(self, article_id: str) -> dict:
         """The page file an article came from, as it is on disk now, line by line, with the article's lines marked:
         {"id", "file", "line_start", "line_end", "lines": [{"n": 1, "text": "…", "in_article": bool}]}."""
-        from search.ingest.decode import DecodeError, decode_bytes
+        from search.ingest.decode import DecodeError, decode_bytes, page_lines
 
         searcher = self.searcher()
         docnum = searcher.document_number(id=article_id)
         if docnum is None:
             raise NotFound(f"no article with id {article_id!r}")
-        article = from_stored(searcher.stored_fields(docnum))
-        file, start, end = article["file"], article["line_start"], article["line_end"]
+        stored = searcher.stored_fields(docnum)
+        article = from_stored(stored)
+        file, start, end = stored.get("file", ""), article["line_start"], article["line_end"]
         try:
             text = decode_bytes(Path(file).read_bytes()) if file else None
         except (OSError, DecodeError) as exc:
             reason = getattr(exc, "strerror", None) or exc
-            raise NotFound(f"the page file of article {article_id} is no longer readable at {file} ({reason}); "
+            raise NotFound(f"the page file of article {article_id} is no longer readable ({article['file']}: {reason}); "
                            "run `newsearch index --prune` on its archive to bring the index in step") from None
         if text is None:
             raise NotFound(f"article {article_id} has no page file on record")
         # Same decoding and line splitting as ingest, so the stored line span points at the same lines.
         lines = [{"n": n, "text": line, "in_article": start <= n <= end}
-                 for n, line in enumerate(text.splitlines(), 1)]
-        return {"id": article_id, "file": file, "line_start": start, "line_end": end, "lines": lines}
+                 for n, line in enumerate(page_lines(text), 1)]
+        return {"id": article_id, "file": article["file"], "line_start": start, "line_end": end, "lines": lines}
 
     def related(self, article_id: str, limit: int = 5) -> list[dict]:
         """Articles most like this one (key terms of its body), excluding itself."""

@@ -22,6 +22,7 @@ from whoosh.index import LockError
 
 from search.errors import IndexLocked, IndexUnavailable
 from search.manifest import MANIFEST_FILE, FileRecord, Manifest, file_key
+from search.duplicates import DuplicateTracker
 from search.schema import SCHEMA_VERSION, build_schema, to_document
 
 META_FILE = "newsearch.json"
@@ -167,6 +168,7 @@ class _Sync:
         self.writer = _writer(ix, index_dir)
         self.searcher = ix.searcher()
         self.known = set(self.searcher.reader().field_terms("id"))  # ids in the index, as this run leaves it
+        self.tracker = DuplicateTracker.from_reader(self.searcher.reader())  # near-duplicate clusters
         self.records: dict[str, FileRecord | None] = {}  # manifest changes waiting for the next commit
         self.pending = 0
         self.started_ns = time.time_ns()
@@ -183,6 +185,7 @@ class _Sync:
         if old:
             self.writer.delete_by_term("file", key)
             self.known -= old.keys()
+            self.tracker.forget_file(key)
         added, cross_file_duplicate = set(), False
         for article in articles:
             if article.id in self.known:
@@ -191,6 +194,7 @@ class _Sync:
                 continue
             self.known.add(article.id)
             added.add(article.id)
+            article.cluster = self.tracker.assign(article)
             self.writer.add_document(**to_document(article))
         self.summary.added += len(added - old.keys())
         self.summary.replaced += len(added & old.keys())
@@ -206,6 +210,7 @@ class _Sync:
         if old:
             self.writer.delete_by_term("file", key)
             self.known -= old.keys()
+            self.tracker.forget_file(key)
             self.summary.removed += len(old)
             self.pending += len(old)
         self.records[key] = None

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from search.dates import date_range
-from search.errors import BadRequest
+from search.errors import BadRequest, QueryError
 from search.query import ParsedQuery, parse_query
 
 # Tunables, declared once with their defaults and limits.
@@ -32,7 +32,7 @@ class SearchRequest:
     page: int = 1
     per_page: int = 10
     facet_size: int = 10
-    collapse: bool | None = None  # fold near-duplicates into one hit; None: yes for a query, no for a browse
+    collapse: bool | None = None  # fold near-duplicates into one hit with "N similar"; None: the caller's default
     raw: dict = field(default_factory=dict)  # the parameters as given, for building links
 
     _parsed: ParsedQuery | None = None
@@ -49,13 +49,15 @@ class SearchRequest:
             return self.sort
         return "-date" if self.parsed.is_browse else "relevance"
 
+    default_collapse: bool = False  # the HTML page folds reprints for readers; API and CLI list every article
+
     @property
     def effective_collapse(self) -> bool:
-        """A query folds each near-duplicate cluster into its best-ranked member; a browse lists every article
-        (an archive listing, and the way outside tools enumerate the index) unless collapse=true is asked for."""
+        """Fold each near-duplicate cluster into its best-ranked member? As asked; else the caller's default, and never
+        for a browse (an archive listing, and the way outside tools enumerate the index) unless asked."""
         if self.collapse is not None:
             return self.collapse
-        return not self.parsed.is_browse
+        return self.default_collapse and not self.parsed.is_browse
 
     @classmethod
     def from_params(cls, params: Mapping) -> "SearchRequest":
@@ -83,7 +85,12 @@ class SearchRequest:
                   page=_bounded("page", one["page"]), per_page=_bounded("per_page", one["per_page"]),
                   facet_size=_bounded("facet_size", one["facet_size"]),
                   raw={k: get_all(k) for k in PARAMETERS if get_all(k)})
-        req.parsed  # parse now, so a bad query is reported with the other parameter errors
+        try:
+            req.parsed  # parse now, so a bad query is reported like the other parameters
+        except QueryError as exc:
+            exc.message = f"q: {exc.message}"
+            exc.args = (exc.message,)
+            raise
         return req
 
     def filters(self) -> dict:

@@ -99,7 +99,7 @@ def from_stored(stored: dict) -> dict:
         "region": payload.get("region", []),
         "source": stored.get("source", ""),
         "url": payload.get("url", ""),
-        "file": stored.get("file", ""),
+        "file": file_name(stored.get("file", "")),
         "ordinal": stored.get("ordinal", 0),
         "line_start": payload.get("line_start", 0),
         "line_end": payload.get("line_end", 0),
@@ -108,3 +108,9 @@ def from_stored(stored: dict) -> dict:
         "kind": payload.get("kind", "news"),
         "body": stored.get("body", ""),
     }
+
+
+def file_name(path: str) -> str:
+    """What results show of a page file: its name. The stored path (absolute, for sync and the source page view) stays
+    on the server."""
+    return path.replace("\\", "/").rsplit("/", 1)[-1]

@@ -94,7 +94,7 @@ def run(engine, **params):
 def test_search_collapses_a_cluster_to_its_best_ranked_member(dup_engine, seed_articles):
     engine, _, _ = dup_engine
     notices = {seed_articles["003", k].id for k in (4, 6, 7)}
-    folded = run(engine, q="headline:公告", per_page=100)
+    folded = run(engine, q="headline:公告", per_page=100, collapse="true")
     assert folded["total"] == 2 == len(folded["hits"])
     hit = next(h for h in folded["hits"] if h["similar"])
     assert hit["similar"] == 1 and {hit["id"], *hit["similar_ids"]} == {seed_articles["003", k].id for k in (4, 6)}
@@ -109,8 +109,8 @@ def test_collapsed_paging_shows_each_cluster_once(dup_engine):
     engine, articles, _ = dup_engine
     seen = []
     for page in (1, 2, 3):
-        seen += [h["id"] for h in run(engine, q="株洲", per_page=3, page=page)["hits"]]
-    total = run(engine, q="株洲")["total"]
+        seen += [h["id"] for h in run(engine, q="株洲", per_page=3, page=page, collapse="1")["hits"]]
+    total = run(engine, q="株洲", collapse="1")["total"]
     assert len(seen) == len(set(seen)) == min(total, 9)
     assert total == run(engine, q="株洲", collapse="0")["total"] - 2  # the notice pair and the reprint pair
 
@@ -119,6 +119,16 @@ def test_browse_lists_every_copy_unless_asked_to_collapse(dup_engine):
     engine, articles, _ = dup_engine
     assert run(engine, per_page=100)["total"] == len(articles) + 1
     assert run(engine, per_page=100, collapse="true")["total"] == len(articles) - 1
+
+
+def test_api_and_cli_requests_list_every_copy_unless_asked_to_collapse(dup_engine):
+    engine, _, _ = dup_engine
+    assert run(engine, q="headline:公告")["total"] == 3
+    from search.request import SearchRequest
+
+    folding = SearchRequest.from_params({"q": "headline:公告"})
+    folding.default_collapse = True  # what the HTML page asks for
+    assert engine.search(folding)["total"] == 2
 
 
 @pytest.mark.parametrize("value", ["yes", "2", "none"])

@@ -245,7 +245,7 @@ def test_provenance_line_spans_hold_the_articles_first_sentence(seed_index, engi
         article = engine.article(stored_article["id"])
         prov = article["provenance"]
         assert set(prov) == {"file", "line_start", "line_end", "page", "paper", "issue_date"}
-        assert os.path.isabs(prov["file"]) and prov["file"].startswith(str(SEEDS))
+        assert "/" not in prov["file"] and (SEEDS / prov["file"]).is_file()  # a name: server paths stay private
         page = engine.source_page(article["id"])
         span = [line for line in page["lines"] if line["in_article"]]
         assert [line["n"] for line in span] == list(range(prov["line_start"], prov["line_end"] + 1))
@@ -299,7 +299,7 @@ def test_done_when_an_archive_is_indexed_edited_and_reindexed_with_prune(archive
     article = SearchEngine(ix).article(hit["id"])
     assert article["headline"] == "江垭苗圃：全面推进春季造林工作"
     assert (article["date"], article["date_source"], article["source"]) == ("2020-03-10", "catalog", "湖南日报")
-    assert article["provenance"] == {"file": str((archive / P004).resolve()), "line_start": 103, "line_end": 111,
+    assert article["provenance"] == {"file": P004, "line_start": 103, "line_end": 111,
                                      "page": "05", "paper": "湖南日报", "issue_date": "2020-03-10"}
     [added] = [h for h in browse["hits"] if h["source"] == "人民日报"]
     assert (added["date"], SearchEngine(ix).article(added["id"])["date_source"]) == ("2020-02-25", "catalog")

@@ -41,3 +41,9 @@ def _check_text(text: str) -> str:
     if controls > max(8, len(text[:4096]) // 50):
         raise DecodeError("binary file (control characters)")
     return text
+
+
+def page_lines(text: str) -> list[str]:
+    """A page's lines as provenance numbers them: split at "\\n" only (str.splitlines would also split at form feeds,
+    \\x1c–\\x1e and U+2028, which editors do not show as line breaks), a trailing "\\r" dropped."""
+    return [line[:-1] if line.endswith("\r") else line for line in text.split("\n")]

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from . import metadata as md
 from . import segmented
+from .decode import page_lines
 
 _WS = re.compile(r"[\s\u3000\xa0]+")
 _SECTION_MARK = re.compile(r"^[■□●◆◇★☆]")
@@ -47,12 +48,12 @@ def paragraphs(text: str) -> tuple[list[Para], bool]:
     """Non-blank lines as paragraphs; a pre-segmented text is split at its U+3000 paragraph marks (all on line 1..)."""
     if segmented.is_segmented(text):
         out = []
-        for lineno, line in enumerate(text.split("\n"), 1):
+        for lineno, line in enumerate(page_lines(text), 1):
             for joined, toks in segmented.paragraphs(line):
                 out.append(Para(lineno, _WS.sub(" ", joined).strip(), tokens=toks))
         return out, True
     out = []
-    for lineno, line in enumerate(text.split("\n"), 1):
+    for lineno, line in enumerate(page_lines(text), 1):
         stripped = line.strip(" \t\u3000\xa0\r\ufeff")
         if not stripped:
             continue

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import re
 
+from .decode import page_lines
+
 _PARA_BREAK = re.compile(r"(?:\u3000\|?){2,}")
 
 
@@ -28,7 +30,7 @@ def tokens(text: str) -> list[str]:
 def paragraphs(text: str) -> list[tuple[str, list[str]]]:
     """Each paragraph of a segmented text as (joined text, its tokens). Runs of U+3000 tokens separate paragraphs."""
     out: list[tuple[str, list[str]]] = []
-    for line in text.split("\n"):
+    for line in page_lines(text):
         for chunk in _PARA_BREAK.split(line):
             toks = [t for t in chunk.split("|") if t]
             joined = "".join(toks).strip()

@@ -13,9 +13,10 @@ from pathlib import Path
 
 import numpy as np
 from whoosh import query as wq
+from whoosh.collectors import TimeLimit, TimeLimitCollector
 from whoosh.scoring import BM25F
 
-from search.errors import NotFound
+from search.errors import NotFound, SearchError
 from search.facets import FacetArrays, date_facet, region_facet
 from search.indexer import open_index
 from search.query import parse_query
@@ -26,8 +27,11 @@ from search.suggest import did_you_mean
 
 
 class SearchEngine:
-    def __init__(self, index_dir: str | Path):
+    def __init__(self, index_dir: str | Path, time_limit: float | None = None):
         self.index_dir = Path(index_dir)
+        # seconds a search (or an export's selection) may take before it stops with SearchTimeout (None: the
+        # default, 0: no limit)
+        self.time_limit = DEFAULT_TIME_LIMIT if time_limit is None else time_limit
         self._ix = open_index(self.index_dir)
         self._local = threading.local()
         self._facet_lock = threading.Lock()
@@ -40,7 +44,10 @@ class SearchEngine:
         if searcher is None:
             searcher = self._ix.searcher(weighting=BM25F())
         elif not searcher.up_to_date():
-            searcher = searcher.refresh()
+            # A fresh searcher, not `refresh()`: whoosh3 3.54's refresh carries the old snapshot's segments into the
+            # new reader, so segments merged away by the commit would still be searched.
+            searcher.close()
+            searcher = self._ix.searcher(weighting=BM25F())
         self._local.searcher = searcher
         return searcher
 
@@ -60,6 +67,7 @@ class SearchEngine:
     # --- search ----------------------------------------------------------------------------------------------
     def search(self, req: SearchRequest) -> dict:
         started = time.perf_counter()
+        _deadline.start(self.time_limit)
         searcher = self.searcher()
         arrays = self.facet_arrays(searcher)
         parsed = req.parsed
@@ -104,6 +112,7 @@ class SearchEngine:
 
     def _total(self, searcher, arrays: FacetArrays, req: SearchRequest, q: str) -> int:
         """Hits of query `q` under the filters of `req`."""
+        _deadline.check()
         other = SearchRequest(q=q, regions=req.regions, date_from=req.date_from, date_to=req.date_to)
         matched, in_regions, in_dates = self._masks(searcher, arrays, other, other.parsed.to_whoosh())
         return int((matched & in_regions & in_dates).sum())
@@ -112,7 +121,7 @@ class SearchEngine:
     def _masks(searcher, arrays: FacetArrays, req: SearchRequest, query):
         """Documents matching the query, in the chosen regions, in the date range: kept apart so each facet can be
         counted without its own filter."""
-        matched = arrays.live.copy() if req.parsed.is_browse else arrays.mask(searcher.docs_for_query(query))
+        matched = arrays.live.copy() if req.parsed.is_browse else arrays.mask(_deadline.docs(searcher.docs_for_query(query)))
         in_regions = arrays.region_mask(req.regions) if req.regions else arrays.live
         dated = req.date_from or req.date_to
         in_dates = arrays.date_mask(req.date_from, req.date_to) if dated else arrays.live
@@ -131,7 +140,7 @@ class SearchEngine:
         docset = set(mask.nonzero()[0].tolist())
         window = max(2 * limit, 50) if collapse else limit
         while True:
-            results = searcher.search(query, limit=window, filter=docset)
+            results = _timed_search(searcher, query, limit=window, filter=docset)
             shown, seen = [], set()
             for i in range(results.scored_length()):
                 docnum = results.docnum(i)
@@ -226,10 +235,14 @@ class SearchEngine:
         stored = searcher.stored_fields(docnum)
         text = f"{stored.get('headline', '')}\n{stored.get('body', '')}"
         results = searcher.more_like(docnum, "body", text=text, top=limit)
-        return [self._hit(searcher, hit.docnum, hit.score, {}) for hit in results]
+        hits = [self._hit(searcher, hit.docnum, hit.score, {}) for hit in results]
+        for hit in hits:  # the Hit shape: nothing is folded into a related article
+            hit["similar"], hit["similar_ids"] = 0, []
+        return hits
 
     def iter_matches(self, req: SearchRequest, limit: int) -> Iterator[dict]:
         """Full articles matching a request, in its sort order, at most `limit` (for exports)."""
+        _deadline.start(self.time_limit)
         searcher = self.searcher()
         arrays = self.facet_arrays(searcher)
         query = req.parsed.to_whoosh()
@@ -278,3 +291,63 @@ def date_order(dates: np.ndarray, mask: np.ndarray, ascending: bool) -> np.ndarr
 
 def _iso(value: int) -> str:
     return f"{value // 10000:04d}-{value // 100 % 100:02d}-{value % 100:02d}"
+
+
+# --- the time budget -------------------------------------------------------------------------------------------
+DEFAULT_TIME_LIMIT = 10.0
+
+
+class SearchTimeout(SearchError):
+    """A search that ran past its time budget: stopped, so it cannot hold a server worker (HTTP 503)."""
+
+    status = 503
+
+
+class _Deadline(threading.local):
+    """This thread's current search deadline: set when a search starts, checked in the loops over matches and
+    handed to Whoosh's TimeLimitCollector for the scored part."""
+
+    seconds: float | None = None
+    at: float | None = None
+
+    def start(self, seconds: float | None) -> None:
+        self.seconds = seconds if seconds and seconds > 0 else None
+        self.at = time.monotonic() + self.seconds if self.seconds else None
+
+    def remaining(self) -> float | None:
+        return None if self.at is None else self.at - time.monotonic()
+
+    def check(self) -> None:
+        if self.at is not None and time.monotonic() > self.at:
+            raise SearchTimeout(f"the search took longer than {self.seconds:g} s; narrow the query "
+                                "(longer or fewer words, a region or a date range)")
+
+    def docs(self, docnums, every: int = 512):
+        """`docnums`, checking the deadline every `every` documents."""
+        self.check()
+        for i, docnum in enumerate(docnums):
+            if i % every == every - 1:
+                self.check()
+            yield docnum
+
+
+_deadline = _Deadline()
+
+
+def _timed_search(searcher, query, limit: int, filter):
+    """searcher.search(query, limit=, filter=) within what is left of this thread's deadline."""
+    remaining = _deadline.remaining()
+    if remaining is None:
+        return searcher.search(query, limit=limit, filter=filter)
+    _deadline.check()
+    collector = TimeLimitCollector(searcher.collector(limit=limit, filter=filter), max(remaining, 0.001),
+                                   use_alarm=False)  # a timer thread, not SIGALRM: searches run in worker threads
+    try:
+        searcher.search_with_collector(query, collector)
+    except TimeLimit:
+        _deadline.at = time.monotonic() - 1  # spent
+        _deadline.check()
+    finally:
+        if collector.timer is not None:
+            collector.timer.cancel()
+    return collector.results()

@@ -26,8 +26,8 @@ from search.duplicates import DuplicateTracker
 from search.schema import SCHEMA_VERSION, build_schema, to_document
 
 META_FILE = "newsearch.json"
-BATCH_SIZE = 2000
-ANALYZERS = ("search.analysis.WordTokenizer", "search.analysis.NgramTokenizer")
+BATCH_SIZE = 20000  # articles per commit: a killed run loses at most this much work
+ANALYZERS = ("search.analysis.WordTokenizer", "search.analysis.NgramTokenizer", "rjieba-0.2.2")
 
 
 @dataclass
@@ -92,10 +92,11 @@ def create_index(index_dir: str | Path):
     index_dir = Path(index_dir)
     index_dir.mkdir(parents=True, exist_ok=True)
     (index_dir / MANIFEST_FILE).unlink(missing_ok=True)  # a manifest describes only the index it came with
-    ix = whoosh_index.create_in(str(index_dir), build_schema())
+    # The version stamp first: a run killed between the two leaves no index (created afresh next run) rather than
+    # an index without a stamp (which would be refused as "built by another version").
     meta = {"schema_version": SCHEMA_VERSION, "analyzers": list(ANALYZERS)}
     (index_dir / META_FILE).write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
-    return ix
+    return whoosh_index.create_in(str(index_dir), build_schema())
 
 
 def clear_index(index_dir: str | Path) -> None:
@@ -170,6 +171,7 @@ class _Sync:
         self.known = set(self.searcher.reader().field_terms("id"))  # ids in the index, as this run leaves it
         self.tracker = DuplicateTracker.from_reader(self.searcher.reader())  # near-duplicate clusters
         self.records: dict[str, FileRecord | None] = {}  # manifest changes waiting for the next commit
+        self.documents: list[dict] = []  # analysed into new segments at the next commit
         self.pending = 0
         self.started_ns = time.time_ns()
 
@@ -195,7 +197,7 @@ class _Sync:
             self.known.add(article.id)
             added.add(article.id)
             article.cluster = self.tracker.assign(article)
-            self.writer.add_document(**to_document(article))
+            self.documents.append(to_document(article))
         self.summary.added += len(added - old.keys())
         self.summary.replaced += len(added & old.keys())
         self.summary.removed += len(old.keys() - added)
@@ -220,7 +222,10 @@ class _Sync:
         return FileRecord(size=stat.st_size, mtime_ns=mtime, sha1=sha1, catalog=catalog)
 
     def commit(self, final: bool = False) -> None:
-        self.writer.commit()
+        """Write the pending documents as new segments and commit them with this batch's deletions."""
+        segments = build_segments(self.ix, self.documents)
+        self.documents = []
+        commit_segments(self.writer, segments, merge_small=final)
         for key, record in self.records.items():
             if record is None:
                 self.manifest.files.pop(key, None)
@@ -237,6 +242,70 @@ class _Sync:
     def cancel(self) -> None:
         self.writer.cancel()
         self.searcher.close()
+
+
+def build_segments(ix, documents: list[dict]) -> list:
+    """New segments holding `documents`: built here for a small batch, else by one worker process per core."""
+    from search.segments import build_segment, worker_count
+
+    if not documents:
+        return []
+    workers = min(worker_count(), max(1, len(documents) // PARALLEL_MIN))
+    if workers == 1:
+        return [build_segment(ix.storage, ix.indexname, ix.schema, documents)]
+    import multiprocessing
+
+    size = -(-len(documents) // workers)
+    chunks = [documents[i:i + size] for i in range(0, len(documents), size)]
+    context = multiprocessing.get_context("fork")
+    with context.Pool(len(chunks)) as pool:
+        return pool.starmap(_build_in_worker, [(str(ix.storage.folder), ix.indexname, chunk) for chunk in chunks])
+
+
+PARALLEL_MIN = 1000  # below this many documents per worker, starting processes costs more than it saves
+
+
+def _build_in_worker(folder: str, indexname: str, documents: list[dict]):
+    import random
+
+    from search.segments import build_segment
+
+    random.seed()  # forked workers share the parent's random state, and Whoosh names new segments with it
+    ix = whoosh_index.open_dir(folder, indexname=indexname)
+    return build_segment(ix.storage, indexname, ix.schema, documents)
+
+
+def commit_segments(writer, segments: list, merge_small: bool = False) -> None:
+    """Commit `writer`'s deletions together with bulk-built `segments` (Whoosh's own commit would only know the
+    documents added through the writer). With `merge_small`, many small segments (left by small syncs) are merged
+    into one through the writer, so a nightly sync does not leave the index in ever more pieces."""
+    try:
+        kept = writer._merge_segments(_merge_small_segments if merge_small else None, False, False)
+        if writer._added:  # small segments were merged into the writer's own segment
+            kept.append(writer._finalize_segment())
+        else:
+            writer._close_segment()
+        writer._commit_toc(kept + segments)
+    except BaseException:
+        writer._cleanup_on_error()
+        raise
+    writer._finish()
+
+
+SMALL_SEGMENT = 5000  # documents
+
+
+def _merge_small_segments(writer, segments):
+    """Whoosh's merge of the segments under SMALL_SEGMENT documents, when there are more than a few of them."""
+    from whoosh.reading import SegmentReader
+
+    small = [seg for seg in segments if seg.doc_count_all() < SMALL_SEGMENT]
+    if len(small) < 4:
+        return segments
+    for seg in small:
+        with SegmentReader(writer.storage, writer.schema, seg) as reader:
+            writer.add_reader(reader)
+    return [seg for seg in segments if seg not in small]
 
 
 def index_paths(index_dir: str | Path, paths: Iterable[str | Path], rebuild: bool = False, prune: bool = False,

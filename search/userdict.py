@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import threading
 
-import jieba
+import rjieba
 
 NAME_FREQ = 20  # enough to keep a name whole against jieba's splits of rare characters, low enough not to swallow words
 _lock = threading.Lock()
@@ -33,9 +33,7 @@ def load() -> None:
     with _lock:
         if _loaded:
             return
-        jieba.dt.check_initialized()
-        freq = jieba.dt.FREQ
         for name in place_words():
-            if not freq.get(name):
-                jieba.dt.add_word(name, NAME_FREQ)
+            if not rjieba.has_word(name):
+                rjieba.add_word(name, NAME_FREQ, None)
         _loaded = True

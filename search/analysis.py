@@ -35,6 +35,7 @@ def _is_word_char(ch: str) -> bool:
     return ch.isalnum() and not is_cjk(ch)
 
 
+@lru_cache(maxsize=1 << 17)  # called for every word of every text; words repeat
 def is_punct(text: str) -> bool:
     """True when a token carries no letter or digit (punctuation, symbols, spaces)."""
     return not any(ch.isalnum() for ch in text)

@@ -10,30 +10,38 @@ import json
 from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 
 from search.analysis import NGRAMS, WORDS
+from search.formats import CompactPositions
 from search.article import Article
 
 # Bumped whenever fields or analysis change in a way an existing index cannot follow.
 # 2: `file` holds the page's absolute path; payload gains the catalogue's page and issue_date.
 # 3: `cluster` (near-duplicate cluster id) and `dup_bands` (its LSH band keys, see search/duplicates.py).
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 # Separates list values (bylines, region paths) inside one text field, so no phrase runs from one into the next.
 VALUE_GAP = " \u3000|\u3000 "
 
 
+def _text(analyzer, field_boost: float = 1.0, stored: bool = False) -> TEXT:
+    """A positional text field whose postings store positions as varints (search/formats.py)."""
+    field = TEXT(analyzer=analyzer, stored=stored, field_boost=field_boost)
+    field.format = CompactPositions(field_boost=field_boost)
+    return field
+
+
 def build_schema() -> Schema:
     return Schema(
         id=ID(unique=True, stored=True),
-        headline=TEXT(analyzer=WORDS, stored=True, field_boost=3.0),
-        headline_ng=TEXT(analyzer=NGRAMS, field_boost=1.5),
-        body=TEXT(analyzer=WORDS, stored=True),
-        body_ng=TEXT(analyzer=NGRAMS, field_boost=0.5),
+        headline=_text(WORDS, 3.0, stored=True),
+        headline_ng=_text(NGRAMS, 1.5),
+        body=_text(WORDS, stored=True),
+        body_ng=_text(NGRAMS, 0.5),
         byline=KEYWORD(stored=True, commas=True, scorable=True, field_boost=2.0),
-        byline_ng=TEXT(analyzer=NGRAMS, field_boost=1.0),
+        byline_ng=_text(NGRAMS),
         region=KEYWORD(commas=True),  # every ancestor path, for filters and facets
-        region_ng=TEXT(analyzer=NGRAMS, field_boost=0.3),  # place names, so 湖南 finds articles about 湖南省
+        region_ng=_text(NGRAMS, 0.3),  # place names, so 湖南 finds articles about 湖南省
         source=ID(stored=True),
-        source_ng=TEXT(analyzer=NGRAMS, field_boost=0.3),
+        source_ng=_text(NGRAMS, 0.3),
         date=ID(stored=True, sortable=True),  # ISO yyyy-mm-dd; absent when unknown
         file=ID(stored=True),
         ordinal=NUMERIC(stored=True, sortable=True),

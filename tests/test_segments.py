@@ -65,3 +65,15 @@ def test_parallel_workers_write_distinct_segments(tmp_path, monkeypatch):
     with ix.searcher() as searcher:
         assert searcher.doc_count() == len(documents)
         assert {d["id"] for d in searcher.all_stored_fields()} == {d["id"] for d in documents}
+
+
+def test_compact_positions_round_trip_and_phrases_match():
+    from search.formats import CompactPositions
+
+    fmt = CompactPositions(field_boost=2.0)
+    for positions in ([0], [5], [127, 128], [3, 200, 70000, 70001], list(range(0, 3000, 7))):
+        value = fmt.encode(positions)
+        assert fmt.decode_positions(value) == positions
+        assert fmt.decode_frequency(value) == len(positions)
+        assert fmt.decode_weight(value) == 2.0 * len(positions)
+    assert len(fmt.encode([5])) == 2  # count and one gap: two bytes where a pickled list takes ten

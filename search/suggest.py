@@ -16,32 +16,41 @@ from search.query import Not, ParsedQuery, Word, parse_query, word_query
 
 LEXICON_FIELDS = ("headline", "body", "byline")
 MAX_SUGGESTIONS = 3
-MAX_CANDIDATES = 8  # per word, tried in document-frequency order
+MAX_CANDIDATES = 4  # per word, tried in document-frequency order
+MAX_WORDS = 4  # words of a query looked at: a long query with no hits is narrowed by hand, not by guessing
 MIN_LENGTH, MAX_LENGTH = 2, 12
 
 _cache_lock = threading.Lock()
-_cache: dict[tuple, dict[int, list[str]]] = {}
+_cache: dict[tuple, dict[str, list[str]]] = {}
 
 
-def _lexicon_by_length(reader) -> dict[int, list[str]]:
-    """The word fields' terms grouped by length, cached per index snapshot."""
+def _lexicon_neighbours(reader) -> dict[str, list[str]]:
+    """The word fields' terms keyed by themselves and by each one-character deletion of them (a SymSpell index: two
+    words one edit apart share a key), built once per index snapshot."""
     key = (id(reader.storage) if hasattr(reader, "storage") else None, reader.generation(), reader.doc_count_all())
     with _cache_lock:
         if key in _cache:
             return _cache[key]
-    by_length: dict[int, set[str]] = {}
+    neighbours: dict[str, list[str]] = {}
+    seen: set[str] = set()
     for fieldname in LEXICON_FIELDS:
         if fieldname not in reader.indexed_field_names():
             continue
         for raw in reader.lexicon(fieldname):
             term = raw.decode("utf-8") if isinstance(raw, bytes) else raw
-            if MIN_LENGTH - 1 <= len(term) <= MAX_LENGTH + 1 and any(ch.isalpha() for ch in term):
-                by_length.setdefault(len(term), set()).add(term)
-    result = {n: sorted(terms) for n, terms in by_length.items()}
+            if term in seen or not MIN_LENGTH - 1 <= len(term) <= MAX_LENGTH + 1 or not any(ch.isalpha() for ch in term):
+                continue
+            seen.add(term)
+            for variant in _deletions(term):
+                neighbours.setdefault(variant, []).append(term)
     with _cache_lock:
         _cache.clear()  # one snapshot at a time is enough
-        _cache[key] = result
-    return result
+        _cache[key] = neighbours
+    return neighbours
+
+
+def _deletions(term: str) -> set[str]:
+    return {term} | {term[:i] + term[i + 1:] for i in range(len(term))}
 
 
 def one_edit(a: str, b: str) -> bool:
@@ -61,9 +70,9 @@ def candidates(reader, word: str) -> list[str]:
     """Lexicon words one edit from `word`, most documents first."""
     if not MIN_LENGTH <= len(word) <= MAX_LENGTH or " " in word:
         return []
-    lexicon = _lexicon_by_length(reader)
-    found = {t for n in (len(word) - 1, len(word), len(word) + 1) if n >= MIN_LENGTH
-             for t in lexicon.get(n, ()) if one_edit(word, t)}
+    neighbours = _lexicon_neighbours(reader)
+    found = {t for variant in _deletions(word) for t in neighbours.get(variant, ())
+             if len(t) >= MIN_LENGTH and one_edit(word, t)}
 
     def frequency(term: str) -> int:
         return sum(reader.doc_frequency(f, term) for f in LEXICON_FIELDS if f in reader.indexed_field_names())
@@ -113,7 +122,7 @@ def did_you_mean(searcher, q: str, parsed: ParsedQuery, count: Callable[[str], i
         return []
     suggestions: list[dict] = []
     seen = {q}
-    for word in dict.fromkeys(_searched_words(parsed.tree)):
+    for word in list(dict.fromkeys(_searched_words(parsed.tree)))[:MAX_WORDS]:
         if _matches(searcher, word):
             continue  # this word is found: it is not the one to correct
         for candidate in candidates(searcher.reader(), word.text):

@@ -2,8 +2,9 @@
 candidates, and a signature check to verify them.
 
 Every copy stays in the index; each is marked with its `cluster`, the id of the first-indexed member. The band keys
-of a document are indexed (the `dup_bands` KEYWORD field) and each key spells out its band's MinHash values, so
-`DuplicateTracker.from_reader` rebuilds every indexed document's full signature from the postings alone — no stored
+of a document are kept in a per-document column (`dup_keys`; as indexed terms they would be 32 one-posting terms per
+document, nearly a fifth of the index) and each key spells out its band's MinHash values, so
+`DuplicateTracker.from_reader` rebuilds every indexed document's full signature from that column alone — no stored
 text is read — and a later run verifies candidates exactly as the run that indexed them would have.
 
 Only the body is compared: a reprint commonly changes the headline, byline and dateline, and keeps the text. Two
@@ -91,7 +92,7 @@ class DuplicateTracker:
     """Assigns each article its cluster, against the index it is about to join and the articles before it in this run.
 
     The indexer, per article and before writing it: `article.cluster = tracker.assign(article)`; the schema's
-    `to_document` then writes `tracker.band_keys(article)` into `dup_bands` (via `article.dup_bands`).
+    `to_document` then writes `tracker.band_keys(article)` into the `dup_keys` column (via `article.dup_bands`).
     """
 
     threshold: float = THRESHOLD
@@ -105,21 +106,24 @@ class DuplicateTracker:
     def from_reader(cls, reader, threshold: float = THRESHOLD) -> "DuplicateTracker":
         """Everything needed from an open index reader (postings only; the reader may be closed afterwards)."""
         tracker = cls(threshold=threshold)
-        fields = set(reader.indexed_field_names())
-        if "dup_bands" not in fields:
+        if not reader.has_column("dup_keys"):
             return tracker
+        fields = set(reader.indexed_field_names())
         live = set(reader.all_doc_ids())
         ids = _postings_map(reader, "id", live)
         clusters = _postings_map(reader, "cluster", live) if "cluster" in fields else {}
         files = _postings_map(reader, "file", live) if "file" in fields else {}
         sigs: dict[int, np.ndarray] = {}
         keys: dict[int, list[str]] = {}
-        for term in reader.field_terms("dup_bands"):
-            term = term.decode("utf-8") if isinstance(term, bytes) else term
-            docs = [d for d in reader.postings("dup_bands", term).all_ids() if d in live]
-            m = _KEY.match(term)
-            for d in docs:
-                keys.setdefault(d, []).append(term)
+        column = reader.column_reader("dup_keys")
+        for d in live:
+            value = column[d]
+            if not value:
+                continue
+            doc_keys = value.decode("ascii").split()
+            keys[d] = doc_keys
+            for term in doc_keys:
+                m = _KEY.match(term)
                 if m:
                     band, hexes = int(m.group(1)), m.group(2)
                     sig = sigs.setdefault(d, np.zeros(PERMUTATIONS, dtype=np.uint32))

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import json
 
-from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
+from whoosh.columns import VarBytesColumn
+from whoosh.fields import COLUMN, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 
 from search.analysis import NGRAMS, WORDS
 from search.formats import CompactPositions
@@ -16,7 +17,9 @@ from search.article import Article
 # Bumped whenever fields or analysis change in a way an existing index cannot follow.
 # 2: `file` holds the page's absolute path; payload gains the catalogue's page and issue_date.
 # 3: `cluster` (near-duplicate cluster id) and `dup_bands` (its LSH band keys, see search/duplicates.py).
-SCHEMA_VERSION = 4
+# 4: positions stored as varints (search/formats.py).
+# 5: the band keys moved from an indexed field to the `dup_keys` column.
+SCHEMA_VERSION = 5
 
 # Separates list values (bylines, region paths) inside one text field, so no phrase runs from one into the next.
 VALUE_GAP = " \u3000|\u3000 "
@@ -47,7 +50,7 @@ def build_schema() -> Schema:
         ordinal=NUMERIC(stored=True, sortable=True),
         payload=STORED,  # the rest of the Article, as JSON
         cluster=ID(stored=True),  # id of the first-indexed member of the article's near-duplicate cluster
-        dup_bands=KEYWORD(),  # LSH band keys of the body, so a later run finds near-duplicates (search/duplicates.py)
+        dup_keys=COLUMN(VarBytesColumn()),  # LSH band keys of the body, for later runs' near-duplicate checks
     )
 
 
@@ -85,7 +88,7 @@ def to_document(article: Article) -> dict:
     from search.duplicates import body_band_keys
 
     doc["cluster"] = article.cluster or article.id
-    doc["dup_bands"] = " ".join(article.dup_bands or body_band_keys(article.body))
+    doc["dup_keys"] = " ".join(article.dup_bands or body_band_keys(article.body)).encode("ascii")
     return {k: v for k, v in doc.items() if v != ""}
 
 

@@ -12,7 +12,7 @@ from search.request import SearchRequest
 SEARCH_KEYS = {"query", "total", "page", "per_page", "pages", "took_ms", "hits", "facets", "date_bucket", "undated",
                "suggestions", "links"}
 HIT_KEYS = {"id", "headline", "subheadline", "byline", "date", "date_source", "region", "source", "url", "kind",
-            "headline_html", "score", "snippets", "snippet_html"}
+            "headline_html", "score", "snippets", "snippet_html", "similar", "similar_ids"}
 REGION_ITEM_KEYS = {"value", "label", "count", "selected", "level", "parent", "toggle_url"}
 DATE_ITEM_KEYS = {"value", "label", "count", "from", "to", "selected", "toggle_url"}
 ERROR_KEYS = {"ok", "error", "status"}
@@ -301,6 +301,37 @@ def test_article_with_highlights_and_related(get_json):
     assert "highlights" not in get_json(f"/api/articles/{hit['id']}")["article"]
 
 
+PROVENANCE_KEYS = {"file", "line_start", "line_end", "page", "paper", "issue_date"}
+
+
+def test_article_provenance(get_json):
+    article = get_json("/api/articles/fbf28e304e8bae6d")["article"]
+    assert set(article["provenance"]) == PROVENANCE_KEYS
+    assert article["provenance"] == {"file": "003_a8830f866c506400.txt", "line_start": 123, "line_end": 130,
+                                     "page": article["page"], "paper": "株洲日报", "issue_date": article["issue_date"]}
+    assert article["date_source"] == "page" and article["date"] == "2020-02-19"
+
+
+def test_article_source(get_json):
+    data = get_json("/api/articles/fbf28e304e8bae6d/source")
+    assert set(data) == {"id", "file", "line_start", "line_end", "lines"}
+    assert (data["id"], data["file"], data["line_start"], data["line_end"]) == \
+        ("fbf28e304e8bae6d", "003_a8830f866c506400.txt", 123, 130)
+    assert [line["n"] for line in data["lines"]] == list(range(1, len(data["lines"]) + 1))
+    assert [line["n"] for line in data["lines"] if line["in_article"]] == list(range(123, 131))
+    assert data["lines"][122]["text"] == "## [2020]网挂第003号地块恢复出让公告"
+    assert all(set(line) == {"n", "text", "in_article"} for line in data["lines"])
+
+
+@pytest.mark.parametrize("value, total", [("", 2), ("false", 2), ("0", 2), ("true", 1), ("1", 1), ("TRUE", 1)])
+def test_collapse_parameter(get_json, value, total):
+    """恢复出让 matches two copies of one land notice: listed both unless collapse is asked."""
+    data = get_json(f"/api/search?q=恢复出让&collapse={value}")
+    assert data["total"] == total and len(data["hits"]) == total
+    assert [h["similar"] for h in data["hits"]] == ([1] if total == 1 else [0, 0])
+    assert all(len(h["similar_ids"]) == h["similar"] for h in data["hits"])
+
+
 def test_stats(get_json, all_articles):
     data = get_json("/api/stats")
     assert data["articles"] == len(all_articles)
@@ -374,7 +405,11 @@ def test_openapi_document(get_json, app):
                 if param["in"] == "path":
                     assert "{" + param["name"] + "}" in path
     search_params = {p["name"]: p["schema"] for p in paths["/api/search"]["get"]["parameters"]}
-    assert set(search_params) == {"q", "region", "date_from", "date_to", "sort", "page", "per_page", "facet_size"}
+    assert set(search_params) == {"q", "region", "date_from", "date_to", "sort", "collapse", "page", "per_page",
+                                  "facet_size"}
+    assert search_params["collapse"]["enum"] == ["true", "false", "1", "0"]
+    export_params = {p["name"] for p in paths["/api/export"]["get"]["parameters"]}
+    assert "collapse" not in export_params and "q" in export_params
     assert search_params["per_page"]["maximum"] == 100 and search_params["page"]["minimum"] == 1
     assert search_params["sort"]["enum"] == ["relevance", "date", "-date"]
     assert search_params["region"]["type"] == "array"
@@ -394,6 +429,12 @@ def test_search_result_satisfies_its_schema(get_json):
         assert set(schemas["RegionFacetItem"]["required"]) <= set(item)
     article = get_json(f"/api/articles/{data['hits'][0]['id']}")
     assert set(schemas["Article"]["required"]) <= set(article["article"])
+    assert set(schemas["Provenance"]["required"]) == set(article["article"]["provenance"])
+    folded = get_json("/api/search?q=恢复出让&collapse=true")["hits"][0]
+    assert folded["similar"] == 1 and set(schemas["Hit"]["required"]) <= set(folded)
+    source = get_json(f"/api/articles/{data['hits'][0]['id']}/source")
+    assert set(schemas["SourcePage"]["required"]) == set(source)
+    assert set(schemas["SourcePage"]["properties"]["lines"]["items"]["required"]) == set(source["lines"][0])
     assert set(schemas["Stats"]["required"]) <= set(get_json("/api/stats"))
 
 
@@ -412,6 +453,8 @@ BAD_SEARCHES = [
     ("date_from=yesterday", "date_from: invalid date 'yesterday'"),
     ("date_from=2020-03&date_to=2020-02", "the date range is empty: 2020-03 is after 2020-02"),
     ("sort=foo", "sort: 'foo' is not one of relevance, date, -date"),
+    ("collapse=maybe", "collapse: 'maybe' is not one of true, false, 1, 0"),
+    ("collapse=true&collapse=false", "collapse was given 2 times"),
     ("q=%22复工", "unbalanced quote"),
     ("q=(复工 OR 复产", "unbalanced parenthesis"),
     ("q=复工)", "unbalanced parenthesis"),
@@ -455,6 +498,7 @@ def test_bad_export_parameters(client, url, message):
 
 def test_article_errors(client, get_json):
     assert_error(client.get("/api/articles/nonexistent"), 404, "no article with id 'nonexistent'")
+    assert_error(client.get("/api/articles/nonexistent/source"), 404, "no article with id 'nonexistent'")
     some_id = get_json("/api/search")["hits"][0]["id"]
     assert_error(client.get(f"/api/articles/{some_id}?q=%22复工"), 400, "unbalanced quote")
     assert_error(client.get(f"/api/articles/{some_id}?q=a&q=b"), 400, "q was given 2 times")
@@ -471,7 +515,7 @@ def test_no_index_is_503(tmp_path):
     from web import create_app
 
     client = create_app({"INDEX_DIR": str(tmp_path / "missing"), "TESTING": True}).test_client()
-    for url in ("/api/search?q=复工", "/api/stats", "/api/articles/x", "/api/export"):
+    for url in ("/api/search?q=复工", "/api/stats", "/api/articles/x", "/api/articles/x/source", "/api/export"):
         assert_error(client.get(url), 503, "no index")
     assert client.get("/api/openapi.json").status_code == 200  # the document needs no index
 

@@ -155,3 +155,74 @@ def test_search_then_narrow_by_region(browser, server, tmp_path):
     wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, ".story-body")))
     assert browser.find_elements(By.CSS_SELECTOR, ".story-body mark")
     browser.save_screenshot(str(tmp_path / "article.png"))
+
+
+def test_similar_reports_and_the_source_page(browser, server, tmp_path):
+    """A folded hit opens its "相似报道" list without JavaScript; the article page leads to the source page, which
+    jumps to the article's first line and marks its lines; a query error is marked under its character."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as EC
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    wait = WebDriverWait(browser, 20)
+    browser.get(server + "/search?q=恢复出让")
+    wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, "li.result")))
+    assert len(browser.find_elements(By.CSS_SELECTOR, "li.result")) == 1  # two copies of one notice, folded
+    details = browser.find_element(By.CSS_SELECTOR, "li.result details.similar")
+    summary = details.find_element(By.TAG_NAME, "summary")
+    assert summary.text == "另有 1 篇相似报道"
+    link = details.find_element(By.CSS_SELECTOR, "ul a")
+    assert not link.is_displayed()
+    summary.click()
+    wait.until(EC.visibility_of(link))
+    assert details.get_attribute("open") is not None
+    other_headline = link.text
+    assert other_headline.endswith("恢复出让公告")
+    browser.save_screenshot(str(tmp_path / "search-similar.png"))
+
+    # the similar article's page: provenance, then "查看原版面"
+    link.click()
+    wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, ".provenance")))
+    assert browser.find_element(By.CSS_SELECTOR, ".story-headline").text == other_headline
+    provenance = browser.find_element(By.CSS_SELECTOR, ".provenance").text
+    assert "株洲日报" in provenance and "003_a8830f866c506400.txt" in provenance and "行" in provenance
+    assert browser.find_element(By.CSS_SELECTOR, ".date-source").text == "版面日期"
+    shot = tmp_path / "article.png"
+    assert browser.save_screenshot(str(shot)) and shot.stat().st_size > 10_000
+
+    source_link = browser.find_element(By.CSS_SELECTOR, "a.source-link")
+    assert source_link.text == "查看原版面"
+    source_link.click()
+    wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, "ol.source-lines")))
+    marked = browser.find_elements(By.CSS_SELECTOR, "li.line.in-article")
+    start = int(browser.current_url.rsplit("#L", 1)[1])
+    assert marked and marked[0].get_attribute("id") == f"L{start}"
+    assert other_headline in marked[0].text
+    plain = browser.find_element(By.CSS_SELECTOR, "li.line:not(.in-article)")
+    assert marked[-1].value_of_css_property("background-color") != plain.value_of_css_property("background-color")
+    assert browser.execute_script("return window.scrollY") > 0, "the page opens at the article's first line"
+    top = browser.execute_script("return arguments[0].getBoundingClientRect().top", marked[0])
+    assert 0 <= top < browser.execute_script("return window.innerHeight")
+    shot = tmp_path / "source.png"
+    assert browser.save_screenshot(str(shot)) and shot.stat().st_size > 10_000
+
+    # the search box leads to the query language help; a bad query is marked where it went wrong
+    browser.find_element(By.CSS_SELECTOR, "a.syntax-help").click()
+    wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, "table.syntax")))
+    assert browser.find_element(By.TAG_NAME, "h1").text == "搜索语法"
+    browser.get(server + "/search?q=" + "复工 \"企业")
+    wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, ".query-marker")))
+    assert browser.find_element(By.CSS_SELECTOR, "form.search-form input[name=q]").get_attribute("value") == '复工 "企业'
+    fault = browser.find_element(By.CSS_SELECTOR, ".query-marker .fault")
+    caret = browser.find_element(By.CSS_SELECTOR, ".query-marker .caret")
+    box = browser.execute_script("var r = arguments[0].getBoundingClientRect(); return [r.left, r.right, r.top, "
+                                 "r.bottom];", fault)
+    mark = browser.execute_script("var r = arguments[0].getBoundingClientRect(); return [r.left, r.right, r.top];",
+                                  caret)
+    assert box[0] <= (mark[0] + mark[1]) / 2 <= box[1], "the caret stands under the faulty character"
+    assert mark[2] > (box[2] + box[3]) / 2, "… below it"
+    browser.save_screenshot(str(tmp_path / "query-error.png"))
+    shots = Path("/tmp/ns-shots")
+    shots.mkdir(exist_ok=True)
+    for name in ("article.png", "source.png", "search-similar.png", "query-error.png"):
+        shutil.copy(tmp_path / name, shots / name)

@@ -7,11 +7,14 @@ import io
 import json
 import re
 import xml.etree.ElementTree as ET
+from html import unescape
 from html.parser import HTMLParser
-from urllib.parse import parse_qs, urlsplit
+from pathlib import Path
+from urllib.parse import parse_qs, quote, urlsplit
 
 import pytest
 
+ROOT = Path(__file__).resolve().parent.parent
 ATOM = "{http://www.w3.org/2005/Atom}"
 SCRIPT = "<script>alert(1)</script>"
 ATTRIBUTE = '"onerror="alert(1)'
@@ -176,7 +179,8 @@ def test_article_page(client):
         len(full["article"]["highlights"]["headline"])
     assert len(re.findall(r"<p>", html.split('class="story-body"')[1].split("</div>")[0])) == len(paragraphs)
     assert hit["date"] in html and hit["source"] in html
-    related = [a["href"] for a in page.find("a") if a.get("href", "").startswith("/articles/")]
+    related = [a["href"] for a in page.find("a") if a.get("href", "").startswith("/articles/")
+               and "/source" not in a["href"]]
     assert related == [f"/articles/{r['id']}" for r in full["related"]]
     assert page.find("a", class_="region")
     file = full["article"]["file"]
@@ -202,7 +206,7 @@ def test_paragraph_highlights_land_on_the_right_characters():
 
 @pytest.mark.parametrize("url, status, title, message", [
     ("/search?page=0", 400, "请求有误", "page: 0 is out of range"),
-    ("/search?q=%22复工", 400, "请求有误", "unbalanced quote"),
+    ("/search?q=%22复工", 400, "检索式有误", "q: unbalanced quote at 0"),
     ("/search?date_to=2020-02-30", 400, "请求有误", "2020-02 has no day 30"),
     ("/articles/nope", 404, "找不到页面", "no article with id"),
     ("/no/such/page", 404, "找不到页面", "/no/such/page"),
@@ -358,3 +362,257 @@ def test_csv_export_neutralises_formulas(hostile_client):
     # JSON Lines carries the text unchanged
     lines = hostile_client.get("/api/export?format=jsonl&q=复工").get_data(as_text=True).splitlines()
     assert any(json.loads(line)["body"].startswith("=cmd") for line in lines)
+
+
+def test_hostile_source_page_is_escaped(hostile_client):
+    html = html_of(hostile_client, "/articles/xss-1/source")
+    assert_inert(html)
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+# --- near-duplicates folded on the search page ------------------------------------------------------------------
+
+REPRINT_BODY = ("株洲市芦淞区各服装企业陆续复工复产，工人们戴好口罩、测量体温后进入车间，生产线逐步恢复运转。"
+                "区里派出工作组上门服务，帮助企业解决用工、原料和物流难题。")
+REPRINT_SOURCES = ["株洲日报", "湖南日报", "新华社", "人民网", "红网", "长沙晚报", "潇湘晨报"]
+REPRINTS = [{"id": f"r{i}", "headline": f"芦淞服装企业复工（{source}）", "source": source, "date": f"2020-02-2{i}",
+             "region": "湖南省株洲市", "body": REPRINT_BODY} for i, source in enumerate(REPRINT_SOURCES)] + [
+    {"id": "other", "headline": "开福区植树", "body": "长沙市开福区今天举行植树活动，市民踊跃参加，种下樟树苗两千株。"}]
+
+
+@pytest.fixture(scope="module")
+def reprint_client(tmp_path_factory):
+    """One story printed by seven papers (one near-duplicate cluster) and one unrelated article."""
+    from search.indexer import index_paths
+    from web import create_app
+
+    root = tmp_path_factory.mktemp("reprints")
+    source = root / "reprints.jsonl"
+    source.write_text("\n".join(json.dumps(a, ensure_ascii=False) for a in REPRINTS) + "\n", encoding="utf-8")
+    summary = index_paths(root / "index", [source])
+    assert summary.ok and summary.added == len(REPRINTS), summary.errors
+    return create_app({"INDEX_DIR": str(root / "index"), "TESTING": True}).test_client()
+
+
+def similar_block(html: str) -> list[str]:
+    return re.findall(r'<details class="similar">(.*?)</details>', html, re.S)
+
+
+def test_search_page_folds_a_reprint_the_api_lists_both(client):
+    """恢复出让 matches two land notices of one cluster: the API lists both, the page one with "另有 1 篇"."""
+    api = client.get("/api/search?q=恢复出让").get_json()
+    assert api["total"] == 2 and [h["similar"] for h in api["hits"]] == [0, 0]
+    assert all(h["similar_ids"] == [] for h in api["hits"])
+    folded = client.get("/api/search?q=恢复出让&collapse=true").get_json()
+    assert folded["total"] == 1 and folded["hits"][0]["similar"] == 1
+    kept, other = folded["hits"][0]["id"], folded["hits"][0]["similar_ids"][0]
+    assert {kept, other} == {h["id"] for h in api["hits"]}
+
+    html = html_of(client, "/search?q=恢复出让")
+    page = Page(html)
+    assert html.count('class="result"') == 1 and "<strong>1</strong>" in html
+    [block] = similar_block(html)
+    assert "另有 1 篇相似报道" in block
+    other_headline = client.get(f"/api/articles/{other}").get_json()["article"]["headline"]
+    assert other_headline in block and f"/articles/{other}?q=" in block
+    # "逐篇列出": the same search with collapse=false shows both, unfolded, and its links keep collapse=false
+    show_all = page.find("a", class_="show-all")[0]["href"]
+    assert parse_qs(urlsplit(show_all).query) == {"q": ["恢复出让"], "collapse": ["false"]}
+    unfolded_html = html_of(client, show_all)
+    unfolded = Page(unfolded_html)
+    assert unfolded_html.count('class="result"') == 2 and not similar_block(unfolded_html)
+    assert all("collapse=false" in a["href"] for a in unfolded.find("a", class_="sort-option"))
+    assert unfolded.find("input", type="hidden", name="collapse", value="false")
+    assert "合并相似报道" in unfolded_html
+
+
+def test_folded_hit_lists_at_most_five_similar_articles(reprint_client):
+    api = reprint_client.get("/api/search?q=服装&collapse=true").get_json()
+    [hit] = api["hits"]
+    assert hit["similar"] == 6 and len(hit["similar_ids"]) == 6
+    html = html_of(reprint_client, "/search?q=服装")
+    [block] = similar_block(html)
+    assert "另有 6 篇相似报道" in block and "还有 1 篇未列出" in block
+    listed = re.findall(r'href="/articles/(r\d)\?', block)
+    assert listed == hit["similar_ids"][:5]
+    for article_id in listed:  # each with its own headline, date and paper
+        source = REPRINT_SOURCES[int(article_id[1])]
+        assert f"芦淞服装企业复工（{source}）" in block and f"2020-02-2{article_id[1]} · {source}" in block
+
+
+def test_similar_counts_only_members_that_match(reprint_client):
+    html = html_of(reprint_client, "/search?q=服装 -新华社")
+    [block] = similar_block(html)
+    assert "另有 5 篇相似报道" in block and "新华社" not in block
+
+
+def test_collapse_is_kept_in_links_and_states_cross_over(client):
+    """Page and API differ in their default, so their links to each other say collapse explicitly."""
+    html_result = html_of(client, "/search?q=恢复出让")
+    json_link = Page(html_result).find("link", type="application/json")[0]["href"]
+    assert parse_qs(urlsplit(json_link).query)["collapse"] == ["true"]
+    assert client.get(json_link).get_json()["total"] == 1
+    api = client.get("/api/search?q=恢复出让").get_json()
+    assert parse_qs(urlsplit(api["links"]["html"]).query)["collapse"] == ["false"]
+    assert html_of(client, api["links"]["html"]).count('class="result"') == 2
+    explicit = client.get("/api/search?q=恢复出让&collapse=1&per_page=1").get_json()
+    assert "collapse=1" in explicit["links"]["self"] and all(
+        "collapse=1" in item["toggle_url"] for item in explicit["facets"]["region"])
+
+
+def test_browse_page_is_not_folded(client):
+    html = html_of(client, "/search?per_page=100")
+    assert html.count('class="result"') == client.get("/api/stats").get_json()["articles"]
+    assert not similar_block(html)
+
+
+# --- the article page: provenance; the source page view ---------------------------------------------------------
+
+NOTICE = "fbf28e304e8bae6d"  # [2020]网挂第003号地块恢复出让公告, lines 123–130 of 003_a8830f866c506400.txt
+
+
+def test_article_page_shows_provenance_and_date_source(client):
+    html = html_of(client, f"/articles/{NOTICE}")
+    page = Page(html)
+    block = html.split('class="provenance"')[1].split("</section>")[0]
+    assert "株洲日报" in block and "003_a8830f866c506400.txt" in block and "第 123–130 行" in block
+    assert page.find("a", class_="source-link")[0]["href"] == f"/articles/{NOTICE}/source#L123"
+    assert "查看原版面" in block
+    assert re.search(r"<dt>日期来源</dt><dd[^>]*>版面日期", html)
+
+
+def test_article_with_only_a_yearless_date(client, all_articles):
+    partial = next(a for a in all_articles.values() if a["date_partial"] == "03-09" and not a["date"])
+    html = html_of(client, f"/articles/{partial['id']}")
+    meta = html.split('class="story-meta"')[1].split("</dl>")[0]
+    assert "仅知 3月9日" in meta and "日期不详" not in meta
+    assert re.search(r"<dt>日期来源</dt><dd[^>]*>未知", html)
+
+
+def test_month_day_filter():
+    from web.views import month_day
+
+    assert month_day("03-09") == "3月9日" and month_day("12-31") == "12月31日" and month_day("odd") == "odd"
+
+
+def test_source_page_marks_the_articles_lines(client):
+    api = client.get(f"/api/articles/{NOTICE}/source").get_json()
+    assert (api["line_start"], api["line_end"]) == (123, 130)
+    html = html_of(client, f"/articles/{NOTICE}/source")
+    page = Page(html)
+    rows = page.find("li", class_="line")
+    assert [r["id"] for r in rows] == [f"L{n}" for n in range(1, len(api["lines"]) + 1)]
+    marked = [r["id"] for r in page.find("li", class_="in-article")]
+    assert marked == [f"L{n}" for n in range(123, 131)]
+    assert "[2020]网挂第003号地块恢复出让公告" in html.split('id="L123"')[1].split("</li>")[0]
+    assert "003_a8830f866c506400.txt" in html and page.find("a", href=f"/articles/{NOTICE}")
+
+
+def test_source_page_of_a_missing_article_is_404(client):
+    html = html_of(client, "/articles/nope/source", 404)
+    assert "no article with id" in html
+
+
+@pytest.fixture()
+def gone_file_client(tmp_path):
+    """An index of one page file that has since been deleted."""
+    import shutil
+
+    from search.indexer import index_paths
+    from web import create_app
+
+    page = tmp_path / "archive" / "003_a8830f866c506400.txt"
+    page.parent.mkdir()
+    shutil.copy(ROOT / "seeds" / page.name, page)
+    summary = index_paths(tmp_path / "index", [page])
+    assert summary.ok, summary.errors
+    page.unlink()
+    return create_app({"INDEX_DIR": str(tmp_path / "index"), "TESTING": True}).test_client()
+
+
+def test_source_page_when_the_file_is_gone(gone_file_client):
+    article_id = gone_file_client.get("/api/search").get_json()["hits"][0]["id"]
+    html = html_of(gone_file_client, f"/articles/{article_id}/source", 404)
+    assert "is no longer readable" in html and "003_a8830f866c506400.txt" in html
+    assert str(ROOT) not in html and "/archive/" not in html, "no server paths on the page"
+    response = gone_file_client.get(f"/api/articles/{article_id}/source")
+    body = response.get_json()
+    assert response.status_code == 404 and set(body) == {"ok", "error", "status"}
+    assert "no longer readable" in body["error"]
+    assert html_of(gone_file_client, f"/articles/{article_id}")  # the article itself still shows
+
+
+# --- query language help and query errors -----------------------------------------------------------------------
+
+def readme_query_examples() -> list[str]:
+    """Every `example` in the "You type" column of README's query language table."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Query language", 1)[1]
+    rows = [line for line in section.splitlines() if line.startswith("| `")]
+    return [example for row in rows for example in re.findall(r"`([^`]+)`", row.split("|")[1])]
+
+
+def test_help_page_has_every_construct_with_a_working_example(client):
+    examples = readme_query_examples()
+    assert len(examples) >= 14  # the table is read, not skipped
+    page = Page(html_of(client, "/help"))
+    links = {parse_qs(urlsplit(a["href"]).query)["q"][0]: a["href"] for a in page.find("a", class_="example")}
+    missing = [e for e in examples if e not in links]
+    assert not missing, f"README examples without a link on /help: {missing}"
+    for q, href in links.items():
+        html = html_of(client, href)
+        assert "理解为" in html, q
+        assert "<strong>0</strong>" not in html, f"the example {q!r} finds nothing on the seeds"
+
+
+def test_search_box_links_to_the_help(client):
+    for url in ("/", "/search?q=复工", f"/articles/{NOTICE}"):
+        assert Page(html_of(client, url)).find("a", class_="syntax-help")[0]["href"] == "/help"
+
+
+@pytest.mark.parametrize("q, before, at, message", [
+    ('复工 "企业', "复工 ", '"', "q: unbalanced quote at 3"),
+    ("(复工 OR 复产", "", "(", "q: unbalanced parenthesis at 0"),
+    ("复工)", "复工", ")", "q: unbalanced parenthesis at 2"),
+    ("autor:张三", "", "a", "q: unknown field &#39;autor&#39;, did you mean &#39;byline&#39;? at 0"),
+    ("date:2020-13", "date:", "2", "at 5"),
+])
+def test_query_error_is_shown_on_the_search_page_with_a_marker(client, q, before, at, message):
+    html = html_of(client, f"/search?q={quote(q)}&region=湖南省", 400)
+    page = Page(html)
+    assert page.find("input", name="q")[0]["value"] == q
+    assert page.find("input", type="hidden", name="region", value="湖南省"), "the filters wait for the fixed query"
+    assert message in html and 'class="search-error"' in html
+    marker = re.search(r'<p class="query-marker".*?<code>(.*?)<span class="fault">(.*?)<span class="caret"', html, re.S)
+    assert marker and unescape(marker.group(1)) == before and unescape(marker.group(2)) == at
+    assert page.find("a", href="/help")
+
+
+def test_query_error_at_the_end_marks_the_end(client):
+    html = html_of(client, f"/search?q={quote('复工 OR')}", 400)
+    assert "&#39;OR&#39; needs a search term on both sides at 3" in html
+    assert re.search(r'<code>复工 <span class="fault">O<span class="caret"', html)
+
+
+def test_parameter_error_on_the_search_page_drops_the_bad_filters(client):
+    html = html_of(client, "/search?q=复工&date_to=2020-02-30&region=湖南省", 400)
+    page = Page(html)
+    assert page.find("input", name="q")[0]["value"] == "复工"
+    assert not page.find("input", type="hidden", name="date_to") and 'class="query-marker"' not in html
+    assert "2020-02 has no day 30" in html
+
+
+def test_query_error_on_the_article_page_is_marked_too(client):
+    html = html_of(client, f"/articles/{NOTICE}?q={quote('复工)')}", 400)
+    assert re.search(r'<code>复工<span class="fault">\)<span class="caret"', html)
+
+
+def test_bad_collapse_value(client):
+    html = html_of(client, "/search?q=复工&collapse=maybe", 400)
+    assert "collapse: &#39;maybe&#39; is not one of true, false, 1, 0" in html
+
+
+@pytest.mark.parametrize("params", ["date_from=", "date_to=", "per_page=", "collapse=", "sort=", "q=&region="])
+def test_blank_parameters_are_no_filter(client, params):
+    html = html_of(client, f"/search?{params}")
+    assert html.count('class="result"') == 10

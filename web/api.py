@@ -1,4 +1,5 @@
-"""The JSON API: /api/search, /api/articles/<id>, /api/stats, /api/export, /api/openapi.json.
+"""The JSON API: /api/search, /api/articles/<id>, /api/articles/<id>/source, /api/stats, /api/export,
+/api/openapi.json.
 
 Responses are the engine's plain data; /api/search adds a `toggle_url` to every facet item and a `links` object.
 """
@@ -13,7 +14,7 @@ from itertools import chain
 from flask import Blueprint, Response, current_app, jsonify, request, stream_with_context
 
 from search.errors import BadRequest
-from search.request import SearchRequest
+from search.request import SearchRequest, _shown
 from web import get_engine
 from web.links import SearchLinks, decorate
 
@@ -24,10 +25,11 @@ CSV_COLUMNS = ("id", "date", "headline", "subheadline", "byline", "region", "sou
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-def search_result(endpoint: str) -> tuple[SearchLinks, dict]:
-    """Validate the query string, run the search and add links for `endpoint`: the data both /api/search and the
-    HTML page show."""
-    req = SearchRequest.from_params(request.args)
+def search_result(endpoint: str, req: SearchRequest | None = None) -> tuple[SearchLinks, dict]:
+    """Run the search (by default the one in the query string, validated) and add links for `endpoint`: the data
+    both /api/search and the HTML page show."""
+    if req is None:
+        req = SearchRequest.from_params(request.args)
     links = SearchLinks(req, endpoint)
     return links, decorate(get_engine().search(req), links)
 
@@ -55,6 +57,12 @@ def article(article_id: str):
     return jsonify({"article": found, "related": related})
 
 
+@bp.get("/articles/<article_id>/source")
+def article_source(article_id: str):
+    """The page file the article was cut from, line by line, the article's lines marked (`in_article`)."""
+    return jsonify(get_engine().source_page(article_id))
+
+
 @bp.get("/stats")
 def stats():
     return jsonify(get_engine().stats())
@@ -72,7 +80,7 @@ def export():
     """Matching articles, streamed as CSV or JSON Lines, in the request's sort order, at most `limit` rows."""
     fmt = single_param("format") or "csv"
     if fmt not in EXPORT_FORMATS:
-        raise BadRequest(f"format: {fmt!r} is not one of {', '.join(EXPORT_FORMATS)}")
+        raise BadRequest(f"format: {_shown(fmt)} is not one of {', '.join(EXPORT_FORMATS)}")
     limit = export_limit(single_param("limit"))
     req = SearchRequest.from_params(request.args)
     articles = get_engine().iter_matches(req, limit)
@@ -91,9 +99,9 @@ def export_limit(value: str | None) -> int:
     try:
         number = int(value)
     except ValueError:
-        raise BadRequest(f"limit: {value!r} is not a whole number") from None
+        raise BadRequest(f"limit: {_shown(value)} is not a whole number") from None
     if not 1 <= number <= top:
-        raise BadRequest(f"limit: {number} is out of range (1–{top})")
+        raise BadRequest(f"limit: {number if len(value) <= 40 else _shown(value)} is out of range (1–{top})")
     return number
 
 

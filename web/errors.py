@@ -32,14 +32,25 @@ def wants_json() -> bool:
     return request.path == "/api" or request.path.startswith("/api/")
 
 
-def error_response(message: str, status: int, headers: dict | None = None):
+def query_marker(q: str, position: int | None) -> dict | None:
+    """The query split around the character a query error points at ("unbalanced quote at 3"), for the page to mark:
+    {"before", "at", "after"}; `at` is "" when the fault is at the end. Positions count characters of the query as
+    parsed (trimmed; full-width forms count one each, as typed)."""
+    if position is None:
+        return None
+    text = (q or "").strip()
+    position = max(0, min(position, len(text)))
+    return {"before": text[:position], "at": text[position:position + 1], "after": text[position + 1:]}
+
+
+def error_response(message: str, status: int, headers: dict | None = None, position: int | None = None):
     if wants_json():
         response = jsonify({"ok": False, "error": message, "status": status})
     else:
         q = request.args.get("q", "") if request.args else ""
         response = current_app.make_response(render_template(
             "error.html", status=status, title=TITLES.get(status, "出错了"), message=message,
-            hint=HINTS.get(status, ""), q=q))
+            hint=HINTS.get(status, ""), q=q, marker=query_marker(q, position)))
     response.status_code = status
     for name, value in (headers or {}).items():
         response.headers[name] = value
@@ -59,7 +70,7 @@ def _http_message(exc: HTTPException) -> str:
 def register(app: Flask) -> None:
     @app.errorhandler(SearchError)
     def search_error(exc: SearchError):
-        return error_response(exc.message, exc.status)
+        return error_response(exc.message, exc.status, position=getattr(exc, "position", None))
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):

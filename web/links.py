@@ -15,7 +15,7 @@ from search.request import SETTINGS, SearchRequest
 MAX_PAGE = SETTINGS["page"][2]  # pages beyond this are refused by the request parser, so never linked
 
 # Parameter order in built URLs, so the same state always has the same (shareable, cacheable) URL.
-ORDER = ("q", "region", "date_from", "date_to", "sort", "per_page", "facet_size", "page")
+ORDER = ("q", "region", "date_from", "date_to", "sort", "collapse", "per_page", "facet_size", "page")
 
 ENDPOINTS = {"api": "api.search", "html": "views.search", "atom": "views.feed"}
 
@@ -55,6 +55,20 @@ class SearchLinks:
     def page(self, number: int) -> str:
         return self.url(page=number)
 
+    def collapse_toggle(self) -> str:
+        """This search with near-duplicates folded if they are listed one by one, and listed if they are folded."""
+        return self.url(collapse="false" if self.req.effective_collapse else "true")
+
+
+HTML_COLLAPSES = True  # the search page folds near-duplicates unless told not to; the API and CLI list every article
+
+
+def same_collapse(req: SearchRequest, target_default: bool) -> dict:
+    """`collapse` for a link to another representation whose default differs, so it shows the same results."""
+    if req.collapse is not None or req.parsed.is_browse or req.effective_collapse == target_default:
+        return {}
+    return {"collapse": "true" if req.effective_collapse else "false"}
+
 
 def decorate(result: dict, links: SearchLinks) -> dict:
     """The engine's result with a `toggle_url` on every facet item, a `url` on every suggestion, and a `links` object (self, prev, next, and the
@@ -70,8 +84,8 @@ def decorate(result: dict, links: SearchLinks) -> dict:
         "self": links.page(page),
         "prev": links.page(page - 1) if page > 1 else None,
         "next": links.page(page + 1) if page < pages else None,
-        "html": links.url(ENDPOINTS["html"], page=page),
-        "json": links.url(ENDPOINTS["api"], page=page),
+        "html": links.url(ENDPOINTS["html"], page=page, **same_collapse(links.req, HTML_COLLAPSES)),
+        "json": links.url(ENDPOINTS["api"], page=page, **same_collapse(links.req, False)),
         "atom": links.url(ENDPOINTS["atom"], page=None, per_page=None, sort=None, facet_size=None),
     }
     return result

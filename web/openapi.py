@@ -47,6 +47,12 @@ def search_parameters() -> list[dict]:
         {"name": "sort", "in": "query", "required": False,
          "description": "Result order; default relevance for a query and -date (newest first) for a browse.",
          "schema": {"type": "string", "enum": list(SORTS)}},
+        {"name": "collapse", "in": "query", "required": False,
+         "description": "Fold each cluster of near-duplicates (reprints of one story) into its best-placed member, which "
+                        "then counts the others in `similar` / `similar_ids`; `total` and paging count clusters, facets "
+                        "still count articles. Default false here (every article is listed); the HTML search page "
+                        "folds unless collapse=false, and never folds a browse (empty q) unless asked.",
+         "schema": {"type": "string", "enum": ["true", "false", "1", "0"], "default": "false"}},
         _bounded("page"),
         _bounded("per_page"),
         _bounded("facet_size"),
@@ -79,7 +85,8 @@ def schemas() -> dict:
                     "properties": {"text": {"type": "string"}, "highlights": ranges}},
         "Hit": {
             "type": "object",
-            "required": [*hit_properties, "headline_html", "score", "snippets", "snippet_html"],
+            "required": [*hit_properties, "headline_html", "score", "snippets", "snippet_html", "similar",
+                         "similar_ids"],
             "properties": {
                 **hit_properties,
                 "headline_html": {"type": "string", "description": "The headline, HTML-escaped, matches in <mark>"},
@@ -87,6 +94,12 @@ def schemas() -> dict:
                 "snippets": {"type": "array", "items": _ref("Snippet")},
                 "snippet_html": {"type": "string", "description": "The snippets, HTML-escaped, matches in <mark>, "
                                                                   "joined by …"},
+                "similar": {"type": "integer", "minimum": 0,
+                            "description": "With collapse=true: how many other members of this hit's near-duplicate "
+                                           "cluster match the query and filters (folded into this hit); else 0"},
+                "similar_ids": {**STRINGS, "maxItems": 50,
+                                "description": "Ids of those similar articles (at most 50, in index order); [] when "
+                                               "not collapsing"},
             },
         },
         "RegionFacetItem": {
@@ -150,18 +163,49 @@ def schemas() -> dict:
         "Article": {
             "type": "object",
             "required": [*hit_properties, "column", "byline_roles", "date_partial", "file", "ordinal", "line_start",
-                         "line_end", "body"],
+                         "line_end", "page", "issue_date", "body", "provenance"],
             "properties": {
                 **hit_properties,
                 "column": {"type": "string"},
                 "byline_roles": {"type": "array", "items": {"type": "object", "properties": {
                     "name": {"type": "string"}, "role": {"type": "string"}}}},
-                "date_partial": {"type": "string", "description": "A year-less date seen in the text, e.g. 03-09"},
-                "file": {"type": "string"}, "ordinal": {"type": "integer"},
-                "line_start": {"type": "integer"}, "line_end": {"type": "integer"},
+                "date_partial": {"type": "string", "description": "A year-less date seen in the text, e.g. 03-09 "
+                                                                  "(when only that is known, `date` is null)"},
+                "file": {"type": "string", "description": "The page file's name (no server directories)"},
+                "ordinal": {"type": "integer", "description": "The article's place on its page"},
+                "line_start": {"type": "integer", "description": "First line of the article in the file (1-based)"},
+                "line_end": {"type": "integer", "description": "Last line, inclusive"},
+                "page": {"type": "string", "description": "The printed page (版面) from the catalogue; \"\" if unknown"},
+                "issue_date": {"type": "string", "description": "The issue's date from the catalogue; \"\" if unknown"},
+                "provenance": _ref("Provenance"),
                 "body": {"type": "string", "description": "Full text; paragraphs separated by \\n"},
                 "highlights": {"type": "object", "description": "Only when q is given",
                                "properties": {"headline": ranges, "body": ranges}},
+            },
+        },
+        "Provenance": {
+            "type": "object", "required": ["file", "line_start", "line_end", "page", "paper", "issue_date"],
+            "description": "Where the article came from: its page file and line span there, the catalogue's page, "
+                           "paper and issue date (\"\" when unknown)",
+            "properties": {
+                "file": {"type": "string", "description": "File name"},
+                "line_start": {"type": "integer"}, "line_end": {"type": "integer"},
+                "page": {"type": "string"}, "paper": {"type": "string"}, "issue_date": {"type": "string"},
+            },
+        },
+        "SourcePage": {
+            "type": "object", "required": ["id", "file", "line_start", "line_end", "lines"],
+            "properties": {
+                "id": {"type": "string", "description": "The article's id"},
+                "file": {"type": "string", "description": "The page file's name"},
+                "line_start": {"type": "integer"}, "line_end": {"type": "integer"},
+                "lines": {"type": "array", "description": "Every line of the file as it is on disk now, decoded and "
+                                                          "split as when it was indexed",
+                          "items": {"type": "object", "required": ["n", "text", "in_article"], "properties": {
+                              "n": {"type": "integer", "minimum": 1, "description": "Line number, 1-based"},
+                              "text": {"type": "string"},
+                              "in_article": {"type": "boolean",
+                                             "description": "line_start <= n <= line_end"}}}},
             },
         },
         "ArticleResponse": {
@@ -219,6 +263,15 @@ def openapi_document() -> dict:
                                       "content": {"application/json": {"schema": _ref("ArticleResponse")}}},
                               "400": bad, "404": _error("No article with this id"), "503": unavailable},
             }},
+            "/api/articles/{id}/source": {"get": {
+                "operationId": "article_source", "summary": "The page file an article was cut from, its lines marked",
+                "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}],
+                "responses": {"200": {"description": "Every line of the page file, with `in_article` flags",
+                                      "content": {"application/json": {"schema": _ref("SourcePage")}}},
+                              "404": _error("No article with this id, or its page file is gone or unreadable "
+                                            "(the message says which)"),
+                              "503": unavailable},
+            }},
             "/api/stats": {"get": {
                 "operationId": "stats", "summary": "What the index holds",
                 "responses": {"200": {"description": "Counts", "content": {"application/json": {
@@ -228,13 +281,15 @@ def openapi_document() -> dict:
                 "operationId": "export", "summary": "Matching articles in full, streamed as CSV or JSON Lines",
                 "description": f"CSV columns: {', '.join(CSV_COLUMNS)}; UTF-8 with a BOM; cells starting with = + - @ "
                                "are prefixed with ' so spreadsheets do not run them as formulas. JSON Lines: one "
-                               "Article object per line. page and per_page are ignored.",
+                               "Article object per line. page, per_page and collapse are ignored: an export lists "
+                               "every matching article.",
                 "parameters": [
                     {"name": "format", "in": "query", "required": False,
                      "schema": {"type": "string", "enum": list(EXPORT_FORMATS), "default": "csv"}},
                     {"name": "limit", "in": "query", "required": False, "description": "Most rows to return",
                      "schema": {"type": "integer", "minimum": 1, "maximum": export_max, "default": export_default}},
-                    *[p for p in search_parameters() if p["name"] not in ("page", "per_page", "facet_size")],
+                    *[p for p in search_parameters() if p["name"] not in ("page", "per_page", "facet_size",
+                                                                          "collapse")],
                 ],
                 "responses": {"200": {"description": "The rows", "content": {
                     "text/csv": {"schema": {"type": "string"}},

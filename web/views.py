@@ -1,7 +1,8 @@
 """The browser UI: server-rendered pages over the same data the API returns (templates only format it).
 
-/ and /search (search page), /articles/<id> (an article), /search.atom (feed of the newest matches),
-/opensearch.xml (lets browsers add the search box).
+/ and /search (search page), /articles/<id> (an article), /articles/<id>/source (the page file it was cut from),
+/help (the query language), /search.atom (feed of the newest matches), /opensearch.xml (lets browsers add the search
+box).
 """
 from __future__ import annotations
 
@@ -12,17 +13,21 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, current_app, render_template, request, url_for
 
+from search.errors import BadRequest, NotFound, QueryError
 from search.request import SETTINGS, SearchRequest
 from search.snippets import mark_html
 from web import get_engine
 from web.api import search_result, single_param
-from web.links import MAX_PAGE, SearchLinks
+from web.errors import TITLES, query_marker
+from web.links import HTML_COLLAPSES, MAX_PAGE, SearchLinks
 
 bp = Blueprint("views", __name__)
 
 SORT_LABELS = {"relevance": "相关度", "-date": "最新在前", "date": "最早在前"}
 KIND_LABELS = {"news": "消息", "notice": "公告", "commentary": "评论", "caption": "图片说明"}
-DATE_SOURCE_LABELS = {"catalog": "目录", "page": "版面", "dateline": "电头", "text": "正文", "none": "不详"}
+# Where an article's date came from (`date_source`), as the article page names it after 日期来源：
+DATE_SOURCE_LABELS = {"catalog": "目录", "page": "版面日期", "dateline": "电头", "text": "正文", "none": "未知"}
+SIMILAR_LISTED = 5  # similar articles listed under a folded hit; the rest are one link away (collapse=false)
 
 
 @bp.app_template_filter("region_text")
@@ -37,6 +42,15 @@ def basename(path: str) -> str:
     return path.rsplit("/", 1)[-1]
 
 
+@bp.app_template_filter("month_day")
+def month_day(partial: str) -> str:
+    """A year-less date "03-09" → "3月9日"."""
+    month, _, day = partial.partition("-")
+    if not (month.isdigit() and day.isdigit()):
+        return partial
+    return f"{int(month)}月{int(day)}日"
+
+
 @bp.app_context_processor
 def page_globals():
     return {"KIND_LABELS": KIND_LABELS, "DATE_SOURCE_LABELS": DATE_SOURCE_LABELS}
@@ -49,8 +63,48 @@ def home():
 
 @bp.get("/search")
 def search():
-    links, result = search_result("views.search")
-    return render_template("search.html", result=result, nav=page_nav(links, result), q=links.req.q)
+    try:
+        req = SearchRequest.from_params(request.args)
+    except BadRequest as exc:
+        return search_error(exc)
+    if req.collapse is None:
+        req.default_collapse = HTML_COLLAPSES  # readers see a reprint once, with "另有 N 篇相似报道"
+    links, result = search_result("views.search", req)
+    return render_template("search.html", result=result, nav=page_nav(links, result), q=links.req.q,
+                           similar=similar_articles(result["hits"]))
+
+
+def search_error(exc: BadRequest):
+    """A bad query or parameter, shown on the search page: the box keeps the query (and, when only the query was
+    wrong, the filters), the message says what to fix, and a query fault is marked at its character."""
+    q = request.args.get("q", "")
+    query_fault = isinstance(exc, QueryError)
+    form = {"region": request.args.getlist("region"), **{name: request.args.get(name, "") for name in
+                                                        ("date_from", "date_to", "sort", "per_page", "collapse")}}
+    html = render_template(
+        "search.html", result=None, q=q, error={
+            "status": exc.status, "title": "检索式有误" if query_fault else TITLES.get(exc.status, "出错了"),
+            "message": exc.message,
+            "marker": query_marker(q, getattr(exc, "position", None)) if query_fault else None,
+            "query_fault": query_fault},
+        nav={"form": form if query_fault else {"region": []}}, similar={})
+    return html, exc.status
+
+
+def similar_articles(hits: list[dict]) -> dict[str, list[dict]]:
+    """For each folded hit, headline, date and source of its first few similar articles (hit id → list)."""
+    engine, listed = get_engine(), {}
+    for hit in hits:
+        articles = []
+        for article_id in hit.get("similar_ids", [])[:SIMILAR_LISTED]:
+            try:
+                found = engine.article(article_id)
+            except NotFound:  # removed since the search ran
+                continue
+            articles.append({key: found[key] for key in ("id", "headline", "date", "source")})
+        if articles:
+            listed[hit["id"]] = articles
+    return listed
 
 
 def page_nav(links: SearchLinks, result: dict) -> dict:
@@ -71,16 +125,23 @@ def page_nav(links: SearchLinks, result: dict) -> dict:
         span = f"{req.date_from or '…'} 至 {req.date_to or '…'}" if req.date_from != req.date_to else req.date_from
         chips.append({"label": f"日期：{span}", "url": links.url(date_from=None, date_to=None)})
     max_count = max((item["count"] for item in result["facets"]["date"]), default=0)
+
+    def first(name: str) -> str:  # a parameter as given (blank values were dropped: "date_from=" is no filter)
+        return (links.params.get(name) or [""])[0]
+
+    folded = any(hit.get("similar") for hit in result["hits"])
     return {
         "pages": page_links,
         "sorts": [{"value": s, "label": SORT_LABELS[s], "url": links.url(sort=s),
                    "current": s == req.effective_sort} for s in sorts],
         "chips": chips,
+        # folding near-duplicates: offered when it changes something (or was switched off by the reader)
+        "collapse": {"on": req.effective_collapse, "url": links.collapse_toggle(), "all_url": links.url(collapse="false")}
+        if folded or req.collapse is False and not req.parsed.is_browse else None,
         "clear_all": links.url(region=None, date_from=None, date_to=None) if chips else None,
         "bar_width": lambda count: int(round(count * 20 / max_count)) * 5 if max_count else 0,
-        "form": {"region": list(req.regions), "date_from": links.params.get("date_from", [""])[0],
-                 "date_to": links.params.get("date_to", [""])[0],
-                 "sort": req.sort or "", "per_page": links.params.get("per_page", [""])[0]},
+        "form": {"region": list(req.regions), "date_from": first("date_from"), "date_to": first("date_to"),
+                 "sort": req.sort or "", "per_page": first("per_page"), "collapse": first("collapse")},
         "per_page_default": SETTINGS["per_page"][0],
         "first_rank": (page - 1) * result["per_page"] + 1,
     }
@@ -91,12 +152,27 @@ def article(article_id: str):
     q = single_param("q") or ""
     engine = get_engine()
     found = engine.article(article_id, q=q or None)
+    found["url"] = web_url(found["url"])  # the page links it: a javascript: or data: URL from the data is not shown
     related = engine.related(article_id, current_app.config["RELATED_LIMIT"])
     highlights = found.get("highlights", {})
     return render_template(
         "article.html", article=found, related=related, q=q,
         headline_html=mark_html(found["headline"], highlights.get("headline", [])),
         paragraphs=paragraphs_html(found["body"], highlights.get("body", [])))
+
+
+def web_url(url: str) -> str:
+    """`url` if it is an http(s) address a page may link to, else ""."""
+    return url if url.strip().lower().startswith(("http://", "https://")) else ""
+
+
+@bp.get("/articles/<article_id>/source")
+def article_source(article_id: str):
+    """The whole page file the article was cut from, numbered, the article's lines marked."""
+    engine = get_engine()
+    page = engine.source_page(article_id)
+    found = engine.article(article_id)
+    return render_template("source.html", page=page, article=found)
 
 
 def paragraphs_html(body: str, ranges: list[list[int]]) -> list[str]:
@@ -114,6 +190,36 @@ def paragraphs_html(body: str, ranges: list[list[int]]) -> list[str]:
                  for a, b in ranges if a < first + len(text) and b > first]
         out.append(mark_html(text, local))
     return out
+
+
+# The query language (README, "Query language"): construct, what it finds, examples (each a link to its search).
+HELP_CONSTRUCTS = [
+    ("多个词", "同时含有这些词（默认为“与”）。词的几个字在原文中连在一起即算匹配，不论原文怎样分词："
+              "“株洲”能找到“株洲市”，“复工”能找到“复工复产”。", ["复工 口罩"]),
+    ("短语", "用引号括起来：这几个字按顺序紧挨着出现（印刷版面中的换行和排版空格不算间隔）。半角、全角引号均可。",
+     ['"复工企业"', "“复工企业”"]),
+    ("或", "含有任意一个词即可（OR 须大写）。", ["复工 OR 复产"]),
+    ("排除", "含有前一个词、但不含后一个词（减号紧贴词语，或用大写 NOT）。", ["复工 -企业", "复工 NOT 企业"]),
+    ("分组", "用括号把条件分组。", ["(复工 OR 复产) 株洲"]),
+    ("字段", "只在某一项中查找：标题 headline:、作者 byline:、地区 region:、来源 source:"
+             "（title:、author: 分别是 headline:、byline: 的别名）。",
+     ["headline:公告", "byline:戴凛", "region:湖南", "source:株洲日报", "title:公告", "author:戴凛"]),
+    ("日期", "某年、某月、某日或某个区间内的文章（两端都含；“2020..”表示 2020 年以后）。日期不详的文章不会匹配。",
+     ["date:2020-02", "date:2020-02-01..2020-03-15", "date:2020.."]),
+    ("繁体与全角", "繁体字按简体检索并高亮；全角标点、全角空格与半角相同。", ["復工復產", "复工　口罩"]),
+    ("粘贴标题", "冒号前面不是字段名时按普通文字处理：直接粘贴一个标题，逐字相同的那篇排在最前。",
+     ["陈瑶：柔肩挑重担"]),
+]
+
+
+@bp.get("/help")
+def help_page():
+    constructs = [{"name": name, "text": text,
+                   "examples": [{"q": q, "url": url_for("views.search", q=q)} for q in examples]}
+                  for name, text, examples in HELP_CONSTRUCTS]
+    return render_template("help.html", constructs=constructs, q="",
+                           misspelt_url=url_for("views.search", q="株州"),
+                           bad_url=url_for("views.search", q='"复工'))
 
 
 @bp.get("/search.atom")

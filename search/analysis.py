@@ -12,6 +12,7 @@ characters. The index pickles these classes by import path: keep `search.analysi
 """
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
@@ -101,6 +102,41 @@ def normalize(text: str) -> Normalized:
     return Normalized("".join(out), tuple(starts), tuple(ends))
 
 
+_FOLD_TABLE: dict[int, str | None] = {}  # character → its folded form (None: dropped; " ": a separator)
+_COMPLEX: set[str] = set()  # characters whose folded form holds a space: only `normalize` handles them
+_KNOWN: set[str] = set()  # characters already classified
+_RUNS = re.compile(" +")
+
+
+def normalize_text(text: str) -> str:
+    """`normalize(text).text` without the offset maps (indexing needs positions, not offsets): one `str.translate`
+    and one pass over whitespace runs instead of a Python loop over every character."""
+    table = _FOLD_TABLE
+    new = set(text) - _KNOWN
+    if new:
+        for ch in new:
+            if ch.isspace() or unicodedata.category(ch) == "Cc":
+                table[ord(ch)] = " "
+            else:
+                folded = fold_char(ch)
+                if any(c.isspace() or unicodedata.category(c) == "Cc" for c in folded):
+                    _COMPLEX.add(ch)
+                else:
+                    table[ord(ch)] = folded or None
+            _KNOWN.add(ch)
+    if _COMPLEX and not _COMPLEX.isdisjoint(text):
+        return normalize(text).text
+    return _RUNS.sub(_keep_separator, text.translate(table))
+
+
+def _keep_separator(m: re.Match) -> str:
+    """A whitespace run stays (as one space) only between two letters or digits of alphabetic scripts."""
+    text, start, end = m.string, m.start(), m.end()
+    if start == 0 or end == len(text):
+        return ""
+    return " " if _is_word_char(text[start - 1]) and _is_word_char(text[end]) else ""
+
+
 def normalize_query_text(text: str) -> str:
     """The normalized form of a piece of query text (what the analyzers see)."""
     return normalize(text.translate(_QUOTES)).text
@@ -128,12 +164,12 @@ def is_word(text: str) -> bool:
     return rjieba.has_word(text)
 
 
-def word_spans(norm: Normalized) -> list[tuple[int, int, int, bool]]:
-    """(position, start, end, is_subword) in normalized coordinates for each indexable word of `norm`."""
+def word_spans(text: str) -> list[tuple[int, int, int, bool]]:
+    """(position, start, end, is_subword) in normalized coordinates for each indexable word of normalized `text`."""
     spans = []
     pos = 0
     at = 0
-    for word in segment(norm.text):
+    for word in segment(text):
         start, at = at, at + len(word)
         if word.isspace():
             continue
@@ -160,15 +196,16 @@ class _OffsetTokenizer(Tokenizer):
     def __hash__(self):
         return hash(self.__class__.__name__)
 
-    def spans(self, norm: Normalized):  # pragma: no cover - abstract
+    def spans(self, text: str):  # pragma: no cover - abstract
         raise NotImplementedError
 
     def __call__(self, value, positions=False, chars=False, keeporiginal=False, removestops=True,
                  start_pos=0, start_char=0, mode="", **kwargs):
         token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
-        norm = normalize(value)
-        for pos, i, j, _ in self.spans(norm):
-            token.text = norm.text[i:j]
+        norm = normalize(value) if chars else None  # offset maps only when offsets are asked for
+        text = norm.text if norm is not None else normalize_text(value)
+        for pos, i, j, _ in self.spans(text):
+            token.text = text[i:j]
             token.boost = 1.0
             token.stopped = False
             if keeporiginal:
@@ -185,16 +222,16 @@ class _OffsetTokenizer(Tokenizer):
 class WordTokenizer(_OffsetTokenizer):
     """jieba words with ordinal positions and exact character offsets."""
 
-    def spans(self, norm):
-        return word_spans(norm)
+    def spans(self, text):
+        return word_spans(text)
 
 
 class NgramTokenizer(_OffsetTokenizer):
     """Character bigrams at character ordinals; a character followed by a separator or the end also stands alone,
     so every character starts exactly one token and a one-character query is a prefix query."""
 
-    def spans(self, norm):
-        return ngram_spans(norm.text)
+    def spans(self, text):
+        return ngram_spans(text)
 
 
 def ngram_spans(text: str) -> list[tuple[int, int, int, bool]]:
@@ -208,6 +245,23 @@ def ngram_spans(text: str) -> list[tuple[int, int, int, bool]]:
         else:
             spans.append((i, i, i + 1, False))
     return spans
+
+
+def ngram_positions(text: str) -> dict[str, list[int]]:
+    """The bigram field's terms of normalized `text` with their positions (what `NgramTokenizer` emits, grouped):
+    the indexing fast path."""
+    found: dict[str, list[int]] = {}
+    last = len(text) - 1
+    for i, ch in enumerate(text):
+        if ch == " ":
+            continue
+        gram = text[i:i + 2] if i < last and text[i + 1] != " " else ch
+        positions = found.get(gram)
+        if positions is None:
+            found[gram] = [i]
+        else:
+            positions.append(i)
+    return found
 
 
 def query_bigrams(word: str) -> list[str]:

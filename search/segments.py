@@ -18,7 +18,7 @@ from whoosh.codec import default_codec
 from whoosh.codec.whoosh3 import W3Codec
 from whoosh.util.numeric import byte_to_length, length_to_byte
 
-from search.analysis import NgramTokenizer, WordTokenizer, normalize
+from search.analysis import NgramTokenizer, WordTokenizer, ngram_positions, normalize_text, word_spans
 
 
 class _Postings:
@@ -32,17 +32,8 @@ class _Postings:
         self.values: list[bytes] = []
 
 
-def _text_items(field, norm, spans):
+def _text_items(field, positions: dict[str, list[int]]):
     """(term bytes, frequency, weight, encoded value) per distinct term, as the field's format would make them."""
-    positions: dict[str, list[int]] = {}
-    text = norm.text
-    for pos, i, j, _ in spans:
-        term = text[i:j]
-        found = positions.get(term)
-        if found is None:
-            positions[term] = [pos]
-        else:
-            found.append(pos)
     fmt = field.format
     boost = fmt.field_boost
     encode = fmt.encode
@@ -71,10 +62,15 @@ def analyse(field, value: str, cache: dict):
     """The postings of one field value: the fast path for newsearch's own analyzers, Whoosh's for the rest."""
     analyzer = getattr(field, "analyzer", None)
     if isinstance(analyzer, (WordTokenizer, NgramTokenizer)) and isinstance(value, str):
-        norm = cache.get(value)
-        if norm is None:
-            norm = cache[value] = normalize(value)
-        return _text_items(field, norm, analyzer.spans(norm))
+        text = cache.get(value)
+        if text is None:
+            text = cache[value] = normalize_text(value)
+        if isinstance(analyzer, NgramTokenizer):
+            return _text_items(field, ngram_positions(text))
+        positions: dict[str, list[int]] = {}
+        for pos, i, j, _ in word_spans(text):
+            positions.setdefault(text[i:j], []).append(pos)
+        return _text_items(field, positions)
     return list(field.index(value))
 
 

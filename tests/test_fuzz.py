@@ -66,3 +66,16 @@ def test_page_splitter_never_fails_and_keeps_spans_on_the_page(page):
     for article in split_page(page, file="fuzz.txt"):
         assert article.body or article.headline
         assert 0 <= article.line_start <= article.line_end <= len(lines) + 1
+
+
+@FUZZ
+@given(TEXT)
+def test_fast_normalization_equals_the_offset_keeping_one(text):
+    from search.analysis import ngram_positions, ngram_spans, normalize_text
+
+    norm = normalize(text).text
+    assert normalize_text(text) == norm
+    grouped: dict[str, list[int]] = {}
+    for pos, i, j, _ in ngram_spans(norm):
+        grouped.setdefault(norm[i:j], []).append(pos)
+    assert ngram_positions(norm) == grouped

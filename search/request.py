@@ -66,6 +66,8 @@ class SearchRequest:
         one = {k: _single(k, get_all(k)) for k in PARAMETERS if k != "region"}
         regions = _regions([r.strip() for r in get_all("region") if r and r.strip()])
         for name in ("date_from", "date_to"):
+            if one[name] and len(one[name]) > 40:  # not a date; and never echo a huge value back
+                raise BadRequest(f"{name}: {_shown(one[name])} is not a date (use YYYY, YYYY-MM or YYYY-MM-DD)")
             try:
                 date_range(one[name] or None, None)
             except ValueError as exc:
@@ -76,10 +78,10 @@ class SearchRequest:
             raise BadRequest(f"date_from/date_to: {exc}") from None
         sort = one["sort"] or None
         if sort is not None and sort not in SORTS:
-            raise BadRequest(f"sort: {sort!r} is not one of {', '.join(SORTS)}")
+            raise BadRequest(f"sort: {_shown(sort)} is not one of {', '.join(SORTS)}")
         collapse = one["collapse"] or None
         if collapse is not None and collapse.strip().lower() not in BOOLEANS:
-            raise BadRequest(f"collapse: {collapse!r} is not one of true, false, 1, 0")
+            raise BadRequest(f"collapse: {_shown(collapse)} is not one of true, false, 1, 0")
         req = cls(q=one["q"] or "", regions=regions, date_from=date_from, date_to=date_to, sort=sort,
                   collapse=BOOLEANS[collapse.strip().lower()] if collapse is not None else None,
                   page=_bounded("page", one["page"]), per_page=_bounded("per_page", one["per_page"]),
@@ -136,7 +138,12 @@ def _bounded(name: str, value: str | None) -> int:
     try:
         number = int(value)
     except ValueError:
-        raise BadRequest(f"{name}: {value!r} is not a whole number") from None
+        raise BadRequest(f"{name}: {_shown(value)} is not a whole number") from None
     if not lo <= number <= hi:
-        raise BadRequest(f"{name}: {number} is out of range ({lo}–{hi})")
+        raise BadRequest(f"{name}: {number if len(value) <= 40 else _shown(value)} is out of range ({lo}–{hi})")
     return number
+
+
+def _shown(value: str, limit: int = 40) -> str:
+    """A parameter value quoted for an error message, cut short: an error never echoes a huge value back."""
+    return repr(value) if len(value) <= limit else repr(value[:limit]) + f"… ({len(value)} characters)"

@@ -18,6 +18,7 @@ SETTINGS = {
     "EXPORT_MAX_ROWS": (10_000, "the largest `limit` an export accepts"),
     "RELATED_LIMIT": (5, "related articles shown with an article"),
     "FEED_SIZE": (20, "entries in an Atom feed"),
+    "SEARCH_TIME_LIMIT": (10.0, "seconds a search may run before it is stopped with a 503 (0: no limit)"),
 }
 
 _ENGINE_KEY = "newsearch.engine"
@@ -67,6 +68,7 @@ def get_engine():
         with app.extensions[_ENGINE_KEY + ".lock"]:
             engine = app.extensions.get(_ENGINE_KEY)
             if engine is None:
-                engine = SearchEngine(app.config["INDEX_DIR"])  # raises IndexUnavailable (503)
+                engine = SearchEngine(app.config["INDEX_DIR"],  # raises IndexUnavailable (503)
+                                      time_limit=app.config["SEARCH_TIME_LIMIT"])
                 app.extensions[_ENGINE_KEY] = engine
     return engine

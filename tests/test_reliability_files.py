@@ -1,0 +1,127 @@
+"""Bad input files: each gets one clear message naming the file, and the rest of the batch goes in."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+GOOD_PAGE = "株洲日报\n\n复工复产有序推进\n\n本报讯 3月9日，株洲市各地企业复工复产有序推进，工人陆续返岗。\n"
+
+
+def bad_files(directory) -> dict[str, str]:
+    """{file name: a fragment of the message it must get}."""
+    text = "湖南省株洲市复工复产有序推进，企业工人陆续返岗。" * 20
+    gb = text.encode("gb18030")
+    utf8 = text.encode("utf-8")
+    files = {
+        "empty.txt": (b"", "empty file"),
+        "blank.txt": (b" \n\n\t  \n", "only whitespace"),
+        "binary.txt": (bytes(range(256)) * 8, "binary file"),
+        "controls.txt": (b"\x01\x02\x03\x04\x05\x06\x07\x08\x0e\x0f" * 100, "binary file"),
+        # cut in the middle of a 2-byte GB18030 character: still GB18030, but the last byte is not a character
+        "gb-truncated.txt": (gb[:-1], "cannot decode"),
+        # cut inside a 3-byte UTF-8 character
+        "utf8-truncated.txt": (utf8[:-1], "cannot decode"),
+        # UTF-8 interrupted by Latin-1 bytes, which GB18030 cannot read either
+        "mixed.txt": (utf8[:30] + b"\xff\xfe\xfa" + utf8[30:60], "cannot decode"),
+        "bad-utf16.txt": (b"\xff\xfe" + "复工".encode("utf-16-le") + b"\x00", "cannot decode as UTF-16"),
+        "huge-line.txt": (("复工复产企业工人返岗" * 170_000).encode("utf-8"), None),  # one 5.1 MB line, no breaks
+        "bad.jsonl": ('{"id": "j1", "body": "复工"}\n{not json\n[1, 2]\n{"id": "j2"}\n'.encode("utf-8"),
+                      "invalid JSON"),
+    }
+    for name, (data, _) in files.items():
+        (directory / name).write_bytes(data)
+    (directory / "good.txt").write_text(GOOD_PAGE, encoding="utf-8")
+    (directory / "good.jsonl").write_text(json.dumps({"id": "ok-1", "headline": "春耕", "body": "春耕生产忙。"},
+                                                     ensure_ascii=False) + "\n", encoding="utf-8")
+    return {name: fragment for name, (_, fragment) in files.items()}
+
+
+@pytest.fixture(scope="module")
+def bad_batch(tmp_path_factory):
+    import time
+
+    from search.indexer import index_paths
+
+    root = tmp_path_factory.mktemp("badfiles")
+    pages = root / "pages"
+    pages.mkdir()
+    expected = bad_files(pages)
+    started = time.monotonic()
+    summary = index_paths(root / "index", [pages])
+    return root, expected, summary, time.monotonic() - started
+
+
+def test_each_bad_file_gets_a_clear_message(bad_batch):
+    root, expected, summary, _ = bad_batch
+    for name, fragment in expected.items():
+        if fragment is None:
+            continue
+        messages = [e for e in summary.errors if name in e]
+        assert messages, f"no message for {name}: {summary.errors}"
+        assert any(fragment in m for m in messages), (name, messages)
+    # one message per bad file (bulk-line errors of one file are joined), and no traceback text
+    assert all("Traceback" not in e for e in summary.errors)
+    assert summary.failed == len([f for f in expected.values() if f is not None])
+
+
+def test_the_rest_of_the_batch_goes_in(bad_batch):
+    from search.engine import SearchEngine
+    from search.request import SearchRequest
+
+    root, _, summary, _ = bad_batch
+    engine = SearchEngine(root / "index")
+    ids = {doc["id"] for doc in engine.searcher().all_stored_fields()}
+    assert {"ok-1", "j1"} <= ids  # the good bulk file and the good line of the bad one
+    assert engine.search(SearchRequest.from_params({"q": "春耕"}))["total"] >= 1
+    assert engine.search(SearchRequest.from_params({"q": "返岗"}))["total"] >= 1
+
+
+def test_truncated_files_are_refused_with_a_message(bad_batch):
+    """A file cut mid-character is refused as a whole, with a message naming it (the readable part is not indexed:
+    see the report of issue #7 for the wording, which gives the UTF-8 error offset even for a GB18030 file)."""
+    _, _, summary, _ = bad_batch
+    for name in ("gb-truncated.txt", "utf8-truncated.txt"):
+        assert [e for e in summary.errors if name in e and "cannot decode as UTF-8 or GB18030" in e], name
+
+
+def test_huge_line_is_bounded(bad_batch):
+    """A 5 MB single line is read (or refused with a message) in bounded time, and not stored as a 5 MB headline."""
+    root, _, summary, seconds = bad_batch
+    from search.engine import SearchEngine
+    engine = SearchEngine(root / "index")
+    for doc in engine.searcher().all_stored_fields():
+        assert len(doc.get("headline", "")) < 1000
+    assert seconds < 120, f"the batch took {seconds:.0f} s"
+
+
+def test_cli_reports_bad_files_and_exits_1(tmp_path):
+    from click.testing import CliRunner
+
+    from search.cli import main
+
+    pages = tmp_path / "pages"
+    pages.mkdir()
+    (pages / "empty.txt").write_bytes(b"")
+    (pages / "binary.txt").write_bytes(b"\x00\x01\x02" * 50)
+    (pages / "good.txt").write_text(GOOD_PAGE, encoding="utf-8")
+    result = CliRunner().invoke(main, ["index", "--index", str(tmp_path / "index"), "-q", str(pages)])
+    assert result.exit_code == 1
+    assert "empty.txt: empty file" in result.output
+    assert "binary.txt: binary file (NUL byte at offset 0)" in result.output
+    assert "articles added" in result.output and "2 failed" in result.output
+
+
+@pytest.mark.xfail(run=False, reason="DEFECT (search/regions.py, not ours to edit): _analyse compares every mention "
+                   "with every supporting position (any(abs(p - m.start) <= NEAR for p in pos)), quadratic in the "
+                   "place names of one text: 32,000 characters of '株洲复工' take ~60 s, a 5 MB line would take days")
+def test_long_line_full_of_place_names_is_bounded(tmp_path):
+    import time
+
+    from search.ingest import read_file
+
+    page = tmp_path / "places.txt"
+    page.write_text("株洲复工" * 8_000, encoding="utf-8")
+    started = time.monotonic()
+    result = read_file(page)
+    assert result.articles and time.monotonic() - started < 5

@@ -27,7 +27,7 @@ _cache: dict[tuple, dict[str, list[str]]] = {}
 def _lexicon_neighbours(reader) -> dict[str, list[str]]:
     """The word fields' terms keyed by themselves and by each one-character deletion of them (a SymSpell index: two
     words one edit apart share a key), built once per index snapshot."""
-    key = (id(reader.storage) if hasattr(reader, "storage") else None, reader.generation(), reader.doc_count_all())
+    key = _snapshot_key(reader)
     with _cache_lock:
         if key in _cache:
             return _cache[key]
@@ -47,6 +47,14 @@ def _lexicon_neighbours(reader) -> dict[str, list[str]]:
         _cache.clear()  # one snapshot at a time is enough
         _cache[key] = neighbours
     return neighbours
+
+
+def _snapshot_key(reader) -> tuple:
+    """Identifies an index snapshot: its segments (with their deletions). A reader's storage object is no key: a
+    MultiReader hands out a new one on each access."""
+    leaves = reader.leaf_readers() if hasattr(reader, "leaf_readers") else [(reader, 0)]
+    return tuple((leaf.segment().segment_id() if leaf.segment() is not None else id(leaf), leaf.doc_count())
+                 for leaf, _ in leaves)
 
 
 def _deletions(term: str) -> set[str]:

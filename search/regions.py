@@ -30,6 +30,8 @@ How a region is chosen (``extract_regions``):
 
 from __future__ import annotations
 
+from bisect import bisect_left
+
 import importlib.util
 import os
 import re
@@ -330,6 +332,13 @@ def _analyse(g: _Gazetteer, s: str, lead: int, head_spans, dateline_spans, conte
         if len(m.cands) == 1 and not _weak(g, s, m):
             for a in g.anc_cache[m.cands[0]]:
                 support[a].append(m.start)
+    seen_in_text: dict[str, bool] = {}
+
+    def printed(name: str) -> bool:  # one search of the text per name, however often it is asked
+        if name not in seen_in_text:
+            seen_in_text[name] = name in s
+        return seen_in_text[name]
+
     resolved = []
     for m in ms:
         best, best_score = -1, None
@@ -340,7 +349,8 @@ def _analyse(g: _Gazetteer, s: str, lead: int, head_spans, dateline_spans, conte
                     continue
                 pos = support.get(a)
                 if pos:
-                    near = any(abs(p - m.start) <= NEAR for p in pos)
+                    at = bisect_left(pos, m.start - NEAR)  # positions are in text order: no scan of them all
+                    near = at < len(pos) and pos[at] <= m.start + NEAR
                     score += 3.0 if near else 1.0
                 if a in context_nodes:
                     score += 0.5 + min(page_weights.get(a, 0.0), 20.0) / 40.0
@@ -353,13 +363,13 @@ def _analyse(g: _Gazetteer, s: str, lead: int, head_spans, dateline_spans, conte
             # municipality's district) in the article or on the page, or its full name printed too
             # ("慈利" where "慈利县" is printed); a province alone is too broad to vouch for "江华", "公安".
             par = g.parent[best]
-            self_full = m.short and g.name[best] in s
+            self_full = m.short and printed(g.name[best])
             if not (self_full or (par >= 0 and (par in support or par in context_nodes))):
                 if m.short and g.level[best] == 1:
                     m.weight = W_UNCONFIRMED
                 else:
                     continue
-        elif m.short and g.level[best] == 1 and score == 0 and g.name[best] not in s and len(m.cands) == 1:
+        elif m.short and g.level[best] == 1 and score == 0 and not printed(g.name[best]) and len(m.cands) == 1:
             m.weight = W_UNCONFIRMED
         m.node = best
         if s[m.end:m.end + 1] == _ORIGIN:

@@ -112,10 +112,8 @@ def test_cli_reports_bad_files_and_exits_1(tmp_path):
     assert "articles added" in result.output and "2 failed" in result.output
 
 
-@pytest.mark.xfail(run=False, reason="DEFECT (search/regions.py, not ours to edit): _analyse compares every mention "
-                   "with every supporting position (any(abs(p - m.start) <= NEAR for p in pos)), quadratic in the "
-                   "place names of one text: 32,000 characters of '株洲复工' take ~60 s, a 5 MB line would take days")
 def test_long_line_full_of_place_names_is_bounded(tmp_path):
+    """Region analysis is linear in the place names of a text (it once compared every mention with every other)."""
     import time
 
     from search.ingest import read_file

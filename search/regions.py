@@ -79,6 +79,8 @@ W_AGENCY = 0.3
 
 ROOT_SHARE = 0.1   # a province-level branch needs this share of all weight …
 ROOT_MIN = 2.0     # … and this much weight when several branches compete
+LOCAL_PAGE_SHARE = 0.75  # a page whose place weight lies this much in one city or county is that place's local page
+W_LOCAL = 2.0      # on a local page, a mention of its own place counts double against passing mentions elsewhere
 CHILD_SHARE = 0.15  # a child must carry this share of its parent's subtree to count
 NEAR = 30          # characters: an ancestor this close decides an ambiguous name
 
@@ -487,6 +489,15 @@ def _select(g: _Gazetteer, weights: dict[int, float], scope: dict[int, float]) -
     return out
 
 
+def _local_place(g: _Gazetteer, page_tot: dict[int, float]) -> int | None:
+    """The city or county a page is nearly all about (a local paper's page), if any: there a passing mention of the
+    page's own place is the article's place, not one example among others."""
+    total = sum(w for n, w in page_tot.items() if g.parent[n] == -1)
+    local = [(g.level[n], w, n) for n, w in page_tot.items()
+             if g.level[n] >= 1 and total > 0 and w >= LOCAL_PAGE_SHARE * total]
+    return max(local)[2] if local else None
+
+
 def extract_regions(text: str, *, headline: str = "", page_context: str = "", source: str = "") -> list[str]:
     """Most-specific full paths of the places the article is about: ["湖南省/株洲市/石峰区", …]; [] when
     the text supports none."""
@@ -502,6 +513,11 @@ def extract_regions(text: str, *, headline: str = "", page_context: str = "", so
     context_nodes = set(page_tot)
     datelines = [(m.start(1), m.end(1)) for m in _DATELINE_RE.finditer(s[:head_len + 200])]
     weights, mentions = _analyse(g, s, head_len + LEAD_CHARS, (), datelines, context_nodes, page_tot)
+    home = _local_place(g, page_tot)
+    if home is not None:
+        for n in list(weights):
+            if home in g.anc_cache[n]:
+                weights[n] *= W_LOCAL
     if head_len:
         for m in mentions:
             if m.start < head_len:

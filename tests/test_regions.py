@@ -160,3 +160,13 @@ def test_import_and_load_emit_no_warnings():
     proc = subprocess.run([sys.executable, "-W", "error", "-c", code], cwd=ROOT, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout == "" and proc.stderr == ""
+
+
+def test_on_a_local_page_one_mention_of_its_own_county_outweighs_a_passing_mention_elsewhere():
+    local_page = "\n".join(["慈利县：扶贫车间复工助力脱贫攻坚", "本报讯 近日，在慈利县象市镇坪岩村，慈利县农户正在锄草。"] * 6)
+    article = ("村里后备干部主动报名参加疫情防控工作，按时为湖北返乡人员检测体温。"
+               "自疫情发生以来，慈利县各级党组织已收到88份来自防疫一线的入党申请。")
+    assert extract_regions(article, page_context=local_page) == ["湖南省/张家界市/慈利县"]
+    # on a page about many places the same two passing mentions decide nothing
+    national_page = "\n".join(["浙江党组织凝心聚力", "在浙江湖州市长兴县", "北京通州区一线", "湖南株洲、云南镇雄"] * 3)
+    assert extract_regions(article, page_context=national_page) == []

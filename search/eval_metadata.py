@@ -15,6 +15,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from search.eval_queries import map_gold
+
 _WS = re.compile(r"[\s\u3000\xa0|#]+")
 _SEP = re.compile(r"[/›>\s]+")
 
@@ -46,27 +48,6 @@ def load_gold(path: str | Path) -> list[dict]:
     for g in gold:
         g.setdefault("id", f"{g['file'][:3]}#{g.get('ordinal', 0)}")
     return gold
-
-
-def map_gold(gold: list[dict], arts: dict) -> dict[str, str]:
-    """gold id → our article id, as score_metadata.py's map_gold, with same-file candidates preferred."""
-    texts = {i: norm(a.headline + (a.subheadline or "") + a.body) for i, a in arts.items()}
-    heads = {i: norm(a.headline) for i, a in arts.items()}
-    files = {i: Path(a.file).name for i, a in arts.items()}
-    out, used = {}, set()
-    for g in gold:
-        fs = norm(g.get("first_sentence", ""))
-        keys = [k for k in (fs[:20], fs[10:30], fs[-12:]) if len(k) >= 8]
-        cands = [i for i, t in texts.items() if any(k in t for k in keys)]
-        if not cands and g.get("headline"):
-            cands = [i for i in arts if heads[i] == norm(g["headline"])]
-        cands = [i for i in cands if files[i] == g["file"]] or cands
-        cands = [i for i in cands if i not in used] or cands
-        if cands:
-            best = min(cands, key=lambda i: (heads[i] != norm(g.get("headline")), len(texts[i])))
-            out[g["id"]] = best
-            used.add(best)
-    return out
 
 
 @dataclass
@@ -124,7 +105,7 @@ def score_metadata(gold: list[dict], articles: list, stored_clusters: bool = Fal
     from search.duplicates import DuplicateTracker
 
     arts = {a.id: a for a in articles}
-    g2a = map_gold(gold, arts)
+    g2a = map_gold(gold, arts, prefer_same_file=True)
     score = MetadataScore(articles=len(arts), gold=len(gold))
     per = {"headline": [], "date": [], "byline": [], "region": []}
     for g in gold:

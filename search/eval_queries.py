@@ -31,11 +31,17 @@ def gold_id(ref: dict) -> str:
     return f"{ref['file'][:3]}#{ref['ordinal']}"
 
 
-def map_gold(gold: list[dict], articles: dict[str, dict]) -> dict[str, str]:
-    """Gold id → engine id, the way the black-box scorer maps them."""
-    texts = {i: _squash(a.get("headline", "") + (a.get("subheadline") or "") + (a.get("body") or ""))
-             for i, a in articles.items()}
-    heads = {i: _squash(a.get("headline")) for i, a in articles.items()}
+def map_gold(gold: list[dict], articles: dict, prefer_same_file: bool = False) -> dict[str, str]:
+    """Gold id → engine id, the way the black-box scorer maps them: the gold's first sentence (or headline) found in
+    the article's text, one article per gold article, an equal headline first, then the shortest text. Articles are
+    dicts or `Article`s; `prefer_same_file` first narrows the candidates to the gold's own file (two reprints share
+    a first sentence)."""
+    def get(a, key):
+        return (a.get(key) if isinstance(a, dict) else getattr(a, key, "")) or ""
+
+    texts = {i: _squash(get(a, "headline") + get(a, "subheadline") + get(a, "body")) for i, a in articles.items()}
+    heads = {i: _squash(get(a, "headline")) for i, a in articles.items()}
+    files = {i: Path(get(a, "file")).name for i, a in articles.items()}
     mapping: dict[str, str] = {}
     used: set[str] = set()
     for g in gold:
@@ -44,6 +50,8 @@ def map_gold(gold: list[dict], articles: dict[str, dict]) -> dict[str, str]:
         cands = [i for i, t in texts.items() if any(k in t for k in keys)]
         if not cands and g.get("headline"):
             cands = [i for i in articles if heads[i] == _squash(g["headline"])]
+        if prefer_same_file:
+            cands = [i for i in cands if files[i] == g["file"]] or cands
         cands = [i for i in cands if i not in used] or cands
         if cands:
             best = min(cands, key=lambda i: (heads[i] != _squash(g.get("headline")), len(texts[i])))

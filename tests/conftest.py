@@ -44,6 +44,19 @@ def dev_queries() -> list[dict]:
     return json.loads(QUERIES_FILE.read_text(encoding="utf-8"))["queries"]
 
 
+@pytest.fixture(scope="session")
+def app(seed_index):
+    """The web app over the seed index."""
+    from web import create_app
+
+    return create_app({"INDEX_DIR": str(seed_index), "TESTING": True})
+
+
+@pytest.fixture()
+def client(app):
+    return app.test_client()
+
+
 @pytest.fixture()
 def search(engine):
     """Run a search with API-style parameters and return the result dict."""

@@ -18,18 +18,6 @@ DATE_ITEM_KEYS = {"value", "label", "count", "from", "to", "selected", "toggle_u
 ERROR_KEYS = {"ok", "error", "status"}
 
 
-@pytest.fixture(scope="module")
-def app(seed_index):
-    from web import create_app
-
-    return create_app({"INDEX_DIR": str(seed_index), "TESTING": True})
-
-
-@pytest.fixture()
-def client(app):
-    return app.test_client()
-
-
 @pytest.fixture()
 def get_json(client):
     def get(url, status=200):

@@ -5,109 +5,25 @@ Without Chromium the test fails in CI (CI=true) with a message saying how to ins
 """
 from __future__ import annotations
 
-import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = Path(os.environ.get("NEWSEARCH_CHROMIUM", "/usr/bin/chromium"))
-CHROMEDRIVER = Path(os.environ.get("NEWSEARCH_CHROMEDRIVER", "/usr/bin/chromedriver"))
-IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
-CHROME_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                "--window-size=1280,1000", "--lang=zh-CN")
-
-
-def require_browser():
-    """Skip locally, fail in CI, when the browser or its driver is missing."""
-    problems = [f"{path} not found" for path in (CHROMIUM, CHROMEDRIVER) if not path.exists()]
-    try:
-        import selenium  # noqa: F401
-    except ImportError:
-        problems.append("the selenium package is not installed (pip install selenium)")
-    if problems:
-        message = "browser test needs Chromium and chromedriver: " + "; ".join(problems) + \
-                  " — run .ci/install-system-deps (apt-get install chromium chromium-driver)"
-        if IN_CI:
-            pytest.fail(message, pytrace=False)
-        pytest.skip(message)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
+from tests.live import chrome, served
 
 @pytest.fixture()
 def server(seed_index, tmp_path):
     """`python -m search.cli serve` on a copy of the seed index; yields its base URL, stops it afterwards."""
     index_copy = tmp_path / "index"
     shutil.copytree(seed_index, index_copy)
-    port = free_port()
-    log_path = tmp_path / "server.log"
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    env.pop("NEWSEARCH_INDEX", None)
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "search.cli", "serve", "--index", str(index_copy), "--port", str(port)],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # never via an HTTP(S)_PROXY
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"the server exited with {process.returncode}:\n{log_path.read_text(errors='replace')}")
-            try:
-                with opener.open(f"{base}/api/stats", timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except urllib.error.HTTPError as exc:  # it answers, but not with the index
-                body = exc.read().decode("utf-8", "replace")
-                exc.close()
-                pytest.fail(f"the server answered /api/stats with {exc.code}: {body}")
-            except (urllib.error.URLError, ConnectionError, TimeoutError):
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"the server did not answer within 60 s:\n{log_path.read_text(errors='replace')}")
-            time.sleep(0.2)
+    with served(index_copy, tmp_path) as base:
         yield base
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
 
 
 @pytest.fixture()
 def browser(tmp_path):
-    require_browser()
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for flag in CHROME_FLAGS:
-        options.add_argument(flag)
-    options.add_argument(f"--user-data-dir={tmp_path / 'chromium-profile'}")
-    service = Service(executable_path=str(CHROMEDRIVER), log_output=str(tmp_path / "chromedriver.log"))
-    driver = webdriver.Chrome(options=options, service=service)
-    driver.set_page_load_timeout(30)
-    try:
+    with chrome(tmp_path) as driver:
         yield driver
-    finally:
-        driver.quit()
 
 
 def test_search_then_narrow_by_region(browser, server, tmp_path):
@@ -222,7 +138,3 @@ def test_similar_reports_and_the_source_page(browser, server, tmp_path):
     assert box[0] <= (mark[0] + mark[1]) / 2 <= box[1], "the caret stands under the faulty character"
     assert mark[2] > (box[2] + box[3]) / 2, "… below it"
     browser.save_screenshot(str(tmp_path / "query-error.png"))
-    shots = Path("/tmp/ns-shots")
-    shots.mkdir(exist_ok=True)
-    for name in ("article.png", "source.png", "search-similar.png", "query-error.png"):
-        shutil.copy(tmp_path / name, shots / name)

@@ -11,13 +11,6 @@ from search.engine import SearchEngine, SearchTimeout
 from search.request import SearchRequest
 
 
-@pytest.fixture(scope="module")
-def client(seed_index):
-    from web import create_app
-
-    return create_app({"INDEX_DIR": str(seed_index), "TESTING": True}).test_client()
-
-
 def error_of(response, status: int = 400) -> str:
     assert response.status_code == status, response.data[:300]
     data = response.get_json()

@@ -15,10 +15,7 @@ import random
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
-
-import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTICLES = int(os.environ.get("NEWSEARCH_CRASH_ARTICLES", "2000"))

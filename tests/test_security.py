@@ -20,6 +20,8 @@ from urllib.parse import quote
 
 import pytest
 
+from tests.live import chrome, served
+
 HOSTILE_DIR = Path(__file__).parent / "fixtures" / "hostile"
 RECORDS = [json.loads(line) for line in (HOSTILE_DIR / "hostile.jsonl").read_text(encoding="utf-8").splitlines()]
 IDS = [r["id"] for r in RECORDS]
@@ -210,13 +212,10 @@ def test_no_server_paths_in_any_output(client, hostile_index, page_article_id):
 
 
 def test_no_injected_script_runs_in_a_real_browser(hostile_index, tmp_path, page_article_id):
-    from tests.test_browser import require_browser
-
-    require_browser()
     from selenium.common.exceptions import NoAlertPresentException
     from selenium.webdriver.common.by import By
 
-    with served(hostile_index, tmp_path) as base, chrome(tmp_path) as driver:
+    with served(hostile_index, tmp_path) as base, chrome(tmp_path, browser_log=True) as driver:
         for url in html_pages(page_article_id):
             driver.get(base + url)
             driver.find_element(By.TAG_NAME, "body")
@@ -238,70 +237,3 @@ def test_no_injected_script_runs_in_a_real_browser(hostile_index, tmp_path, page
             assert not logs, (url, logs)  # nothing even tried to run inline
 
 
-# helpers shared with tests/test_browser.py's approach: the real `serve` process on a free port, headless Chromium
-
-from contextlib import contextmanager  # noqa: E402
-
-
-@contextmanager
-def served(index_dir: Path, tmp_path: Path):
-    import os
-    import subprocess
-    import sys
-    import time
-    import urllib.error
-    import urllib.request
-
-    from tests.test_browser import ROOT, free_port
-
-    port = free_port()
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    env.pop("NEWSEARCH_INDEX", None)
-    log_path = tmp_path / "server.log"
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen([sys.executable, "-m", "search.cli", "serve", "--index", str(index_dir),
-                                    "--port", str(port)], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"the server exited:\n{log_path.read_text(errors='replace')}")
-            try:
-                with opener.open(f"{base}/api/stats", timeout=2):
-                    break
-            except (urllib.error.URLError, ConnectionError, TimeoutError):
-                if time.monotonic() > deadline:
-                    pytest.fail("the server did not start")
-                time.sleep(0.2)
-        yield base
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
-
-
-@contextmanager
-def chrome(tmp_path: Path):
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    from tests.test_browser import CHROME_FLAGS, CHROMEDRIVER, CHROMIUM
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for flag in CHROME_FLAGS:
-        options.add_argument(flag)
-    options.add_argument(f"--user-data-dir={tmp_path / 'chromium-profile'}")
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(options=options, service=Service(executable_path=str(CHROMEDRIVER),
-                                                               log_output=str(tmp_path / "chromedriver.log")))
-    driver.set_page_load_timeout(30)
-    try:
-        yield driver
-    finally:
-        driver.quit()

@@ -20,18 +20,6 @@ SCRIPT = "<script>alert(1)</script>"
 ATTRIBUTE = '"onerror="alert(1)'
 
 
-@pytest.fixture(scope="module")
-def app(seed_index):
-    from web import create_app
-
-    return create_app({"INDEX_DIR": str(seed_index), "TESTING": True})
-
-
-@pytest.fixture()
-def client(app):
-    return app.test_client()
-
-
 class Page(HTMLParser):
     """Tags, attributes and text of a page, to check structure rather than substrings."""
 

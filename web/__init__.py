@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 
 from flask import Flask, current_app
+from markupsafe import Markup
 
 from search.cli import default_index_dir
 
@@ -24,6 +25,20 @@ SETTINGS = {
 _ENGINE_KEY = "newsearch.engine"
 
 
+# Bidirectional overrides and embeddings (U+202A–U+202E, U+2066–U+2069) are invisible and reorder the text after them:
+# in a page they could make a headline or a file name read as something else. Pages show text without them; the JSON
+# API returns the data as it is.
+_BIDI_CONTROLS = dict.fromkeys([*range(0x202A, 0x202F), *range(0x2066, 0x206A)])
+
+
+def without_bidi_controls(value):
+    """Jinja's finalize: every value a template prints, minus bidi controls (escaped or safe, it stays what it was)."""
+    if not isinstance(value, str) or _BIDI_CONTROLS.keys().isdisjoint(map(ord, value)):
+        return value
+    stripped = value.translate(_BIDI_CONTROLS)
+    return Markup(stripped) if isinstance(value, Markup) else stripped  # removing characters adds no markup
+
+
 def create_app(test_config: dict | None = None) -> Flask:
     """Configuration: defaults, then `NEWSEARCH_INDEX` (the index directory), then `test_config` (`INDEX_DIR` …)."""
     app = Flask(__name__)
@@ -33,6 +48,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config.update(test_config)
     app.json.ensure_ascii = False  # Chinese stays readable in JSON (which is UTF-8)
     app.json.sort_keys = False  # keep the engine's key order: query, total, … hits, facets
+    app.jinja_env.finalize = without_bidi_controls
     app.extensions[_ENGINE_KEY + ".lock"] = threading.Lock()
 
     from web import api, errors, views

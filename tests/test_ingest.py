@@ -220,7 +220,7 @@ def test_gb18030_and_utf8_bom_files_decode(tmp_path):
 
 
 @pytest.mark.parametrize(("data", "reason"), [
-    ("中文".encode("utf-8") + b"\xff\xff\x80", "cannot decode as UTF-8 or GB18030 (byte 0xff at offset 6)"),
+    ("中文".encode("utf-8") + b"\xff\xff\x80", "cannot decode as UTF-8 or GB18030 (UTF-8: byte 0xff at offset 6; GB18030: byte 0xff at offset 6)"),
     (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "binary file (NUL byte at offset 8)"),
     (b"", "empty file"),
     (b"  \n\t\n", "file holds only whitespace"),

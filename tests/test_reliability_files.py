@@ -78,11 +78,12 @@ def test_the_rest_of_the_batch_goes_in(bad_batch):
 
 
 def test_truncated_files_are_refused_with_a_message(bad_batch):
-    """A file cut mid-character is refused as a whole, with a message naming it (the readable part is not indexed:
-    see the report of issue #7 for the wording, which gives the UTF-8 error offset even for a GB18030 file)."""
+    """A file cut mid-character is refused as a whole (nothing half-read is indexed), and the message says so."""
     _, _, summary, _ = bad_batch
-    for name in ("gb-truncated.txt", "utf8-truncated.txt"):
-        assert [e for e in summary.errors if name in e and "cannot decode as UTF-8 or GB18030" in e], name
+    for name, encoding in (("gb-truncated.txt", "GB18030"), ("utf8-truncated.txt", "UTF-8")):
+        assert [e for e in summary.errors
+                if name in e and f"ends in the middle of a {encoding} character" in e and "truncated?" in e], \
+            (name, summary.errors)
 
 
 def test_huge_line_is_bounded(bad_batch):

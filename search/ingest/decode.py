@@ -27,11 +27,19 @@ def decode_bytes(data: bytes) -> str:
     except UnicodeDecodeError as utf8_error:
         try:
             return _check_text(data.decode("gb18030"))
-        except UnicodeDecodeError:
-            bad = data[utf8_error.start]
-            raise DecodeError(
-                f"cannot decode as UTF-8 or GB18030 (byte 0x{bad:02x} at offset {utf8_error.start})"
-            ) from None
+        except UnicodeDecodeError as gb_error:
+            raise DecodeError(_undecodable(data, utf8_error, gb_error)) from None
+
+
+def _undecodable(data: bytes, utf8_error: UnicodeDecodeError, gb_error: UnicodeDecodeError) -> str:
+    """Why neither encoding reads the file: cut off inside a character (an encoding that fails only at the very end,
+    UTF-8 first), or the first bad byte of each."""
+    for name, error in (("UTF-8", utf8_error), ("GB18030", gb_error)):
+        if error.end == len(data) and error.start >= len(data) - 4:
+            return (f"cannot decode as UTF-8 or GB18030: the file ends in the middle of a {name} character "
+                    f"(cut off at byte {error.start}; truncated?)")
+    return (f"cannot decode as UTF-8 or GB18030 (UTF-8: byte 0x{data[utf8_error.start]:02x} at offset "
+            f"{utf8_error.start}; GB18030: byte 0x{data[gb_error.start]:02x} at offset {gb_error.start})")
 
 
 def _check_text(text: str) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -158,12 +159,26 @@ def eval_group():
     """Measure the engine against labelled data."""
 
 
+GOLD_FILE = PROJECT_ROOT.parent / "shared" / "eval" / "seeds-gold.json"
+
+
+@contextmanager
+def labelled_data_errors(what: str):
+    """Unreadable labelled data or an unusable index: a message and exit 1, not a traceback."""
+    try:
+        yield
+    except (OSError, ValueError, KeyError) as exc:
+        raise click.ClickException(f"{what}: {exc}") from None
+    except SearchError as exc:
+        raise click.ClickException(exc.message) from None
+
+
 @eval_group.command("queries")
 @click.option("--queries", "queries_file", type=click.Path(dir_okay=False),
               default=lambda: str(PROJECT_ROOT.parent / "shared" / "eval" / "seeds-queries-dev.json"),
               show_default="../shared/eval/seeds-queries-dev.json", help="Labelled query set (JSON).")
 @click.option("--gold", "gold_file", type=click.Path(dir_okay=False),
-              default=lambda: str(PROJECT_ROOT.parent / "shared" / "eval" / "seeds-gold.json"),
+              default=lambda: str(GOLD_FILE),
               show_default="../shared/eval/seeds-gold.json", help="Gold article metadata (JSON).")
 @index_option
 @click.option("--json", "as_json", is_flag=True, help="Print the figures and misses as JSON.")
@@ -175,14 +190,10 @@ def eval_queries_command(queries_file, gold_file, index_dir, as_json):
     from search.engine import SearchEngine
     from search.eval_queries import load_json, score_queries
 
-    try:
+    with labelled_data_errors("cannot read the labelled data"):
         queries = load_json(queries_file, "query set")["queries"]
         gold = load_json(gold_file, "gold file")
         score = score_queries(SearchEngine(index_dir), gold, queries)
-    except (OSError, ValueError, KeyError) as exc:
-        raise click.ClickException(f"cannot read the labelled data: {exc}") from None
-    except SearchError as exc:
-        raise click.ClickException(exc.message) from None
     if as_json:
         click.echo(json.dumps(score.to_dict(), ensure_ascii=False, indent=2))
     else:
@@ -199,7 +210,7 @@ def eval_queries_command(queries_file, gold_file, index_dir, as_json):
 
 @eval_group.command("metadata")
 @click.option("--gold", "gold_file", type=click.Path(dir_okay=False),
-              default=lambda: str(PROJECT_ROOT.parent / "shared" / "eval" / "seeds-gold.json"),
+              default=lambda: str(GOLD_FILE),
               show_default="../shared/eval/seeds-gold.json", help="Gold article metadata (JSON).")
 @click.option("--seeds", "seeds_dir", type=click.Path(file_okay=False), default=None,
               show_default="the project's seeds/", help="Directory holding the files the gold names.")
@@ -214,12 +225,8 @@ def eval_metadata_command(gold_file, seeds_dir, index_dir, as_json):
     no false merges)."""
     from search.eval_metadata import evaluate
 
-    try:
+    with labelled_data_errors("cannot evaluate"):
         score = evaluate(gold_file, seeds_dir or default_seeds_dir(), index_dir)
-    except (OSError, ValueError, KeyError) as exc:
-        raise click.ClickException(f"cannot evaluate: {exc}") from None
-    except SearchError as exc:
-        raise click.ClickException(exc.message) from None
     if as_json:
         click.echo(json.dumps(score.to_dict(), ensure_ascii=False, indent=2))
     else:

@@ -264,17 +264,21 @@ HOSTILE = [
 ]
 
 
-@pytest.fixture(scope="module")
-def hostile_client(tmp_path_factory):
+def client_over(articles: list[dict], root):
+    """A test client of an app over a fresh index of `articles` (bulk JSON lines written under `root`)."""
     from search.indexer import index_paths
     from web import create_app
 
-    root = tmp_path_factory.mktemp("hostile")
-    source = root / "hostile.jsonl"
-    source.write_text("\n".join(json.dumps(a, ensure_ascii=False) for a in HOSTILE) + "\n", encoding="utf-8")
+    source = root / "articles.jsonl"
+    source.write_text("\n".join(json.dumps(a, ensure_ascii=False) for a in articles) + "\n", encoding="utf-8")
     summary = index_paths(root / "index", [source])
-    assert summary.ok and summary.added == len(HOSTILE), summary.errors
+    assert summary.ok and summary.added == len(articles), summary.errors
     return create_app({"INDEX_DIR": str(root / "index"), "TESTING": True}).test_client()
+
+
+@pytest.fixture(scope="module")
+def hostile_client(tmp_path_factory):
+    return client_over(HOSTILE, tmp_path_factory.mktemp("hostile"))
 
 
 def assert_inert(html: str) -> None:
@@ -371,15 +375,7 @@ REPRINTS = [{"id": f"r{i}", "headline": f"芦淞服装企业复工（{source}）
 @pytest.fixture(scope="module")
 def reprint_client(tmp_path_factory):
     """One story printed by seven papers (one near-duplicate cluster) and one unrelated article."""
-    from search.indexer import index_paths
-    from web import create_app
-
-    root = tmp_path_factory.mktemp("reprints")
-    source = root / "reprints.jsonl"
-    source.write_text("\n".join(json.dumps(a, ensure_ascii=False) for a in REPRINTS) + "\n", encoding="utf-8")
-    summary = index_paths(root / "index", [source])
-    assert summary.ok and summary.added == len(REPRINTS), summary.errors
-    return create_app({"INDEX_DIR": str(root / "index"), "TESTING": True}).test_client()
+    return client_over(REPRINTS, tmp_path_factory.mktemp("reprints"))
 
 
 def similar_block(html: str) -> list[str]:

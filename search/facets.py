@@ -55,7 +55,8 @@ class FacetArrays:
 
     def region_mask(self, paths: list[str]) -> np.ndarray:
         """Documents in any of `paths` (a path includes everything under it)."""
-        wanted = [i for i, term in enumerate(self.region_terms) if term in set(paths)]
+        chosen = set(paths)
+        wanted = [i for i, term in enumerate(self.region_terms) if term in chosen]
         mask = np.zeros(self.doc_count, dtype=bool)
         if wanted:
             mask[self.region_docs[np.isin(self.region_ids, wanted)]] = True

@@ -171,20 +171,65 @@ def word_spans(text: str) -> list[tuple[int, int, int, bool]]:
     at = 0
     for word in segment(text):
         start, at = at, at + len(word)
-        if word.isspace():
+        kind = _word_kind(word)
+        if kind is _SPACE:
             continue
-        if is_punct(word):
+        if kind is _PUNCT:
             pos += 1  # punctuation is a character: a phrase may not reach across it
             continue
-        if len(word) > 2:
-            for n in (2, 3):
-                for k in range(len(word) - n + 1):
-                    sub = word[k:k + n]
-                    if sub != word and rjieba.has_word(sub):
-                        spans.append((pos, start + k, start + k + n, True))
+        for k, n in kind:
+            spans.append((pos, start + k, start + k + n, True))
         spans.append((pos, start, at, False))
         pos += 1
     return spans
+
+
+def word_tokens(text: str) -> tuple[list[str], list[int]]:
+    """The words of `word_spans` and their positions, without offsets: the indexing fast path."""
+    terms: list[str] = []
+    positions: list[int] = []
+    pos = 0
+    for word in segment(text):
+        kind = _word_kind(word)
+        if kind is _SPACE:
+            continue
+        if kind is not _PUNCT:
+            for k, n in kind:
+                terms.append(word[k:k + n])
+                positions.append(pos)
+            terms.append(word)
+            positions.append(pos)
+        pos += 1
+    return terms, positions
+
+
+_SPACE, _PUNCT = ("space",), ("punct",)
+_KINDS: dict[str, tuple] = {}  # word → _SPACE, _PUNCT, or the (offset, length) of its dictionary sub-words
+_KINDS_MAX = 1_000_000
+
+
+def _word_kind(word: str) -> tuple:
+    """What a segmented word is: whitespace, punctuation, or a word with these search-mode sub-words (the 2- and
+    3-character pieces of a longer word that are themselves in the dictionary). Cached: news text repeats words."""
+    kind = _KINDS.get(word)
+    if kind is None:
+        if word.isspace():
+            kind = _SPACE
+        elif is_punct(word):
+            kind = _PUNCT
+        else:
+            subs = []
+            if len(word) > 2:
+                for n in (2, 3):
+                    for k in range(len(word) - n + 1):
+                        sub = word[k:k + n]
+                        if sub != word and rjieba.has_word(sub):
+                            subs.append((k, n))
+            kind = tuple(subs)
+        if len(_KINDS) >= _KINDS_MAX:
+            _KINDS.clear()
+        _KINDS[word] = kind
+    return kind
 
 
 class _OffsetTokenizer(Tokenizer):

@@ -25,10 +25,10 @@ PERMUTATIONS = BANDS * ROWS
 THRESHOLD = 0.5  # estimated Jaccard at or above which a candidate is a near-duplicate
 MIN_SHINGLES = 12  # shorter bodies (captions, one-line credits) only cluster when their normalized text is identical
 
-_PRIME = (1 << 61) - 1
+_MULTIPLIER = np.uint64(1_000_003)
 _rng = np.random.default_rng(20200219)  # fixed: band keys written by one run must be reproduced by the next
-_A = _rng.integers(1, 1 << 29, size=PERMUTATIONS, dtype=np.uint64)
-_B = _rng.integers(0, 1 << 60, size=PERMUTATIONS, dtype=np.uint64)
+_A = _rng.integers(1, 1 << 63, size=PERMUTATIONS, dtype=np.uint64) | np.uint64(1)  # odd multipliers
+_B = _rng.integers(0, 1 << 63, size=PERMUTATIONS, dtype=np.uint64)
 # Layout and punctuation are not part of a text's identity; letters, digits and Han characters are.
 _NOISE = re.compile(r"[^0-9a-z\u3400-\u4dbf\u4e00-\u9fff]+")
 _KEY = re.compile(r"^(\d{2}):([0-9a-f]{32})$")
@@ -40,22 +40,28 @@ def normalize(text: str) -> str:
 
 
 def shingles(text: str) -> np.ndarray:
-    """Distinct 32-bit hashes of the normalized text's character shingles."""
+    """Distinct 32-bit hashes of the normalized text's character shingles (a polynomial hash of the code points,
+    computed for all shingles at once)."""
     norm = normalize(text)
     if len(norm) < SHINGLE:
         return np.zeros(0, dtype=np.uint64)
-    return np.unique(np.fromiter((zlib.crc32(norm[i:i + SHINGLE].encode("utf-8"))
-                                  for i in range(len(norm) - SHINGLE + 1)), dtype=np.uint64))
+    points = np.frombuffer(norm.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+    count = points.size - SHINGLE + 1
+    h = np.zeros(count, dtype=np.uint64)
+    for k in range(SHINGLE):  # arithmetic modulo 2**64
+        h = h * _MULTIPLIER + points[k:k + count]
+    return np.unique((h >> np.uint64(32)) ^ (h & np.uint64(0xFFFFFFFF)))
 
 
 def signature(hashes: np.ndarray) -> np.ndarray:
-    """MinHash signature (PERMUTATIONS uint32 values) of a non-empty shingle set."""
+    """MinHash signature (PERMUTATIONS uint32 values) of a non-empty shingle set: for each permutation, the least
+    multiply-shift hash (a·x + b mod 2**64, top 32 bits) of the shingle hashes."""
     out = np.empty(PERMUTATIONS, dtype=np.uint64)
     for start in range(0, len(hashes), 4096):  # bounded memory for very long bodies
         chunk = hashes[start:start + 4096]
-        values = ((_A[:, None] * chunk[None, :] + _B[:, None]) % _PRIME).min(axis=1)
+        values = ((_A[:, None] * chunk[None, :] + _B[:, None]) >> np.uint64(32)).min(axis=1)
         out = values if start == 0 else np.minimum(out, values)
-    return (out & 0xFFFFFFFF).astype(np.uint32)
+    return out.astype(np.uint32)
 
 
 def band_keys_of(sig: np.ndarray) -> list[str]:

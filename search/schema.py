@@ -19,7 +19,9 @@ from search.article import Article
 # 3: `cluster` (near-duplicate cluster id) and `dup_bands` (its LSH band keys, see search/duplicates.py).
 # 4: positions stored as varints (search/formats.py).
 # 5: the band keys moved from an indexed field to the `dup_keys` column.
-SCHEMA_VERSION = 5
+# 6: new shingle and MinHash functions (vectorised), so band keys differ; text fields' postings are compact lists
+#    (search/codec.py).
+SCHEMA_VERSION = 6
 
 # Separates list values (bylines, region paths) inside one text field, so no phrase runs from one into the next.
 VALUE_GAP = " \u3000|\u3000 "

@@ -11,14 +11,17 @@ Segments are built in worker processes and committed by the parent, which holds 
 from __future__ import annotations
 
 import os
+import struct
 from array import array
 from collections.abc import Sequence
+from itertools import repeat
 
-from whoosh.codec import default_codec
-from whoosh.codec.whoosh3 import W3Codec
-from whoosh.util.numeric import byte_to_length, length_to_byte
+import numpy as np
+from whoosh.system import pack_ushort
+from whoosh.util.numeric import _length_byte_cache, byte_to_length, length_to_byte
 
-from search.analysis import NgramTokenizer, WordTokenizer, ngram_positions, normalize_text, word_spans
+from search.analysis import NgramTokenizer, WordTokenizer, ngram_positions, normalize_text, word_spans, word_tokens
+from search.codec import CompactCodec, compact_lists, is_compact, posting_weights
 
 
 class _Postings:
@@ -77,12 +80,11 @@ def analyse(field, value: str, cache: dict):
 def build_segment(storage, indexname: str, schema, docs: Sequence[dict]):
     """Write `docs` (dicts as for `IndexWriter.add_document`) as one new segment in `storage`; return the segment,
     ready to be listed in a table of contents."""
-    codec = default_codec()
-    if not isinstance(codec, W3Codec):  # pragma: no cover - the pinned whoosh3 writes W3 segments
-        raise RuntimeError("bulk segments need Whoosh's W3 codec")
+    codec = CompactCodec()
     segment = codec.new_segment(storage, indexname)
     perdoc = codec.per_document_writer(storage, segment)
     postings: dict[str, dict[bytes, _Postings]] = {}
+    occurrences: dict[str, _Occurrences] = {}
     lengths: dict[str, array] = {}
     for docnum, fields in enumerate(docs):
         perdoc.start_doc(docnum)
@@ -93,7 +95,12 @@ def build_segment(storage, indexname: str, schema, docs: Sequence[dict]):
                 continue
             field = schema[fieldname]
             length = 0
-            if field.indexed:
+            if field.indexed and _compact_text(field, value):
+                found = occurrences.get(fieldname)
+                if found is None:
+                    found = occurrences[fieldname] = _Occurrences(isinstance(field.analyzer, NgramTokenizer))
+                length = found.add(docnum, _normalized(value, cache))
+            elif field.indexed:
                 table = postings.setdefault(fieldname, {})
                 for tbytes, freq, weight, vbytes in analyse(field, value, cache):
                     if field.scorable:
@@ -105,13 +112,13 @@ def build_segment(storage, indexname: str, schema, docs: Sequence[dict]):
                     entry.weights.append(weight)
                     if vbytes:
                         entry.values.append(vbytes)
-            if length:
+            if length and field.scorable:
                 field_lengths = lengths.get(fieldname)
                 if field_lengths is None:
                     field_lengths = lengths[fieldname] = array("I", bytes(4 * len(docs)))
                 # what a reader will see: lengths are stored as one lossy byte
                 field_lengths[docnum] = byte_to_length(length_to_byte(length))
-            perdoc.add_field(fieldname, field, value if field.stored else None, length)
+            perdoc.add_field(fieldname, field, value if field.stored else None, length if field.scorable else 0)
             column = field.column_type
             if column is not None:
                 perdoc.add_column_value(fieldname, column, field.to_column_value(value))
@@ -119,14 +126,17 @@ def build_segment(storage, indexname: str, schema, docs: Sequence[dict]):
     perdoc.close()
 
     writer = codec.field_writer(storage, segment)
-    for fieldname in sorted(postings):
+    for fieldname in sorted(set(postings) | set(occurrences)):
         writer.start_field(fieldname, schema[fieldname])
         field_lengths = lengths.get(fieldname)
-        table = postings[fieldname]
-        for tbytes in sorted(table):
-            writer.start_term(tbytes)
-            _write_term(writer._postwriter, table[tbytes], field_lengths)
-            writer.finish_term()
+        if fieldname in occurrences:
+            _write_compact_field(writer, schema[fieldname], occurrences.pop(fieldname), field_lengths)
+        else:
+            table = postings[fieldname]
+            for tbytes in sorted(table):
+                writer.start_term(tbytes)
+                _write_term(writer._postwriter, table[tbytes], field_lengths)
+                writer.finish_term()
         writer.finish_field()
     writer.close()
     segment.set_doc_count(len(docs))
@@ -134,6 +144,137 @@ def build_segment(storage, indexname: str, schema, docs: Sequence[dict]):
         segment.create_compound_file(storage)
         segment.compound = True
     return segment
+
+
+def _compact_text(field, value) -> bool:
+    return isinstance(value, str) and is_compact(field.format) and isinstance(field.analyzer, (WordTokenizer,
+                                                                                                NgramTokenizer))
+
+
+def _normalized(value: str, cache: dict) -> str:
+    text = cache.get(value)
+    if text is None:
+        text = cache[value] = normalize_text(value)
+    return text
+
+
+class _Occurrences:
+    """Every (term, document, position) of one field in a segment under construction, as arrays."""
+
+    def __init__(self, bigrams: bool):
+        self.bigrams = bigrams
+        self.vocabulary: dict[str, int] = {}
+        self.terms: list[np.ndarray] = []
+        self.docs: list[np.ndarray] = []
+        self.positions: list[np.ndarray] = []
+
+    def add(self, docnum: int, text: str) -> int:
+        """Add one normalized text; return its length in tokens."""
+        if self.bigrams:
+            terms, positions = _bigram_keys(text)
+        else:
+            vocabulary = self.vocabulary
+            words, found = word_tokens(text)
+            terms = np.array([vocabulary.setdefault(w, len(vocabulary)) for w in words], dtype=np.int64)
+            positions = np.array(found, dtype=np.int64)
+        if terms.size:
+            self.terms.append(terms)
+            self.positions.append(positions)
+            self.docs.append(np.full(terms.size, docnum, dtype=np.int64))
+        return int(terms.size)
+
+    def sorted_rows(self) -> tuple[list[bytes], np.ndarray, np.ndarray, np.ndarray]:
+        """(term bytes in order, then term rank, docnum, position per occurrence, sorted)."""
+        if not self.terms:
+            empty = np.empty(0, dtype=np.int64)
+            return [], empty, empty, empty
+        keys, docs, positions = (np.concatenate(a) for a in (self.terms, self.docs, self.positions))
+        if self.bigrams:
+            unique, ranks = np.unique(keys, return_inverse=True)
+            texts = [_bigram_text(int(k)) for k in unique]
+        else:
+            texts = sorted(self.vocabulary)  # code point order: the order of their UTF-8 bytes
+            rank_of = np.empty(len(texts), dtype=np.int64)
+            rank_of[[self.vocabulary[t] for t in texts]] = np.arange(len(texts))
+            ranks = rank_of[keys]
+        order = np.lexsort((positions, docs, ranks))
+        return [t.encode("utf-8") for t in texts], ranks[order], docs[order], positions[order]
+
+
+_SECOND = (1 << 22) - 1  # a bigram key: first code point << 22 | (second code point + 1), or 0 for a lone character
+
+
+def _bigram_keys(text: str) -> tuple[np.ndarray, np.ndarray]:
+    """The bigram field's tokens of normalized `text` (what `NgramTokenizer` emits) as keys, with positions."""
+    points = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32).astype(np.int64)
+    at = np.flatnonzero(points != 0x20)
+    following = np.append(points[1:], 0x20)[at]
+    keys = (points[at] << 22) | np.where(following != 0x20, following + 1, 0)
+    return keys, at
+
+
+def _bigram_text(key: int) -> str:
+    second = key & _SECOND
+    return chr(key >> 22) + (chr(second - 1) if second else "")
+
+
+def _write_compact_field(writer, field, found: _Occurrences, field_lengths: array | None) -> None:
+    """All of one field's terms as compact lists (search/codec.py), with W3 term infos."""
+    texts, ranks, docs, positions = found.sorted_rows()
+    if not texts:
+        return
+    blob, ranges, df, term_index, p_docs, counts = compact_lists(ranks, docs, positions)
+    weights = posting_weights(counts, field.format)
+    starts = np.concatenate(([0], np.cumsum(df)))[:-1]
+    total_weight = np.add.reduceat(weights, starts)
+    max_weight = np.maximum.reduceat(weights, starts)
+    first_doc, last_doc = p_docs[starts], p_docs[starts + df - 1]
+    if field_lengths is not None:
+        doc_lengths = np.frombuffer(field_lengths, dtype=np.uint32)[p_docs]
+        min_length, max_length = np.minimum.reduceat(doc_lengths, starts), np.maximum.reduceat(doc_lengths, starts)
+    else:
+        min_length = max_length = np.zeros(len(texts), dtype=np.int64)
+    base = writer._postfile.tell()
+    writer._postfile.write(blob.tobytes())
+    prefix = pack_ushort(writer._fieldid)
+    infos = map(_TERM_INFO.pack, repeat(0), total_weight.tolist(), df.tolist(), _length_bytes(min_length).tolist(),
+                _length_bytes(max_length).tolist(), max_weight.tolist(), first_doc.tolist(), last_doc.tolist(),
+                (base + ranges[:-1]).tolist(), (ranges[:-1] - ranges[1:]).tolist())
+    _add_in_order(writer._tindex, [prefix + t for t in texts], list(infos))
+
+
+# W3TermInfo.to_bytes() of a term whose postings are not inlined: flags, weight, df, min/max length bytes,
+# max weight, first/last id, then the extent (offset, length; the length negative for a compact list)
+_TERM_INFO = struct.Struct("!BfIBBfIIqi")
+_RECORD = struct.Struct("!ii")
+_LENGTH_BYTES = np.asarray(_length_byte_cache)
+
+
+def _length_bytes(lengths: np.ndarray) -> np.ndarray:
+    """length_to_byte() of many lengths."""
+    return np.where(lengths >= 106374, 255, np.searchsorted(_LENGTH_BYTES, lengths, side="left"))
+
+
+def _add_in_order(tindex, keys: list[bytes], values: list[bytes]) -> None:
+    """OrderedHashWriter.add() for many increasing keys: the same records, hash entries and index, written at once."""
+    if not keys:
+        return
+    if keys[0] <= tindex.lastkey:
+        raise ValueError(f"Keys must increase: {tindex.lastkey!r}..{keys[0]!r}")
+    dbfile = tindex.dbfile
+    at = dbfile.tell()
+    hashfn, buckets, index, pack = tindex.hashfn, tindex.buckets, tindex.index, _RECORD.pack
+    parts = []
+    for key, value in zip(keys, values):
+        index.append(at)
+        h = hashfn(key)
+        buckets[h & 255].append((h, at))
+        parts.append(pack(len(key), len(value)))
+        parts.append(key)
+        parts.append(value)
+        at += 8 + len(key) + len(value)
+    dbfile.write(b"".join(parts))
+    tindex.lastkey = keys[-1]
 
 
 def _write_term(postwriter, entry: _Postings, field_lengths: array | None) -> None:

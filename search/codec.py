@@ -1,0 +1,166 @@
+"""A compact posting list for the positional text fields, inside otherwise ordinary Whoosh (W3) segments.
+
+Whoosh's W3 codec writes postings in pickled blocks of up to 128: per block a pickled header, a pickled tuple of
+document gaps, a tuple of float weights (9 bytes each as soon as two frequencies differ) and one pickled bytes
+object per posting for its positions — about 17 bytes a posting on news text, most of an index's size, and most of
+its build time. For the fields whose format is `CompactPositions` (every headline/body/bigram field) the bulk
+builder (search/segments.py) writes instead one varint stream per term:
+
+    document gaps (df of them) · position counts (df) · position gaps (one per occurrence, restarting per document)
+
+built for a whole field at once with numpy. A term's weight in a document is its count × the field boost, as
+Whoosh's writer computes it, so no weights are stored. The term dictionary, stored fields, columns and lengths stay
+W3's; the term's extent is recorded with a negative length, which is how `CompactCodec.postings_reader` tells a
+compact list from a W3 one (segments merged by Whoosh's own writer hold W3 lists, and read as before).
+
+The index pickles the codec by import path: keep it at `search.codec.CompactCodec`.
+"""
+from __future__ import annotations
+
+import numpy as np
+from whoosh.codec.whoosh3 import W3Codec
+from whoosh.matching import ListMatcher
+
+from search.formats import CompactPositions
+
+_MAX_VARINT_BYTES = 10
+
+
+class CompactCodec(W3Codec):
+    """W3, reading (and, through search/segments.py, writing) compact posting lists."""
+
+    def postings_reader(self, dbfile, terminfo, format_, term=None, scorer=None):
+        if not terminfo.is_inlined():
+            offset, length = terminfo.extent()
+            if isinstance(length, tuple):  # W3TermInfo.from_bytes leaves the length in unpack's tuple
+                length = length[0]
+            if length < 0:
+                docs, counts, positions = read_compact(dbfile, offset, -length, terminfo.doc_frequency())
+                weights = posting_weights(counts, format_)
+                return CompactMatcher(docs, weights, _Values(counts, positions), format_, scorer=scorer,
+                                      term=term, terminfo=terminfo, positions=(counts, positions))
+        return super().postings_reader(dbfile, terminfo, format_, term=term, scorer=scorer)
+
+
+class CompactMatcher(ListMatcher):
+    """A ListMatcher over a decoded compact list, keeping the arrays for the vectorised evaluator."""
+
+    def __init__(self, docs: np.ndarray, weights: np.ndarray, values, format_, positions, **kwargs):
+        super().__init__(docs.tolist(), weights.tolist(), values, format_, **kwargs)
+        self.arrays = (docs, weights, positions)
+
+
+class _Values:
+    """Each posting's value as `CompactPositions` encodes it, made on demand (Whoosh's span and phrase code)."""
+
+    def __init__(self, counts: np.ndarray, positions: np.ndarray):
+        self._counts = counts
+        self._starts = np.concatenate(([0], np.cumsum(counts)))
+        self._positions = positions
+
+    def __len__(self):
+        return len(self._counts)
+
+    def __getitem__(self, i):
+        return _FORMAT.encode(self._positions[self._starts[i]:self._starts[i + 1]].tolist())
+
+
+_FORMAT = CompactPositions()
+
+
+def posting_weights(counts: np.ndarray, format_) -> np.ndarray:
+    # what Whoosh's writer stores: count × boost, as a 32-bit float
+    return (counts * float(format_.field_boost)).astype(np.float32).astype(np.float64)
+
+
+def is_compact(format_) -> bool:
+    return isinstance(format_, CompactPositions)
+
+
+# --- reading ----------------------------------------------------------------------------------------------------
+def read_compact(dbfile, offset: int, length: int, df: int):
+    """(docnums, counts, positions) of one compact list."""
+    numbers = decode_varints(np.frombuffer(dbfile.get(offset, length), dtype=np.uint8))
+    docs = np.cumsum(numbers[:df])
+    counts = numbers[df:2 * df]
+    gaps = numbers[2 * df:]
+    return docs, counts, _running_positions(gaps, counts)
+
+
+def _running_positions(gaps: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """Absolute positions from gaps that restart (from 0) at each posting."""
+    if gaps.size == 0:
+        return gaps
+    running = np.cumsum(gaps)
+    begin = np.cumsum(counts) - counts
+    return running - np.repeat(running[begin] - gaps[begin], counts)
+
+
+def decode_varints(buf: np.ndarray) -> np.ndarray:
+    """LEB128 varints (7 bits a byte, high bit = more follows) → int64."""
+    if buf.size == 0:
+        return np.empty(0, dtype=np.int64)
+    last = buf < 0x80
+    starts = np.flatnonzero(np.concatenate(([True], last[:-1])))
+    owner = np.cumsum(last) - last
+    shift = 7 * (np.arange(buf.size) - starts[owner])
+    return np.add.reduceat((buf & 0x7F).astype(np.int64) << shift, starts)
+
+
+# --- writing ----------------------------------------------------------------------------------------------------
+def encode_varints(numbers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """LEB128 bytes of non-negative `numbers`, and the byte offset where each number starts (plus the total)."""
+    numbers = numbers.astype(np.uint64)
+    sizes = np.ones(numbers.size, dtype=np.int64)
+    for k in range(1, _MAX_VARINT_BYTES):
+        sizes += numbers >= (np.uint64(1) << np.uint64(7 * k))
+    offsets = np.concatenate(([0], np.cumsum(sizes)))
+    out = np.empty(int(offsets[-1]), dtype=np.uint8)
+    for k in range(int(sizes.max()) if numbers.size else 0):
+        has = sizes > k
+        chunk = (numbers[has] >> np.uint64(7 * k)) & np.uint64(0x7F)
+        more = (sizes[has] > k + 1).astype(np.uint64) << np.uint64(7)
+        out[offsets[:-1][has] + k] = (chunk | more).astype(np.uint8)
+    return out, offsets
+
+
+def compact_lists(term_of: np.ndarray, docs: np.ndarray, positions: np.ndarray):
+    """Encode every term of a field at once.
+
+    Input: one row per occurrence — term rank, docnum, position — sorted by (term, doc, position). Returns
+    (blob, term byte ranges [start, end), per term: df, first/last docnum, and per posting: term index, docnum,
+    count) for the term dictionary's statistics."""
+    n = term_of.size
+    new_posting = np.ones(n, dtype=bool)
+    new_posting[1:] = (term_of[1:] != term_of[:-1]) | (docs[1:] != docs[:-1])
+    posting_starts = np.flatnonzero(new_posting)
+    counts = np.diff(np.append(posting_starts, n))
+    p_term, p_doc = term_of[posting_starts], docs[posting_starts]
+    new_term = np.ones(posting_starts.size, dtype=bool)
+    new_term[1:] = p_term[1:] != p_term[:-1]
+    term_starts = np.flatnonzero(new_term)  # in postings
+    df = np.diff(np.append(term_starts, posting_starts.size))
+    term_index = np.cumsum(new_term) - 1  # of each posting
+
+    # the gaps: documents within a term, positions within a posting
+    doc_gaps = p_doc.astype(np.int64).copy()
+    doc_gaps[1:] -= np.where(new_term[1:], 0, p_doc[:-1])
+    pos_gaps = positions.astype(np.int64).copy()
+    pos_gaps[1:] -= np.where(new_posting[1:], 0, positions[:-1])
+
+    # where each number goes in the stream: per term [doc gaps][counts][position gaps]
+    occ_per_term = np.add.reduceat(counts, term_starts) if term_starts.size else np.empty(0, np.int64)
+    term_len = 2 * df + occ_per_term
+    term_at = np.concatenate(([0], np.cumsum(term_len)))
+    rank_in_term = np.arange(posting_starts.size) - np.repeat(term_starts, df)
+    occ_before_term = np.concatenate(([0], np.cumsum(occ_per_term)))[:-1]
+    stream = np.empty(int(term_at[-1]), dtype=np.int64)
+    base = term_at[:-1][term_index]
+    stream[base + rank_in_term] = doc_gaps
+    stream[base + df[term_index] + rank_in_term] = counts
+    occ_term = np.repeat(term_index, counts)
+    occ_rank = np.arange(n) - np.repeat(occ_before_term, occ_per_term)
+    stream[term_at[:-1][occ_term] + 2 * df[occ_term] + occ_rank] = pos_gaps
+    blob, offsets = encode_varints(stream)
+    ranges = offsets[term_at]
+    return blob, ranges, df, term_index, p_doc, counts

@@ -17,6 +17,7 @@ from whoosh.collectors import TimeLimit, TimeLimitCollector
 from whoosh.scoring import BM25F
 
 from search.errors import NotFound, SearchError
+from search.evaluate import Evaluator, Hits, PostingCache, Unsupported
 from search.facets import FacetArrays, date_facet, region_facet
 from search.indexer import open_index
 from search.query import parse_query
@@ -27,8 +28,10 @@ from search.suggest import did_you_mean
 
 
 class SearchEngine:
-    def __init__(self, index_dir: str | Path, time_limit: float | None = None):
+    def __init__(self, index_dir: str | Path, time_limit: float | None = None, vectorized: bool = True):
         self.index_dir = Path(index_dir)
+        # match and rank with numpy over posting arrays (search/evaluate.py); False: Whoosh's matchers throughout
+        self.vectorized = vectorized
         # seconds a search (or an export's selection) may take before it stops with SearchTimeout (None: the
         # default, 0: no limit)
         self.time_limit = DEFAULT_TIME_LIMIT if time_limit is None else time_limit
@@ -36,6 +39,7 @@ class SearchEngine:
         self._local = threading.local()
         self._facet_lock = threading.Lock()
         self._facets: tuple[int | None, FacetArrays] | None = None
+        self._postings = PostingCache()  # posting arrays, shared by all threads (segments never change)
 
     # --- snapshots -------------------------------------------------------------------------------------------
     def searcher(self):
@@ -73,7 +77,7 @@ class SearchEngine:
         parsed = req.parsed
         query = parsed.to_whoosh()
 
-        matched, in_regions, in_dates = self._masks(searcher, arrays, req, query)
+        matched, in_regions, in_dates, scored = self._masks(searcher, arrays, req, query)
         hits_mask = matched & in_regions & in_dates
         total = int(hits_mask.sum())
         # Collapsing: `total` counts clusters (a reprint's copies are one result); facets still count articles.
@@ -88,7 +92,7 @@ class SearchEngine:
 
         offset = (req.page - 1) * req.per_page
         hits = self._page(searcher, query, hits_mask, req.effective_sort, offset, offset + req.per_page,
-                          collapse=folded) if offset < total else []
+                          collapse=folded, scored=scored) if offset < total else []
         hit_dicts = [self._hit(searcher, docnum, score, parsed.highlight) for docnum, score in hits]
         self._add_similar(searcher, arrays, hits_mask, hits, hit_dicts, folded)
         return {
@@ -114,20 +118,32 @@ class SearchEngine:
         """Hits of query `q` under the filters of `req`."""
         _deadline.check()
         other = SearchRequest(q=q, regions=req.regions, date_from=req.date_from, date_to=req.date_to)
-        matched, in_regions, in_dates = self._masks(searcher, arrays, other, other.parsed.to_whoosh())
+        matched, in_regions, in_dates, _ = self._masks(searcher, arrays, other, other.parsed.to_whoosh())
         return int((matched & in_regions & in_dates).sum())
 
-    @staticmethod
-    def _masks(searcher, arrays: FacetArrays, req: SearchRequest, query):
+    def _masks(self, searcher, arrays: FacetArrays, req: SearchRequest, query):
         """Documents matching the query, in the chosen regions, in the date range: kept apart so each facet can be
-        counted without its own filter."""
-        matched = arrays.live.copy() if req.parsed.is_browse else arrays.mask(_deadline.docs(searcher.docs_for_query(query)))
+        counted without its own filter; and the matches with their scores (None where Whoosh had to match)."""
+        scored = None
+        if req.parsed.is_browse:
+            matched = arrays.live.copy()
+        else:
+            try:
+                if not self.vectorized:
+                    raise Unsupported("vectorized evaluation is off")
+                scored = Evaluator(searcher, self._postings, check=_deadline.check).run(query)
+                matched = np.zeros(arrays.doc_count, dtype=bool)
+                matched[scored.docs] = True
+                matched &= arrays.live
+            except Unsupported:
+                matched = arrays.mask(_deadline.docs(searcher.docs_for_query(query)))
         in_regions = arrays.region_mask(req.regions) if req.regions else arrays.live
         dated = req.date_from or req.date_to
         in_dates = arrays.date_mask(req.date_from, req.date_to) if dated else arrays.live
-        return matched, in_regions, in_dates
+        return matched, in_regions, in_dates, scored
 
-    def _page(self, searcher, query, mask, sort: str, offset: int, limit: int, collapse: bool = False):
+    def _page(self, searcher, query, mask, sort: str, offset: int, limit: int, collapse: bool = False,
+              scored: Hits | None = None):
         """(docnum, score) of results [offset, limit) among the documents of `mask`, in `sort` order; with `collapse`,
         a near-duplicate cluster counts once, at its best-placed member."""
         arrays = self.facet_arrays(searcher)
@@ -137,6 +153,8 @@ class SearchEngine:
                 _, first = np.unique(arrays.clusters[order], return_index=True)
                 order = order[np.sort(first)]
             return [(int(d), None) for d in order[offset:limit]]
+        if scored is not None:
+            return _ranked(scored, mask, arrays.clusters if collapse else None, offset, limit)
         docset = set(mask.nonzero()[0].tolist())
         window = max(2 * limit, 50) if collapse else limit
         while True:
@@ -246,9 +264,9 @@ class SearchEngine:
         searcher = self.searcher()
         arrays = self.facet_arrays(searcher)
         query = req.parsed.to_whoosh()
-        matched, in_regions, in_dates = self._masks(searcher, arrays, req, query)
+        matched, in_regions, in_dates, scored = self._masks(searcher, arrays, req, query)
         mask = matched & in_regions & in_dates
-        for docnum, _ in self._page(searcher, query, mask, req.effective_sort, 0, limit):
+        for docnum, _ in self._page(searcher, query, mask, req.effective_sort, 0, limit, scored=scored):
             yield from_stored(searcher.stored_fields(docnum))
 
     def stats(self) -> dict:
@@ -279,6 +297,23 @@ def provenance(article: dict) -> dict:
     """Where an article came from: its page file and line span there, and the catalogue's page, paper and issue."""
     return {"file": article["file"], "line_start": article["line_start"], "line_end": article["line_end"],
             "page": article.get("page", ""), "paper": article["source"], "issue_date": article.get("issue_date", "")}
+
+
+def _ranked(scored: Hits, mask: np.ndarray, clusters: np.ndarray | None, offset: int, limit: int):
+    """Results [offset, limit) of scored matches within `mask`: best score first, ties in index order (as Whoosh
+    orders them); with `clusters`, one result per cluster, at its best-placed member."""
+    keep = mask[scored.docs]
+    docs, scores = scored.docs[keep], scored.scores[keep]
+    if clusters is None and limit < docs.size // 4:
+        # only the top `limit` need ordering: everything scoring at least the limit-th best score
+        cut = np.partition(scores, docs.size - limit)[docs.size - limit]
+        near = scores >= cut
+        docs, scores = docs[near], scores[near]
+    order = np.lexsort((docs, -scores))
+    if clusters is not None:
+        _, first = np.unique(clusters[docs[order]], return_index=True)
+        order = order[np.sort(first)]
+    return [(int(docs[i]), float(scores[i])) for i in order[offset:limit]]
 
 
 def date_order(dates: np.ndarray, mask: np.ndarray, ascending: bool) -> np.ndarray:

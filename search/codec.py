@@ -4,11 +4,13 @@ Whoosh's W3 codec writes postings in pickled blocks of up to 128: per block a pi
 document gaps, a tuple of float weights (9 bytes each as soon as two frequencies differ) and one pickled bytes
 object per posting for its positions — about 17 bytes a posting on news text, most of an index's size, and most of
 its build time. For the fields whose format is `CompactPositions` (every headline/body/bigram field) the bulk
-builder (search/segments.py) writes instead one varint stream per term:
+builder (search/segments.py) writes instead one varint list per term, in blocks (one per chunk of documents the
+builder encoded at once):
 
-    document gaps (df of them) · position counts (df) · position gaps (one per occurrence, restarting per document)
+    postings n · document gaps (n of them, the first from 0) · position counts (n) · position gaps (one per
+    occurrence, restarting at each document)
 
-built for a whole field at once with numpy. A term's weight in a document is its count × the field boost, as
+encoded for a whole chunk of a field at once with numpy. A term's weight in a document is its count × the field boost, as
 Whoosh's writer computes it, so no weights are stored. The term dictionary, stored fields, columns and lengths stay
 W3's; the term's extent is recorded with a negative length, which is how `CompactCodec.postings_reader` tells a
 compact list from a W3 one (segments merged by Whoosh's own writer hold W3 lists, and read as before).
@@ -79,11 +81,24 @@ def is_compact(format_) -> bool:
 
 # --- reading ----------------------------------------------------------------------------------------------------
 def read_compact(dbfile, offset: int, length: int, df: int):
-    """(docnums, counts, positions) of one compact list."""
+    """(docnums, counts, positions) of one compact list: its blocks, one after another."""
     numbers = decode_varints(np.frombuffer(dbfile.get(offset, length), dtype=np.uint8))
-    docs = np.cumsum(numbers[:df])
-    counts = numbers[df:2 * df]
-    gaps = numbers[2 * df:]
+    docs, counts, gaps = [], [], []
+    at = 0
+    while at < numbers.size:
+        n = int(numbers[at])
+        block_counts = numbers[at + 1 + n:at + 1 + 2 * n]
+        occ = int(block_counts.sum())
+        docs.append(np.cumsum(numbers[at + 1:at + 1 + n]))
+        counts.append(block_counts)
+        gaps.append(numbers[at + 1 + 2 * n:at + 1 + 2 * n + occ])
+        at += 1 + 2 * n + occ
+    if len(docs) == 1:
+        docs, counts, gaps = docs[0], counts[0], gaps[0]
+    else:
+        docs, counts, gaps = np.concatenate(docs), np.concatenate(counts), np.concatenate(gaps)
+    if docs.size != df:
+        raise ValueError(f"corrupt posting list: {docs.size} postings where the term info says {df}")
     return docs, counts, _running_positions(gaps, counts)
 
 
@@ -127,9 +142,9 @@ def encode_varints(numbers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def compact_lists(term_of: np.ndarray, docs: np.ndarray, positions: np.ndarray):
     """Encode every term of a field at once.
 
-    Input: one row per occurrence — term rank, docnum, position — sorted by (term, doc, position). Returns
-    (blob, term byte ranges [start, end), per term: df, first/last docnum, and per posting: term index, docnum,
-    count) for the term dictionary's statistics."""
+    Input: one row per occurrence — term rank, docnum, position — sorted by (term, doc, position). Returns the
+    blob (one block per term), the terms' byte ranges in it (k + 1 offsets), each term's df, and per posting its
+    term index, docnum and count (for the term dictionary's statistics)."""
     n = term_of.size
     new_posting = np.ones(n, dtype=bool)
     new_posting[1:] = (term_of[1:] != term_of[:-1]) | (docs[1:] != docs[:-1])
@@ -150,17 +165,20 @@ def compact_lists(term_of: np.ndarray, docs: np.ndarray, positions: np.ndarray):
 
     # where each number goes in the stream: per term [doc gaps][counts][position gaps]
     occ_per_term = np.add.reduceat(counts, term_starts) if term_starts.size else np.empty(0, np.int64)
-    term_len = 2 * df + occ_per_term
+    term_len = 1 + 2 * df + occ_per_term
     term_at = np.concatenate(([0], np.cumsum(term_len)))
     rank_in_term = np.arange(posting_starts.size) - np.repeat(term_starts, df)
     occ_before_term = np.concatenate(([0], np.cumsum(occ_per_term)))[:-1]
     stream = np.empty(int(term_at[-1]), dtype=np.int64)
-    base = term_at[:-1][term_index]
+    stream[term_at[:-1]] = df
+    base = term_at[:-1][term_index] + 1
     stream[base + rank_in_term] = doc_gaps
     stream[base + df[term_index] + rank_in_term] = counts
+    del base, rank_in_term
     occ_term = np.repeat(term_index, counts)
     occ_rank = np.arange(n) - np.repeat(occ_before_term, occ_per_term)
-    stream[term_at[:-1][occ_term] + 2 * df[occ_term] + occ_rank] = pos_gaps
+    stream[term_at[:-1][occ_term] + 1 + 2 * df[occ_term] + occ_rank] = pos_gaps
+    del occ_term, occ_rank, pos_gaps
     blob, offsets = encode_varints(stream)
     ranges = offsets[term_at]
     return blob, ranges, df, term_index, p_doc, counts

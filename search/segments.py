@@ -14,6 +14,7 @@ import os
 import struct
 from array import array
 from collections.abc import Sequence
+from dataclasses import dataclass
 from itertools import repeat
 
 import numpy as np
@@ -84,9 +85,12 @@ def build_segment(storage, indexname: str, schema, docs: Sequence[dict]):
     segment = codec.new_segment(storage, indexname)
     perdoc = codec.per_document_writer(storage, segment)
     postings: dict[str, dict[bytes, _Postings]] = {}
-    occurrences: dict[str, _Occurrences] = {}
+    occurrences: dict[str, _FieldLists] = {}
     lengths: dict[str, array] = {}
     for docnum, fields in enumerate(docs):
+        if docnum and docnum % CHUNK_DOCS == 0:
+            for fieldname, found in occurrences.items():
+                found.flush(lengths.get(fieldname))
         perdoc.start_doc(docnum)
         cache: dict = {}
         for fieldname in sorted(fields):
@@ -98,7 +102,7 @@ def build_segment(storage, indexname: str, schema, docs: Sequence[dict]):
             if field.indexed and _compact_text(field, value):
                 found = occurrences.get(fieldname)
                 if found is None:
-                    found = occurrences[fieldname] = _Occurrences(isinstance(field.analyzer, NgramTokenizer))
+                    found = occurrences[fieldname] = _FieldLists(field, isinstance(field.analyzer, NgramTokenizer))
                 length = found.add(docnum, _normalized(value, cache))
             elif field.indexed:
                 table = postings.setdefault(fieldname, {})
@@ -130,7 +134,9 @@ def build_segment(storage, indexname: str, schema, docs: Sequence[dict]):
         writer.start_field(fieldname, schema[fieldname])
         field_lengths = lengths.get(fieldname)
         if fieldname in occurrences:
-            _write_compact_field(writer, schema[fieldname], occurrences.pop(fieldname), field_lengths)
+            found = occurrences.pop(fieldname)
+            found.flush(field_lengths)
+            found.write(writer)
         else:
             table = postings[fieldname]
             for tbytes in sorted(table):
@@ -158,15 +164,22 @@ def _normalized(value: str, cache: dict) -> str:
     return text
 
 
-class _Occurrences:
-    """Every (term, document, position) of one field in a segment under construction, as arrays."""
+CHUNK_DOCS = 1000  # documents encoded at a time: bounds the per-occurrence arrays (tens of bytes per character)
 
-    def __init__(self, bigrams: bool):
+
+class _FieldLists:
+    """One compact text field of a segment under construction. Occurrences — (term, document, position) — are
+    gathered as arrays for a chunk of documents, then encoded as one block per term (search/codec.py); at the end
+    each term's blocks are written one after another, in term order."""
+
+    def __init__(self, field, bigrams: bool):
+        self.field = field
         self.bigrams = bigrams
         self.vocabulary: dict[str, int] = {}
         self.terms: list[np.ndarray] = []
         self.docs: list[np.ndarray] = []
         self.positions: list[np.ndarray] = []
+        self.chunks: list[_Chunk] = []
 
     def add(self, docnum: int, text: str) -> int:
         """Add one normalized text; return its length in tokens."""
@@ -176,29 +189,92 @@ class _Occurrences:
             vocabulary = self.vocabulary
             words, found = word_tokens(text)
             terms = np.array([vocabulary.setdefault(w, len(vocabulary)) for w in words], dtype=np.int64)
-            positions = np.array(found, dtype=np.int64)
+            positions = np.array(found, dtype=np.int32)
         if terms.size:
             self.terms.append(terms)
             self.positions.append(positions)
-            self.docs.append(np.full(terms.size, docnum, dtype=np.int64))
+            self.docs.append(np.full(terms.size, docnum, dtype=np.int32))
         return int(terms.size)
 
-    def sorted_rows(self) -> tuple[list[bytes], np.ndarray, np.ndarray, np.ndarray]:
-        """(term bytes in order, then term rank, docnum, position per occurrence, sorted)."""
+    def flush(self, field_lengths: array | None) -> None:
+        """Encode the gathered occurrences as one block per term."""
         if not self.terms:
-            empty = np.empty(0, dtype=np.int64)
-            return [], empty, empty, empty
+            return
         keys, docs, positions = (np.concatenate(a) for a in (self.terms, self.docs, self.positions))
+        self.terms, self.docs, self.positions = [], [], []
+        unique, ranks = np.unique(keys, return_inverse=True)
+        order = np.lexsort((positions, docs, ranks))
+        blob, ranges, df, _, p_docs, counts = compact_lists(ranks[order], docs[order], positions[order])
+        del keys, docs, positions, order
+        weights = posting_weights(counts, self.field.format)
+        starts = np.concatenate(([0], np.cumsum(df)))[:-1]
+        if field_lengths is not None:
+            doc_lengths = np.frombuffer(field_lengths, dtype=np.uint32)[p_docs]
+            min_length = np.minimum.reduceat(doc_lengths, starts)
+            max_length = np.maximum.reduceat(doc_lengths, starts)
+        else:
+            min_length = max_length = np.zeros(unique.size, dtype=np.int64)
+        self.chunks.append(_Chunk(unique, blob, ranges, df, np.add.reduceat(weights, starts),
+                                  np.maximum.reduceat(weights, starts), p_docs[starts], p_docs[starts + df - 1],
+                                  min_length, max_length))
+
+    def write(self, writer) -> None:
+        """Every term's blocks, in term order, with its W3 term info."""
+        if not self.chunks:
+            return
+        chunks, self.chunks = self.chunks, []
         if self.bigrams:
-            unique, ranks = np.unique(keys, return_inverse=True)
-            texts = [_bigram_text(int(k)) for k in unique]
+            keys = np.unique(np.concatenate([c.keys for c in chunks]))
+            texts = [_bigram_text(k) for k in keys.tolist()]
+            ranks = [np.searchsorted(keys, c.keys) for c in chunks]
         else:
             texts = sorted(self.vocabulary)  # code point order: the order of their UTF-8 bytes
             rank_of = np.empty(len(texts), dtype=np.int64)
             rank_of[[self.vocabulary[t] for t in texts]] = np.arange(len(texts))
-            ranks = rank_of[keys]
-        order = np.lexsort((positions, docs, ranks))
-        return [t.encode("utf-8") for t in texts], ranks[order], docs[order], positions[order]
+            ranks = [rank_of[c.keys] for c in chunks]
+        # one row per (term, chunk) block, in term order then chunk order
+        rank = np.concatenate(ranks)
+        order = np.lexsort((np.concatenate([np.full(c.keys.size, i) for i, c in enumerate(chunks)]), rank))
+        rank = rank[order]
+        cat = lambda name: np.concatenate([getattr(c, name) for c in chunks])[order]  # noqa: E731
+        bases = np.cumsum([0] + [len(c.blob) for c in chunks])
+        block_start = np.concatenate([c.ranges[:-1] + b for c, b in zip(chunks, bases)])[order]
+        block_end = np.concatenate([c.ranges[1:] + b for c, b in zip(chunks, bases)])[order]
+        first = np.flatnonzero(np.concatenate(([True], rank[1:] != rank[:-1])))
+        last = np.append(first[1:], rank.size) - 1
+        df = np.add.reduceat(cat("df"), first)
+        total_weight = np.add.reduceat(cat("total_weight"), first)
+        max_weight = np.maximum.reduceat(cat("max_weight"), first)
+        min_length = np.minimum.reduceat(cat("min_length"), first)
+        max_length = np.maximum.reduceat(cat("max_length"), first)
+        first_doc, last_doc = cat("first_doc")[first], cat("last_doc")[last]
+        term_bytes = np.add.reduceat(block_end - block_start, first)
+        term_at = np.concatenate(([0], np.cumsum(term_bytes)))
+
+        whole = memoryview(b"".join(c.blob.tobytes() for c in chunks))
+        base = writer._postfile.tell()
+        writer._postfile.write(b"".join([whole[a:b] for a, b in zip(block_start.tolist(), block_end.tolist())]))
+        prefix = pack_ushort(writer._fieldid)
+        infos = map(_TERM_INFO.pack, repeat(0), total_weight.tolist(), df.tolist(),
+                    _length_bytes(min_length).tolist(), _length_bytes(max_length).tolist(), max_weight.tolist(),
+                    first_doc.tolist(), last_doc.tolist(), (base + term_at[:-1]).tolist(), (-term_bytes).tolist())
+        _add_in_order(writer._tindex, [prefix + texts[r].encode("utf-8") for r in rank[first].tolist()], list(infos))
+
+
+@dataclass
+class _Chunk:
+    """One chunk's blocks: per term (ascending key), its byte range in `blob` and its statistics."""
+
+    keys: np.ndarray
+    blob: np.ndarray
+    ranges: np.ndarray
+    df: np.ndarray
+    total_weight: np.ndarray
+    max_weight: np.ndarray
+    first_doc: np.ndarray
+    last_doc: np.ndarray
+    min_length: np.ndarray
+    max_length: np.ndarray
 
 
 _SECOND = (1 << 22) - 1  # a bigram key: first code point << 22 | (second code point + 1), or 0 for a lone character
@@ -210,37 +286,12 @@ def _bigram_keys(text: str) -> tuple[np.ndarray, np.ndarray]:
     at = np.flatnonzero(points != 0x20)
     following = np.append(points[1:], 0x20)[at]
     keys = (points[at] << 22) | np.where(following != 0x20, following + 1, 0)
-    return keys, at
+    return keys, at.astype(np.int32)
 
 
 def _bigram_text(key: int) -> str:
     second = key & _SECOND
     return chr(key >> 22) + (chr(second - 1) if second else "")
-
-
-def _write_compact_field(writer, field, found: _Occurrences, field_lengths: array | None) -> None:
-    """All of one field's terms as compact lists (search/codec.py), with W3 term infos."""
-    texts, ranks, docs, positions = found.sorted_rows()
-    if not texts:
-        return
-    blob, ranges, df, term_index, p_docs, counts = compact_lists(ranks, docs, positions)
-    weights = posting_weights(counts, field.format)
-    starts = np.concatenate(([0], np.cumsum(df)))[:-1]
-    total_weight = np.add.reduceat(weights, starts)
-    max_weight = np.maximum.reduceat(weights, starts)
-    first_doc, last_doc = p_docs[starts], p_docs[starts + df - 1]
-    if field_lengths is not None:
-        doc_lengths = np.frombuffer(field_lengths, dtype=np.uint32)[p_docs]
-        min_length, max_length = np.minimum.reduceat(doc_lengths, starts), np.maximum.reduceat(doc_lengths, starts)
-    else:
-        min_length = max_length = np.zeros(len(texts), dtype=np.int64)
-    base = writer._postfile.tell()
-    writer._postfile.write(blob.tobytes())
-    prefix = pack_ushort(writer._fieldid)
-    infos = map(_TERM_INFO.pack, repeat(0), total_weight.tolist(), df.tolist(), _length_bytes(min_length).tolist(),
-                _length_bytes(max_length).tolist(), max_weight.tolist(), first_doc.tolist(), last_doc.tolist(),
-                (base + ranges[:-1]).tolist(), (ranges[:-1] - ranges[1:]).tolist())
-    _add_in_order(writer._tindex, [prefix + t for t in texts], list(infos))
 
 
 # W3TermInfo.to_bytes() of a term whose postings are not inlined: flags, weight, df, min/max length bytes,

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from search.indexer import build_segments, commit_segments, create_index
 from search.ingest import read_file
 from search.schema import to_document
@@ -25,7 +27,9 @@ def term_stats(reader, fieldname, term):
             info.min_id(), info.max_id())
 
 
-def test_bulk_segment_equals_whooshs_writer(tmp_path):
+@pytest.mark.parametrize("chunk", [1000, 7])  # 7: every list in many blocks, the vocabulary merged across chunks
+def test_bulk_segment_equals_whooshs_writer(tmp_path, monkeypatch, chunk):
+    monkeypatch.setattr("search.segments.CHUNK_DOCS", chunk)
     documents = [to_document(a) for f in sorted(Path(SEEDS).iterdir()) for a in read_file(f).articles]
     slow, fast = create_index(tmp_path / "slow"), create_index(tmp_path / "fast")
     with slow.writer() as writer:

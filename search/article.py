@@ -34,7 +34,7 @@ class Article:
     kind: str = "news"  # news / notice / commentary / caption ...
     id: str = ""
     cluster: str = ""  # id of the first-indexed near-duplicate (search.duplicates); "" means the article itself
-    dup_bands: list[str] = field(default_factory=list)  # its LSH band keys, set by DuplicateTracker.assign
+    dup_signature: bytes = b""  # its body's MinHash record (search.duplicates), set by DuplicateTracker.assign
 
     def __post_init__(self) -> None:
         if not self.id:

@@ -1,11 +1,10 @@
 """Reprints and near-duplicates: MinHash over character shingles of the normalized body, LSH banding to find
 candidates, and a signature check to verify them.
 
-Every copy stays in the index; each is marked with its `cluster`, the id of the first-indexed member. The band keys
-of a document are kept in a per-document column (`dup_keys`; as indexed terms they would be 32 one-posting terms per
-document, nearly a fifth of the index) and each key spells out its band's MinHash values, so
-`DuplicateTracker.from_reader` rebuilds every indexed document's full signature from that column alone — no stored
-text is read — and a later run verifies candidates exactly as the run that indexed them would have.
+Every copy stays in the index; each is marked with its `cluster`, the id of the first-indexed member. A document's
+signature (257 bytes) is kept in a per-document column (`minhash`), so `DuplicateTracker.from_reader` rebuilds every
+indexed document's signature and band keys from that column alone — no stored text is read — and a later run
+verifies candidates exactly as the run that indexed them would have.
 
 Only the body is compared: a reprint commonly changes the headline, byline and dateline, and keeps the text. Two
 stories on one topic (same campaign, same people) share names and phrases but few 5-character runs, so their
@@ -15,7 +14,6 @@ from __future__ import annotations
 
 import re
 import zlib
-from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -31,8 +29,6 @@ _A = _rng.integers(1, 1 << 63, size=PERMUTATIONS, dtype=np.uint64) | np.uint64(1
 _B = _rng.integers(0, 1 << 63, size=PERMUTATIONS, dtype=np.uint64)
 # Layout and punctuation are not part of a text's identity; letters, digits and Han characters are.
 _NOISE = re.compile(r"[^0-9a-z\u3400-\u4dbf\u4e00-\u9fff]+")
-_KEY = re.compile(r"^(\d{2}):([0-9a-f]{32})$")
-_EXACT_PREFIX = "x:"
 
 
 def normalize(text: str) -> str:
@@ -54,30 +50,53 @@ def shingles(text: str) -> np.ndarray:
 
 
 def signature(hashes: np.ndarray) -> np.ndarray:
-    """MinHash signature (PERMUTATIONS uint32 values) of a non-empty shingle set: for each permutation, the least
-    multiply-shift hash (a·x + b mod 2**64, top 32 bits) of the shingle hashes."""
+    """MinHash signature (PERMUTATIONS 16-bit values) of a non-empty shingle set: for each permutation, the least
+    multiply-shift hash (a·x + b mod 2**64, top 16 bits) of the shingle hashes. 16 bits keep a million signatures
+    in 256 MB; two unrelated minima agree by chance once in 65,536, far below what the threshold can notice."""
     out = np.empty(PERMUTATIONS, dtype=np.uint64)
     for start in range(0, len(hashes), 4096):  # bounded memory for very long bodies
         chunk = hashes[start:start + 4096]
-        values = ((_A[:, None] * chunk[None, :] + _B[:, None]) >> np.uint64(32)).min(axis=1)
+        values = ((_A[:, None] * chunk[None, :] + _B[:, None]) >> np.uint64(48)).min(axis=1)
         out = values if start == 0 else np.minimum(out, values)
-    return out.astype(np.uint32)
+    return out.astype(np.uint16)
 
 
-def band_keys_of(sig: np.ndarray) -> list[str]:
-    return [f"{b:02d}:" + "".join(f"{int(v):08x}" for v in sig[b * ROWS:(b + 1) * ROWS]) for b in range(BANDS)]
+_BAND_SALT = (np.arange(1, BANDS + 1, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15))  # odd: keeps bands apart
+_SHORT_TAG = np.uint64(0xD1B54A32D192ED03)
 
 
-def _exact_key(text: str) -> str:
-    return _EXACT_PREFIX + format(zlib.crc32(normalize(text).encode("utf-8")), "08x")
+def band_keys(sig: np.ndarray) -> np.ndarray:
+    """The LSH keys of a signature: per band its ROWS values packed into 64 bits, salted with the band number."""
+    rows = sig.astype(np.uint64).reshape(BANDS, ROWS)
+    packed = (rows[:, 0] << np.uint64(48)) | (rows[:, 1] << np.uint64(32)) | (rows[:, 2] << np.uint64(16)) | rows[:, 3]
+    return packed ^ _BAND_SALT
 
 
-def body_band_keys(body: str) -> list[str]:
-    """The LSH band keys of a body: one per band, or one exact-text key for a short body, [] for an empty one."""
+def _short_key(crc: int) -> np.ndarray:
+    return np.array([np.uint64(crc) ^ _SHORT_TAG], dtype=np.uint64)
+
+
+def _exact_crc(text: str) -> int:
+    return zlib.crc32(normalize(text).encode("utf-8"))
+
+
+# What the `minhash` column holds per document: b"" (empty body), b"x" + the CRC-32 of a short body's normalized
+# text, or b"s" + the 16-bit signature (big-endian).
+def minhash_record(body: str) -> bytes:
     hashes = shingles(body)
     if len(hashes) >= MIN_SHINGLES:
-        return band_keys_of(signature(hashes))
-    return [_exact_key(body)] if normalize(body) else []
+        return b"s" + signature(hashes).astype(">u2").tobytes()
+    return b"x" + _exact_crc(body).to_bytes(4, "big") if normalize(body) else b""
+
+
+def _parse_record(record: bytes) -> tuple[np.ndarray | None, np.ndarray]:
+    """(signature or None, LSH keys) of a `minhash` record."""
+    if record[:1] == b"s" and len(record) == 1 + 2 * PERMUTATIONS:
+        sig = np.frombuffer(record, dtype=">u2", offset=1).astype(np.uint16)
+        return sig, band_keys(sig)
+    if record[:1] == b"x" and len(record) == 5:
+        return None, _short_key(int.from_bytes(record[1:], "big"))
+    return None, np.empty(0, dtype=np.uint64)
 
 
 def similarity(a: np.ndarray, b: np.ndarray) -> float:
@@ -85,116 +104,160 @@ def similarity(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.count_nonzero(a == b)) / PERMUTATIONS
 
 
-@dataclass
-class _Member:
-    id: str
-    cluster: str
-    file: str = ""
-    sig: np.ndarray | None = None  # None: a short body, matched by its exact key only
-
-
-@dataclass
 class DuplicateTracker:
     """Assigns each article its cluster, against the index it is about to join and the articles before it in this run.
 
     The indexer, per article and before writing it: `article.cluster = tracker.assign(article)`; the schema's
-    `to_document` then writes `tracker.band_keys(article)` into the `dup_keys` column (via `article.dup_bands`).
+    `to_document` then writes the article's `minhash` record (set on `article.dup_signature`) into its column.
+
+    Sized for millions of articles: signatures are rows of one 16-bit matrix, band keys live in sorted numpy runs
+    (`_KeyIndex`), members are plain lists — about 700 bytes an article.
     """
 
-    threshold: float = THRESHOLD
-    _members: list[_Member] = field(default_factory=list)
-    _by_key: dict[str, list[int]] = field(default_factory=dict)  # band key → member indexes
-    _by_file: dict[str, list[tuple[int, list[str]]]] = field(default_factory=dict)  # file → (member, its keys)
-    _sigs: dict[str, np.ndarray | None] = field(default_factory=dict)  # article id → signature, for this run
+    def __init__(self, threshold: float = THRESHOLD):
+        self.threshold = threshold
+        self._ids: list[str] = []
+        self._clusters: list[str] = []
+        self._sigs = _Rows(PERMUTATIONS)
+        self._has_sig = bytearray()
+        self._alive = bytearray()
+        self._by_file: dict[str, list[int]] = {}
+        self._keys = _KeyIndex()
+        self._last: tuple[str, str, bytes, np.ndarray | None, np.ndarray] | None = None
 
     # --- loading ---------------------------------------------------------------------------------------------
     @classmethod
     def from_reader(cls, reader, threshold: float = THRESHOLD) -> "DuplicateTracker":
-        """Everything needed from an open index reader (postings only; the reader may be closed afterwards)."""
+        """Everything needed from an open index reader (postings and the `minhash` column; no stored text)."""
         tracker = cls(threshold=threshold)
-        if not reader.has_column("dup_keys"):
+        if not reader.has_column("minhash"):
             return tracker
         fields = set(reader.indexed_field_names())
         live = set(reader.all_doc_ids())
         ids = _postings_map(reader, "id", live)
         clusters = _postings_map(reader, "cluster", live) if "cluster" in fields else {}
         files = _postings_map(reader, "file", live) if "file" in fields else {}
-        sigs: dict[int, np.ndarray] = {}
-        keys: dict[int, list[str]] = {}
-        column = reader.column_reader("dup_keys")
-        for d in live:
-            value = column[d]
-            if not value:
+        column = reader.column_reader("minhash")
+        for d in sorted(live):  # docnum order is indexing order: the first member of a cluster comes first
+            record = column[d]
+            if d not in ids or not record:
                 continue
-            doc_keys = value.decode("ascii").split()
-            keys[d] = doc_keys
-            for term in doc_keys:
-                m = _KEY.match(term)
-                if m:
-                    band, hexes = int(m.group(1)), m.group(2)
-                    sig = sigs.setdefault(d, np.zeros(PERMUTATIONS, dtype=np.uint32))
-                    sig[band * ROWS:(band + 1) * ROWS] = [int(hexes[i:i + 8], 16) for i in range(0, 32, 8)]
-        for d in sorted(keys):  # docnum order is indexing order: the first member of a cluster comes first
-            if d not in ids:
-                continue
-            tracker._add(_Member(ids[d], clusters.get(d) or ids[d], files.get(d, ""), sigs.get(d)), keys[d])
+            sig, keys = _parse_record(record)
+            tracker._add(ids[d], clusters.get(d) or ids[d], files.get(d, ""), sig, keys)
         return tracker
 
     # --- per article -----------------------------------------------------------------------------------------
-    def band_keys(self, article) -> list[str]:
-        """The LSH band keys of the article's body ([] for an empty body)."""
-        sig = self._signature(article)
-        if sig is None:
-            body = normalize(article.body)
-            return [_exact_key(article.body)] if body else []
-        return band_keys_of(sig)
-
     def assign(self, article) -> str:
         """The article's cluster id: that of its most similar verified near-duplicate already seen, else its own id.
-        Also records the article (and sets `article.dup_bands` when the article has that attribute)."""
-        sig = self._signature(article)
-        keys = self.band_keys(article)
+        Also records the article (and sets `article.dup_signature` when the article has that attribute)."""
+        record, sig, keys = self._analyse(article)
         best, best_score = None, 0.0
-        for index in sorted({i for k in keys for i in self._by_key.get(k, ())}):
-            member = self._members[index]
-            if member.id == article.id:
+        for index in sorted(self._keys.lookup(keys)):
+            if not self._alive[index] or self._ids[index] == article.id:
                 continue
-            if sig is None or member.sig is None:
-                score = 1.0 if sig is None and member.sig is None else 0.0  # exact key match of two short bodies
+            if sig is None or not self._has_sig[index]:
+                score = 1.0 if sig is None and not self._has_sig[index] else 0.0  # exact key of two short bodies
             else:
-                score = similarity(sig, member.sig)
+                score = similarity(sig, self._sigs[index])
             if score >= self.threshold and score > best_score:
-                best, best_score = member, score
-        cluster = best.cluster if best is not None else article.id
-        self._add(_Member(article.id, cluster, getattr(article, "file", ""), sig), keys)
-        if hasattr(article, "dup_bands"):
-            article.dup_bands = keys
+                best, best_score = index, score
+        cluster = self._clusters[best] if best is not None else article.id
+        self._add(article.id, cluster, getattr(article, "file", ""), sig, keys)
+        if hasattr(article, "dup_signature"):
+            article.dup_signature = record
         return cluster
 
     def forget_file(self, file: str) -> None:
         """Drop the members from `file` (the indexer is replacing that file's articles), so they attract no new ones."""
-        for index, keys in self._by_file.pop(file, ()):
-            for key in keys:
-                members = self._by_key.get(key)
-                if members and index in members:
-                    members.remove(index)
+        for index in self._by_file.pop(file, ()):
+            self._alive[index] = 0
 
     # --- internals -------------------------------------------------------------------------------------------
-    def _signature(self, article) -> np.ndarray | None:
-        if article.id in self._sigs:
-            return self._sigs[article.id]
-        hashes = shingles(article.body)
-        sig = signature(hashes) if len(hashes) >= MIN_SHINGLES else None
-        self._sigs[article.id] = sig
-        return sig
+    def _analyse(self, article) -> tuple[bytes, np.ndarray | None, np.ndarray]:
+        last = self._last
+        if last is not None and last[0] == article.id and last[1] == article.body:
+            return last[2], last[3], last[4]
+        record = minhash_record(article.body)
+        sig, keys = _parse_record(record)
+        self._last = (article.id, article.body, record, sig, keys)
+        return record, sig, keys
 
-    def _add(self, member: _Member, keys: list[str]) -> None:
-        self._members.append(member)
-        index = len(self._members) - 1
-        for key in keys:
-            self._by_key.setdefault(key, []).append(index)
-        if member.file:
-            self._by_file.setdefault(member.file, []).append((index, keys))
+    def _add(self, id_: str, cluster: str, file: str, sig: np.ndarray | None, keys: np.ndarray) -> None:
+        index = len(self._ids)
+        self._ids.append(id_)
+        self._clusters.append(id_ if cluster == id_ else cluster)
+        self._sigs.append(sig)
+        self._has_sig.append(sig is not None)
+        self._alive.append(1)
+        self._keys.add(keys, index)
+        if file:
+            self._by_file.setdefault(file, []).append(index)
+
+
+class _Rows:
+    """A growing matrix of fixed-width uint16 rows, in blocks (no copying as it grows)."""
+
+    BLOCK = 4096
+
+    def __init__(self, width: int):
+        self.width = width
+        self.blocks: list[np.ndarray] = []
+        self.count = 0
+
+    def append(self, row: np.ndarray | None) -> None:
+        if self.count % self.BLOCK == 0:
+            self.blocks.append(np.zeros((self.BLOCK, self.width), dtype=np.uint16))
+        if row is not None:
+            self.blocks[-1][self.count % self.BLOCK] = row
+        self.count += 1
+
+    def __getitem__(self, index: int) -> np.ndarray:
+        return self.blocks[index // self.BLOCK][index % self.BLOCK]
+
+
+class _KeyIndex:
+    """LSH key → member indexes: sorted numpy runs, merged as they grow (so lookups search a few of them), plus a
+    buffer of the latest additions."""
+
+    BUFFER = 1 << 16
+
+    def __init__(self):
+        self.runs: list[tuple[np.ndarray, np.ndarray]] = []
+        self.buffer: dict[int, list[int]] = {}
+        self.pending: list[tuple[np.ndarray, int]] = []
+        self.buffered = 0
+
+    def add(self, keys: np.ndarray, member: int) -> None:
+        for key in keys.tolist():
+            self.buffer.setdefault(key, []).append(member)
+        self.pending.append((keys, member))
+        self.buffered += len(keys)
+        if self.buffered >= self.BUFFER:
+            self._flush()
+
+    def lookup(self, keys: np.ndarray) -> set[int]:
+        found: set[int] = set()
+        for run_keys, run_members in self.runs:
+            lo = np.searchsorted(run_keys, keys, side="left")
+            hi = np.searchsorted(run_keys, keys, side="right")
+            for a, b in zip(lo.tolist(), hi.tolist()):
+                if b > a:
+                    found.update(run_members[a:b].tolist())
+        for key in keys.tolist():
+            found.update(self.buffer.get(key, ()))
+        return found
+
+    def _flush(self) -> None:
+        keys = np.concatenate([k for k, _ in self.pending])
+        members = np.concatenate([np.full(k.size, m, dtype=np.int32) for k, m in self.pending])
+        order = np.argsort(keys, kind="stable")
+        self.runs.append((keys[order], members[order]))
+        self.buffer, self.pending, self.buffered = {}, [], 0
+        while len(self.runs) > 1 and self.runs[-2][0].size <= 2 * self.runs[-1][0].size:
+            (k1, m1), (k2, m2) = self.runs.pop(-2), self.runs.pop()
+            keys, members = np.concatenate((k1, k2)), np.concatenate((m1, m2))
+            order = np.argsort(keys, kind="stable")
+            self.runs.append((keys[order], members[order]))
 
 
 def _postings_map(reader, fieldname: str, live: set[int]) -> dict[int, str]:

@@ -19,8 +19,8 @@ from search.article import Article
 # 3: `cluster` (near-duplicate cluster id) and `dup_bands` (its LSH band keys, see search/duplicates.py).
 # 4: positions stored as varints (search/formats.py).
 # 5: the band keys moved from an indexed field to the `dup_keys` column.
-# 6: new shingle and MinHash functions (vectorised), so band keys differ; text fields' postings are compact lists
-#    (search/codec.py).
+# 6: 16-bit MinHash signatures from new (vectorised) hash functions in a `minhash` column instead of `dup_keys`;
+#    text fields' postings are compact lists (search/codec.py).
 SCHEMA_VERSION = 6
 
 # Separates list values (bylines, region paths) inside one text field, so no phrase runs from one into the next.
@@ -52,7 +52,7 @@ def build_schema() -> Schema:
         ordinal=NUMERIC(stored=True, sortable=True),
         payload=STORED,  # the rest of the Article, as JSON
         cluster=ID(stored=True),  # id of the first-indexed member of the article's near-duplicate cluster
-        dup_keys=COLUMN(VarBytesColumn()),  # LSH band keys of the body, for later runs' near-duplicate checks
+        minhash=COLUMN(VarBytesColumn()),  # the body's MinHash signature, for later runs' near-duplicate checks
     )
 
 
@@ -87,10 +87,10 @@ def to_document(article: Article) -> dict:
     }
     if article.date:
         doc["date"] = article.date
-    from search.duplicates import body_band_keys
+    from search.duplicates import minhash_record
 
     doc["cluster"] = article.cluster or article.id
-    doc["dup_keys"] = " ".join(article.dup_bands or body_band_keys(article.body)).encode("ascii")
+    doc["minhash"] = article.dup_signature or minhash_record(article.body)
     return {k: v for k, v in doc.items() if v != ""}
 
 

@@ -138,3 +138,41 @@ def test_bad_collapse_is_a_bad_request_naming_the_parameter(value):
 
     with pytest.raises(BadRequest, match="^collapse: "):
         SearchRequest.from_params({"collapse": value})
+
+
+def test_key_index_finds_what_a_dict_of_lists_would(monkeypatch):
+    """The LSH index (sorted runs merged as they grow, and a buffer) answers exactly like a plain dict of lists,
+    across many flushes and merges."""
+    import random
+
+    import numpy as np
+
+    from search.duplicates import _KeyIndex
+
+    monkeypatch.setattr(_KeyIndex, "BUFFER", 50)
+    rng = random.Random(5)
+    index, plain = _KeyIndex(), {}
+    pool = [rng.getrandbits(64) for _ in range(400)]  # a small pool, so keys repeat across members
+    for member in range(3000):
+        keys = np.array(rng.sample(pool, 4), dtype=np.uint64)
+        index.add(keys, member)
+        for k in keys.tolist():
+            plain.setdefault(k, []).append(member)
+        if member % 97 == 0:
+            probe = np.array(rng.sample(pool, 6) + [rng.getrandbits(64)], dtype=np.uint64)
+            assert index.lookup(probe) == {m for k in probe.tolist() for m in plain.get(k, ())}
+    assert len(index.runs) < 12  # merged: a logarithmic number of runs, not one per flush
+
+
+def test_signatures_survive_the_index_column(tmp_path, seed_articles):
+    """What a later run reads back from the `minhash` column is the signature and keys this run computed."""
+    import numpy as np
+
+    from search.duplicates import _parse_record, minhash_record, shingles, signature
+
+    body = seed_articles["003", 0].body
+    sig, keys = _parse_record(minhash_record(body))
+    assert np.array_equal(sig, signature(shingles(body))) and keys.size == 32
+    short_sig, short_keys = _parse_record(minhash_record("公告"))
+    assert short_sig is None and short_keys.size == 1
+    assert _parse_record(minhash_record(""))[1].size == 0

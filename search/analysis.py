@@ -17,6 +17,7 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
+import numpy as np
 import rjieba
 from whoosh.analysis import Token, Tokenizer
 
@@ -77,6 +78,13 @@ class Normalized:
 
 
 def normalize(text: str) -> Normalized:
+    """`text` normalized, with each normalized character's original span (what highlighting needs)."""
+    fast = _normalize_fast(text)
+    return fast if fast is not None else _normalize_slow(text)
+
+
+def _normalize_slow(text: str) -> Normalized:
+    """The definition: one character at a time (texts with characters that fold to several)."""
     out: list[str] = []
     starts: list[int] = []
     ends: list[int] = []
@@ -104,29 +112,73 @@ def normalize(text: str) -> Normalized:
 
 _FOLD_TABLE: dict[int, str | None] = {}  # character → its folded form (None: dropped; " ": a separator)
 _COMPLEX: set[str] = set()  # characters whose folded form holds a space: only `normalize` handles them
+_FOLD_LENGTH: dict[str, int] = {}  # characters that fold to nothing (0) or to several characters (…→...: 3)
 _KNOWN: set[str] = set()  # characters already classified
 _RUNS = re.compile(" +")
+
+
+def _classify(text: str) -> None:
+    """Add the folded form of each character not seen before to the translation table."""
+    new = set(text) - _KNOWN
+    if not new:
+        return
+    table = _FOLD_TABLE
+    for ch in new:
+        if ch.isspace() or unicodedata.category(ch) == "Cc":
+            table[ord(ch)] = " "
+        else:
+            folded = fold_char(ch)
+            if any(c.isspace() or unicodedata.category(c) == "Cc" for c in folded):
+                _COMPLEX.add(ch)
+            else:
+                table[ord(ch)] = folded or None
+                if len(folded) != 1:
+                    _FOLD_LENGTH[ch] = len(folded)
+        _KNOWN.add(ch)
 
 
 def normalize_text(text: str) -> str:
     """`normalize(text).text` without the offset maps (indexing needs positions, not offsets): one `str.translate`
     and one pass over whitespace runs instead of a Python loop over every character."""
-    table = _FOLD_TABLE
-    new = set(text) - _KNOWN
-    if new:
-        for ch in new:
-            if ch.isspace() or unicodedata.category(ch) == "Cc":
-                table[ord(ch)] = " "
-            else:
-                folded = fold_char(ch)
-                if any(c.isspace() or unicodedata.category(c) == "Cc" for c in folded):
-                    _COMPLEX.add(ch)
-                else:
-                    table[ord(ch)] = folded or None
-            _KNOWN.add(ch)
+    _classify(text)
     if _COMPLEX and not _COMPLEX.isdisjoint(text):
-        return normalize(text).text
-    return _RUNS.sub(_keep_separator, text.translate(table))
+        return _normalize_slow(text).text
+    return _RUNS.sub(_keep_separator, text.translate(_FOLD_TABLE))
+
+
+def _normalize_fast(text: str) -> Normalized | None:
+    """`normalize` by translation: the offset maps come from the characters that fold to other than one character
+    and from the whitespace runs, not from a loop over every character. None when a character folds to text with a
+    space in it."""
+    _classify(text)
+    if _COMPLEX and not _COMPLEX.isdisjoint(text):
+        return None
+    translated = text.translate(_FOLD_TABLE)
+    kept = np.arange(len(text), dtype=np.int64)  # the original index of each translated character
+    if _FOLD_LENGTH and not _FOLD_LENGTH.keys().isdisjoint(text):
+        lengths = np.fromiter((_FOLD_LENGTH.get(ch, 1) for ch in text), dtype=np.int64, count=len(text))
+        kept = np.repeat(kept, lengths)
+    pieces, indexes, spaces = [], [], []  # normalized text, its translated indexes, (kept space, run end)
+    at, prev = 0, 0
+    for run in _RUNS.finditer(translated):
+        start, end = run.span()
+        pieces.append(translated[prev:start])
+        indexes.append(np.arange(prev, start))
+        at += start - prev
+        if start > 0 and end < len(translated) and _is_word_char(translated[start - 1]) \
+                and _is_word_char(translated[end]):
+            pieces.append(" ")
+            indexes.append(np.array([start]))
+            spaces.append((at, end))
+            at += 1
+        prev = end
+    pieces.append(translated[prev:])
+    indexes.append(np.arange(prev, len(translated)))
+    starts = kept[np.concatenate(indexes)] if len(translated) else np.empty(0, dtype=np.int64)
+    ends = starts + 1
+    for position, run_end in spaces:  # a kept space spans its whole run, up to the next character
+        ends[position] = kept[run_end]
+    return Normalized("".join(pieces), tuple(starts.tolist()), tuple(ends.tolist()))
 
 
 def _keep_separator(m: re.Match) -> str:

@@ -79,3 +79,16 @@ def test_fast_normalization_equals_the_offset_keeping_one(text):
     for pos, i, j, _ in ngram_spans(norm):
         grouped.setdefault(norm[i:j], []).append(pos)
     assert ngram_positions(norm) == grouped
+
+
+WORDY = st.sampled_from(list("aZ9１Ａ ﬁ½\u200b\u00a0\u3000\t\n\r\x00\x1f") + ["Hello", "ＡＢＣ", "s-400", "  "])
+
+
+@FUZZ
+@given(st.lists(st.one_of(ANY_CHAR, CHINESE, WORDY, WORDY), max_size=60).map("".join))
+def test_translated_offsets_equal_the_character_loop(text):
+    """normalize() takes a translation shortcut (offsets from dropped characters and whitespace runs) where every
+    character folds to at most one; it must give exactly the character-by-character definition's text and spans."""
+    from search.analysis import _normalize_slow
+
+    assert normalize(text) == _normalize_slow(text)

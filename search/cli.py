@@ -243,28 +243,37 @@ def eval_metadata_command(gold_file, seeds_dir, index_dir, as_json):
         sys.exit(1)
 
 
+def default_workers() -> int:
+    """One worker process per core this process may use, at most 4."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(4, cores))
+
+
 @main.command("serve")
 @index_option
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
-@click.option("--threads", default=4, show_default=True, type=click.IntRange(1, 64))
-def serve_command(index_dir, host, port, threads):
+@click.option("--threads", default=4, show_default=True, type=click.IntRange(1, 64), help="Request threads per worker.")
+@click.option("--workers", default=default_workers(), show_default=True, type=click.IntRange(1, 64),
+              help="Worker processes sharing the port (each searches on its own core).")
+def serve_command(index_dir, host, port, threads, workers):
     """Serve the web UI and JSON API (indexes the bundled seeds first when there is no index)."""
-    from waitress import serve
-
     from search.indexer import index_exists, index_paths
-    from web import create_app
+    from web.server import serve
 
     if not index_exists(index_dir):
         click.echo(f"no index at {index_dir}: indexing the bundled seeds first…", err=True)
         summary = index_paths(index_dir, [default_seeds_dir()])
         click.echo(f"{summary.added} articles indexed", err=True)
+    click.echo(f"newsearch serving {index_dir} on http://{host}:{port}/ ({workers} worker process"
+               f"{'es' if workers > 1 else ''} × {threads} threads)", err=True)
     try:
-        app = create_app({"INDEX_DIR": index_dir})
-    except SearchError as exc:
-        raise click.ClickException(exc.message) from None
-    click.echo(f"newsearch serving {index_dir} on http://{host}:{port}/", err=True)
-    serve(app, host=host, port=port, threads=threads, ident="newsearch")
+        serve(index_dir, host, port, threads, workers)
+    except OSError as exc:  # the port is taken, the address is not local…
+        raise click.ClickException(f"cannot serve on {host}:{port}: {exc.strerror or exc}") from None
 
 
 if __name__ == "__main__":

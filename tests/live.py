@@ -47,16 +47,19 @@ def free_port() -> int:
 
 
 @contextmanager
-def served(index_dir: Path, tmp_path: Path):
-    """`python -m search.cli serve` on `index_dir`; yields its base URL once it answers, stops it afterwards."""
+def served(index_dir: Path, tmp_path: Path, *options: str, process_out: list | None = None):
+    """`python -m search.cli serve` on `index_dir` (with extra command-line `options`); yields its base URL once it
+    answers, stops it afterwards. `process_out` receives the server's Popen."""
     port = free_port()
     log_path = tmp_path / "server.log"
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     env.pop("NEWSEARCH_INDEX", None)
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "search.cli", "serve", "--index", str(index_dir), "--port", str(port)],
+            [sys.executable, "-m", "search.cli", "serve", "--index", str(index_dir), "--port", str(port), *options],
             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    if process_out is not None:
+        process_out.append(process)
     base = f"http://127.0.0.1:{port}"
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # never via an HTTP(S)_PROXY
     try:
@@ -109,3 +112,16 @@ def chrome(tmp_path: Path, browser_log: bool = False):
         yield driver
     finally:
         driver.quit()
+
+
+def child_pids(pid: int) -> set[int]:
+    """Live child processes of `pid` (from /proc)."""
+    children = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(fields[1]) == pid and fields[0] != "Z":
+            children.add(int(stat.parent.name))
+    return children

@@ -137,3 +137,44 @@ def test_served_app_sees_new_commits_without_restart(tmp_path, corpus):
     hits = client.get(f"/api/search?q={article_tag(5).replace('tag0', 'tagl')}").get_json()["hits"]
     assert [h["id"] for h in hits] == ["later-00005"]
     assert client.get("/articles/later-00005").status_code == 200
+
+
+def test_served_worker_processes_share_the_port_replace_a_dead_one_and_stop_together(seed_index, tmp_path, engine):
+    import json
+    import os
+    import signal
+    import urllib.request
+    from concurrent.futures import ThreadPoolExecutor
+    from urllib.parse import quote
+
+    from search.request import SearchRequest
+    from tests.live import child_pids, served
+
+    expected = engine.search(SearchRequest(q="株洲"))["total"]
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+    def total(_) -> int:
+        with opener.open(f"{base}/api/search?q={quote('株洲')}", timeout=30) as response:
+            return json.loads(response.read())["total"]
+
+    processes: list = []
+    with served(seed_index, tmp_path, "--workers", "2", "--threads", "2", process_out=processes) as base:
+        parent = processes[0].pid
+        workers = child_pids(parent)
+        assert len(workers) == 2
+        with ThreadPoolExecutor(8) as pool:
+            assert list(pool.map(total, range(40))) == [expected] * 40
+        dead = min(workers)
+        os.kill(dead, signal.SIGKILL)
+        deadline = time.monotonic() + 20
+        replaced = child_pids(parent)
+        while time.monotonic() < deadline and (len(replaced) < 2 or dead in replaced):
+            time.sleep(0.2)
+            replaced = child_pids(parent)
+        assert len(replaced) == 2 and dead not in replaced
+        with ThreadPoolExecutor(4) as pool:
+            assert list(pool.map(total, range(12))) == [expected] * 12
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(os.path.exists(f"/proc/{pid}") for pid in replaced):
+        time.sleep(0.2)
+    assert not any(os.path.exists(f"/proc/{pid}") for pid in replaced)

@@ -105,11 +105,11 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_server(index_dir: Path, port: int, threads: int, log: Path) -> subprocess.Popen:
+def start_server(index_dir: Path, port: int, threads: int, workers: int, log: Path) -> subprocess.Popen:
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     env.pop("NEWSEARCH_INDEX", None)
     process = subprocess.Popen([sys.executable, "-m", "search.cli", "serve", "--index", str(index_dir), "--port",
-                                str(port), "--threads", str(threads)], cwd=ROOT, env=env,
+                                str(port), "--threads", str(threads), "--workers", str(workers)], cwd=ROOT, env=env,
                                stdout=open(log, "wb"), stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
@@ -184,7 +184,8 @@ def main(argv=None) -> int:
     parser.add_argument("--articles", type=int, default=10_000, help="corpus/index size (10000, 100000 …)")
     parser.add_argument("--corpus", type=Path, help="JSONL corpus (default bench/data/synth-<N>.jsonl)")
     parser.add_argument("--index", type=Path, help="index directory (default bench/data/index-<N>)")
-    parser.add_argument("--threads", type=int, default=4, help="server (waitress) threads")
+    parser.add_argument("--threads", type=int, default=4, help="server (waitress) threads per worker process")
+    parser.add_argument("--workers", type=int, default=2, help="server worker processes (newsearch serve --workers)")
     parser.add_argument("--clients", type=int, default=8, help="client threads")
     parser.add_argument("--duration", type=float, default=30.0, help="measured seconds (after --warmup)")
     parser.add_argument("--warmup", type=float, default=5.0)
@@ -197,7 +198,7 @@ def main(argv=None) -> int:
     paths = request_mix(corpus)
     port = free_port()
     log = DATA / "load-server.log"
-    server = start_server(index_dir, port, args.threads, log)
+    server = start_server(index_dir, port, args.threads, args.workers, log)
     try:
         start = time.perf_counter()
         warm_until, stop = start + args.warmup, start + args.warmup + args.duration
@@ -229,7 +230,8 @@ def main(argv=None) -> int:
         f"### {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC — {args.articles:,} articles",
         "",
         f"- command: `{command.strip()}`",
-        f"- machine: {machine()}; server `newsearch serve --threads {args.threads}`, {args.clients} client threads "
+        f"- machine: {machine()}; server `newsearch serve --workers {args.workers} --threads {args.threads}`, "
+        f"{args.clients} client threads "
         f"(keep-alive, same machine), {args.warmup:g} s warm-up, {args.duration:g} s measured",
         f"- index: {index_dir.name}" + (f" (built in {built:.0f} s)" if built else ""),
         f"- throughput **{figures['rps']:.1f} requests/s** ({figures['requests']} requests)",

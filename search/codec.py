@@ -20,16 +20,27 @@ The index pickles the codec by import path: keep it at `search.codec.CompactCode
 from __future__ import annotations
 
 import numpy as np
-from whoosh.codec.whoosh3 import W3Codec
+from whoosh.codec.base import FieldCursor
+from whoosh.codec.whoosh3 import W3Codec, W3FieldWriter, W3TermInfo, W3TermsReader
 from whoosh.matching import ListMatcher
 
 from search.formats import CompactPositions
+from search.termtable import TermTableReader, TermTableWriter
 
 _MAX_VARINT_BYTES = 10
 
 
 class CompactCodec(W3Codec):
-    """W3, reading (and, through search/segments.py, writing) compact posting lists."""
+    """W3 with a compact term dictionary (search/termtable.py), reading (and, through search/segments.py, writing)
+    compact posting lists."""
+
+    def field_writer(self, storage, segment):
+        return CompactFieldWriter(self, storage, segment)
+
+    def terms_reader(self, storage, segment):
+        tiname = segment.make_filename(self.TERMS_EXT)
+        return CompactTermsReader(self, storage.open_file(tiname), storage.file_length(tiname),
+                                  segment.open_file(storage, self.POSTS_EXT))
 
     def postings_reader(self, dbfile, terminfo, format_, term=None, scorer=None):
         if not terminfo.is_inlined():
@@ -42,6 +53,82 @@ class CompactCodec(W3Codec):
                 return CompactMatcher(docs, weights, _Values(counts, positions), format_, scorer=scorer,
                                       term=term, terminfo=terminfo, positions=(counts, positions))
         return super().postings_reader(dbfile, terminfo, format_, term=term, scorer=scorer)
+
+
+class CompactFieldWriter(W3FieldWriter):
+    """W3's field writer over a `TermTableWriter` instead of an on-disk hash."""
+
+    def __init__(self, codec, storage, segment):  # W3FieldWriter.__init__, with the other table
+        self._codec = codec
+        self._storage = storage
+        self._segment = segment
+        self._fieldname = self._fieldid = self._btext = self._fieldobj = self._format = None
+        self._tindex = TermTableWriter(self._create_file(W3Codec.TERMS_EXT))
+        self._fieldmap = self._tindex.extras["fieldmap"] = {}
+        self._postfile = self._create_file(W3Codec.POSTS_EXT)
+        self._postwriter = None
+        self._infield = False
+        self.is_closed = False
+
+
+class CompactTermsReader(W3TermsReader):
+    """W3's terms reader over a `TermTableReader`."""
+
+    def __init__(self, codec, dbfile, length, postfile):
+        self._codec = codec
+        self._dbfile = dbfile
+        self._tindex = TermTableReader(dbfile, length)
+        self._fieldmap = self._tindex.extras["fieldmap"]
+        self._postfile = postfile
+        self._fieldunmap = [None] * len(self._fieldmap)
+        for fieldname, num in self._fieldmap.items():
+            self._fieldunmap[num] = fieldname
+
+    # a missing term is a KeyError here, as in W3 (the segment reader answers 0 for it)
+    def frequency(self, fieldname, tbytes):
+        return W3TermInfo.from_bytes(self._tindex[self._keycoder(fieldname, tbytes)]).weight()
+
+    def doc_frequency(self, fieldname, tbytes):
+        return W3TermInfo.from_bytes(self._tindex[self._keycoder(fieldname, tbytes)]).doc_frequency()
+
+    def cursor(self, fieldname, fieldobj):
+        return _TermCursor(self, fieldname, fieldobj)
+
+
+class _TermCursor(FieldCursor):
+    """Walks one field's terms in order (Whoosh's FieldCursor interface)."""
+
+    def __init__(self, terms: CompactTermsReader, fieldname: str, fieldobj):
+        self._terms, self._fieldname, self._fieldobj = terms, fieldname, fieldobj
+        self.first()
+
+    def first(self):
+        return self._start(b"")
+
+    def find(self, term):
+        return self._start(term if isinstance(term, bytes) else self._fieldobj.to_bytes(term))
+
+    def _start(self, prefix: bytes):
+        self._items = self._terms.items_from(self._fieldname, prefix)
+        return self.next()
+
+    def next(self):
+        for (fieldname, text), info in self._items:
+            if fieldname == self._fieldname:
+                self._text, self._info = self._fieldobj.from_bytes(text), info
+                return self._text
+            break
+        self._text = self._info = None
+        return None
+
+    def text(self):
+        return self._text
+
+    def term_info(self):
+        return self._info
+
+    def is_valid(self):
+        return self._text is not None
 
 
 class CompactMatcher(ListMatcher):

@@ -258,7 +258,7 @@ class _FieldLists:
         infos = map(_TERM_INFO.pack, repeat(0), total_weight.tolist(), df.tolist(),
                     _length_bytes(min_length).tolist(), _length_bytes(max_length).tolist(), max_weight.tolist(),
                     first_doc.tolist(), last_doc.tolist(), (base + term_at[:-1]).tolist(), (-term_bytes).tolist())
-        _add_in_order(writer._tindex, [prefix + texts[r].encode("utf-8") for r in rank[first].tolist()], list(infos))
+        writer._tindex.add_many([prefix + texts[r].encode("utf-8") for r in rank[first].tolist()], list(infos))
 
 
 @dataclass
@@ -297,35 +297,12 @@ def _bigram_text(key: int) -> str:
 # W3TermInfo.to_bytes() of a term whose postings are not inlined: flags, weight, df, min/max length bytes,
 # max weight, first/last id, then the extent (offset, length; the length negative for a compact list)
 _TERM_INFO = struct.Struct("!BfIBBfIIqi")
-_RECORD = struct.Struct("!ii")
 _LENGTH_BYTES = np.asarray(_length_byte_cache)
 
 
 def _length_bytes(lengths: np.ndarray) -> np.ndarray:
     """length_to_byte() of many lengths."""
     return np.where(lengths >= 106374, 255, np.searchsorted(_LENGTH_BYTES, lengths, side="left"))
-
-
-def _add_in_order(tindex, keys: list[bytes], values: list[bytes]) -> None:
-    """OrderedHashWriter.add() for many increasing keys: the same records, hash entries and index, written at once."""
-    if not keys:
-        return
-    if keys[0] <= tindex.lastkey:
-        raise ValueError(f"Keys must increase: {tindex.lastkey!r}..{keys[0]!r}")
-    dbfile = tindex.dbfile
-    at = dbfile.tell()
-    hashfn, buckets, index, pack = tindex.hashfn, tindex.buckets, tindex.index, _RECORD.pack
-    parts = []
-    for key, value in zip(keys, values):
-        index.append(at)
-        h = hashfn(key)
-        buckets[h & 255].append((h, at))
-        parts.append(pack(len(key), len(value)))
-        parts.append(key)
-        parts.append(value)
-        at += 8 + len(key) + len(value)
-    dbfile.write(b"".join(parts))
-    tindex.lastkey = keys[-1]
 
 
 def _write_term(postwriter, entry: _Postings, field_lengths: array | None) -> None:

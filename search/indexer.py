@@ -160,6 +160,13 @@ def run_lock(ix, index_dir):
 _RACY_NS = 2_000_000_000
 
 
+@dataclass
+class _FileProgress:
+    old: dict[str, int]  # the file's committed articles before this run: id → docnum
+    added: set[str] = field(default_factory=set)
+    cross_file_duplicate: bool = False
+
+
 class _Sync:
     """One run's writer, batch and manifest bookkeeping."""
 
@@ -174,6 +181,7 @@ class _Sync:
         self.documents: list[dict] = []  # analysed into new segments at the next commit
         self.pending = 0
         self.started_ns = time.time_ns()
+        self.current: _FileProgress | None = None  # the file whose articles are being replaced
 
     def ids_of(self, key: str) -> dict[str, int]:
         """The committed articles of file `key`: id → docnum."""
@@ -183,29 +191,44 @@ class _Sync:
         return out
 
     def replace(self, key: str, articles, record: FileRecord | None) -> None:
+        self.begin_file(key)
+        for article in articles:
+            self.add(article)
+        self.end_file(key, record)
+
+    def begin_file(self, key: str) -> None:
+        """Start replacing file `key`'s articles: its committed ones are deleted (with the next commit)."""
         old = self.ids_of(key)
         if old:
             self.writer.delete_by_term("file", key)
             self.known -= old.keys()
             self.tracker.forget_file(key)
-        added, cross_file_duplicate = set(), False
-        for article in articles:
-            if article.id in self.known:
-                self.summary.duplicates += 1
-                cross_file_duplicate |= article.id not in added
-                continue
-            self.known.add(article.id)
-            added.add(article.id)
-            article.cluster = self.tracker.assign(article)
-            self.documents.append(to_document(article))
-        self.summary.added += len(added - old.keys())
-        self.summary.replaced += len(added & old.keys())
-        self.summary.removed += len(old.keys() - added)
-        self.pending += len(old) + len(added)
+            self.pending += len(old)
+        self.current = _FileProgress(old)
+
+    def add(self, article) -> None:
+        """One article of the file being replaced: clustered, analysed into the pending batch."""
+        progress = self.current
+        if article.id in self.known:
+            self.summary.duplicates += 1
+            progress.cross_file_duplicate |= article.id not in progress.added
+            return
+        self.known.add(article.id)
+        progress.added.add(article.id)
+        article.cluster = self.tracker.assign(article)
+        self.documents.append(to_document(article))
+        self.pending += 1
+
+    def end_file(self, key: str, record: FileRecord | None) -> None:
+        progress, self.current = self.current, None
+        old, added = progress.old.keys(), progress.added
+        self.summary.added += len(added - old)
+        self.summary.replaced += len(added & old)
+        self.summary.removed += len(old - added)
         if record is not None:
             record.articles = len(added)
         # A file that lost an article to another file's id is read again next run, in case that file goes away.
-        self.records[key] = None if cross_file_duplicate else record
+        self.records[key] = None if progress.cross_file_duplicate else record
 
     def remove(self, key: str) -> None:
         old = self.ids_of(key)
@@ -351,6 +374,8 @@ def index_paths(index_dir: str | Path, paths: Iterable[str | Path], rebuild: boo
 
 
 def _sync_file(sync: _Sync, key: str, catalogs, read_file) -> None:
+    from search.ingest import is_large_bulk
+
     summary = sync.summary
     summary.files += 1
     entry = catalogs.entry_for(key)
@@ -364,6 +389,9 @@ def _sync_file(sync: _Sync, key: str, catalogs, read_file) -> None:
     before = sync.manifest.files.get(key)
     if sync.manifest.unchanged(key, stat, catalog):
         summary.unchanged += before.articles
+        return
+    if is_large_bulk(key):
+        _sync_bulk_file(sync, key, entry, catalog, stat, before)
         return
     result = read_file(key, entry)
     if result.error:
@@ -379,6 +407,36 @@ def _sync_file(sync: _Sync, key: str, catalogs, read_file) -> None:
         return
     # A file read with errors (bulk lines rejected) is not recorded, so it is read and reported again next run.
     sync.replace(key, result.articles, None if result.error else sync.record(key, stat, result.digest, catalog))
+
+
+def _sync_bulk_file(sync: _Sync, key: str, entry, catalog: str, stat, before) -> None:
+    """A large bulk file, streamed: its articles go into batches as they are read, and batches are committed in the
+    middle of the file, so memory stays bounded whatever the file's size. The file is recorded in the manifest only
+    once all of it is committed: after a kill, the next run reads it again and replaces what was committed."""
+    from search.ingest import open_bulk
+
+    summary = sync.summary
+    bulk = open_bulk(key, entry)
+    if getattr(bulk, "error", None):
+        summary.failed += 1
+        summary.errors.append(bulk.error)
+        return
+    if before is not None and before.sha1 == bulk.digest and before.catalog == catalog:
+        record = sync.record(key, stat, bulk.digest, catalog)  # touched, not changed
+        record.articles = before.articles
+        sync.records[key] = record
+        summary.unchanged += before.articles
+        return
+    sync.begin_file(key)
+    for article in bulk.articles():
+        sync.add(article)
+        if sync.pending >= BATCH_SIZE:
+            sync.commit()
+    if bulk.errors:
+        summary.failed += 1
+        summary.errors.append("; ".join(bulk.errors[:20]) + (f"; … {len(bulk.errors) - 20} more bad lines"
+                                                              if len(bulk.errors) > 20 else ""))
+    sync.end_file(key, None if bulk.errors else sync.record(key, stat, bulk.digest, catalog))
 
 
 def _indexed_under(sync: _Sync, given: list[Path]) -> list[str]:

@@ -150,3 +150,62 @@ def test_sigkill_mid_index_loses_no_committed_article(tmp_path):
     assert again is not None and again.returncode == 0
     assert "0 articles added, 0 replaced, 0 removed" in log.read_text(errors="replace").splitlines()[-1]
     assert len(committed_state(index_dir)[0]) == len(expected)
+
+
+STREAM_RUNNER = ("import sys, search.indexer as indexer, search.ingest as ingest; "
+                 "indexer.BATCH_SIZE = int(sys.argv.pop(1)); ingest.STREAM_MIN_BYTES = 0; "
+                 "from search.cli import main; main(prog_name='newsearch')")
+
+
+def test_a_streamed_bulk_file_commits_mid_file_and_a_kill_loses_nothing(tmp_path, monkeypatch):
+    """A bulk file too large to hold in memory is read line by line and committed in batches in the middle of the
+    file. A kill leaves committed batches in the index but the file out of the manifest; the next run replaces them,
+    so every article ends up there exactly once."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    files = write_corpus(corpus, articles=1200, per_file=1200)
+    (name, expected), = files.items()
+    index_dir, log = tmp_path / "index", tmp_path / "indexer.log"
+    monkeypatch.setattr(sys.modules[__name__], "RUNNER", STREAM_RUNNER)
+    monkeypatch.setattr(sys.modules[__name__], "BATCH", 100)
+
+    partial = False
+    for kill_after in (1.0, 1.5, 2.0, 2.5):
+        if run_indexer(index_dir, corpus, kill_after, log) is not None:
+            break
+        if not (index_dir / "manifest.json").exists():
+            continue
+        ids, manifest = committed_state(index_dir)
+        assert len(ids) == len(set(ids)) and set(ids) <= set(expected)
+        assert manifest == {}, "a partly committed file must not be recorded as indexed"
+        partial |= 0 < len(ids) < len(expected)
+    finished = run_indexer(index_dir, corpus, None, log)
+    assert finished is not None and finished.returncode == 0, log.read_text(errors="replace")
+    ids, manifest = committed_state(index_dir)
+    assert sorted(ids) == sorted(expected)
+    assert [record["articles"] for record in manifest.values()] == [len(expected)]
+    assert partial, "no kill landed between two mid-file commits"
+    assert_searchable(index_dir, ids)
+
+
+def test_a_streamed_bulk_file_reports_its_bad_lines_and_is_read_again(tmp_path, monkeypatch):
+    import search.indexer as indexer
+    import search.ingest as ingest
+
+    monkeypatch.setattr(ingest, "STREAM_MIN_BYTES", 0)
+    monkeypatch.setattr(indexer, "BATCH_SIZE", 30)
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    files = write_corpus(corpus, articles=100, per_file=100)
+    (name, expected), = files.items()
+    path = corpus / name
+    lines = path.read_bytes().splitlines()
+    lines[10], lines[50] = b"{not json", "不是UTF-8".encode("gb18030")
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    summary = indexer.index_paths(tmp_path / "index", [corpus])
+    assert summary.added == 98 and summary.failed == 1
+    assert f"{path}:11: invalid JSON" in summary.errors[0] and f"{path}:51: not UTF-8" in summary.errors[0]
+    ix = indexer.open_index(tmp_path / "index")
+    assert ix.latest_generation() >= 4  # committed in the middle of the file
+    again = indexer.index_paths(tmp_path / "index", [corpus])  # not recorded: read (and reported) again
+    assert again.failed == 1 and again.replaced == 98 and again.added == 0

@@ -14,11 +14,11 @@ from typing import Iterable, Iterator
 from ..article import Article
 from ..catalog import CatalogEntry, CatalogSet, apply_catalog
 from .decode import DecodeError, decode_bytes
-from .jsonl import parse_jsonl
+from .jsonl import iter_jsonl_lines, parse_jsonl
 from .metadata import paper_name
 from .pages import Segment, assign_roles, build_fields, paragraphs, segment, split_notice_tails
 
-__all__ = ["FileResult", "iter_files", "read_file", "read_paths", "split_page"]
+__all__ = ["BulkFile", "FileResult", "iter_files", "open_bulk", "read_file", "read_paths", "split_page"]
 
 SUFFIXES = (".txt", ".md", ".markdown", ".jsonl")
 # Catalog files sit beside the pages and describe them (source, date, page); they are not pages.
@@ -117,6 +117,48 @@ def read_file(path: str | Path, catalog: CatalogEntry | None = None) -> FileResu
         return FileResult(name, apply_catalog(split_page(text, file=name), catalog), None, digest)
     except Exception as e:  # a page the splitter cannot handle must not stop a batch
         return FileResult(name, [], f"{name}: cannot split into articles ({type(e).__name__}: {e})", digest)
+
+
+STREAM_MIN_BYTES = 32 << 20  # bulk files from this size are read as a stream of lines, not into memory at once
+
+
+@dataclass
+class BulkFile:
+    """A large bulk (JSON-lines) file, read as a stream: `articles()` yields its articles one line at a time (with
+    the catalogue applied) and fills `errors` with the bad lines as it meets them."""
+
+    path: str
+    digest: str
+    catalog: CatalogEntry | None = None
+    errors: list[str] = field(default_factory=list)
+
+    def articles(self) -> Iterator[Article]:
+        def lines():
+            with open(self.path, "rb") as f:
+                for lineno, raw in enumerate(f, 1):
+                    yield lineno, raw
+        for article in iter_jsonl_lines(lines(), file=self.path, errors=self.errors):
+            yield apply_catalog([article], self.catalog)[0]
+
+
+def open_bulk(path: str | Path, catalog: CatalogEntry | None = None) -> BulkFile | FileResult:
+    """A bulk file of at least STREAM_MIN_BYTES as a `BulkFile`; a FileResult with `.error` when it cannot be read."""
+    name = str(path)
+    digest = hashlib.sha1()
+    try:
+        with open(path, "rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                digest.update(block)
+    except OSError as e:
+        return FileResult(name, [], f"{name}: cannot read ({e.strerror or e})")
+    return BulkFile(name, digest.hexdigest(), catalog)
+
+
+def is_large_bulk(path: str | Path) -> bool:
+    try:
+        return Path(path).suffix.lower() == ".jsonl" and os.path.getsize(path) >= STREAM_MIN_BYTES
+    except OSError:
+        return False
 
 
 def read_paths(paths: Iterable[str | Path]) -> Iterator[FileResult]:

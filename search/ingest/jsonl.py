@@ -45,28 +45,55 @@ def parse_jsonl(text: str, *, file: str = "") -> tuple[list[Article], list[str]]
     articles: list[Article] = []
     errors: list[str] = []
     for lineno, line in enumerate(text.splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            obj = json.loads(line)
-            if not isinstance(obj, dict):
-                raise ValueError("not a JSON object")
-            body = obj.get("body")
-            if not isinstance(body, str) or not body.strip():
-                raise ValueError("no body")
-            names = _as_list(obj.get("byline"), split=r"[,，、\s]+")
-            regions = [_normalize_region(r) for r in _as_list(obj.get("region"), split=r"[;；,，\s]+")]
-            date, date_source, partial = _date(obj.get("date"))
-            fields = {k: obj.get(k) or "" for k in ("headline", "source", "url", "id")}
-            for k, v in fields.items():
-                if not isinstance(v, str):
-                    raise ValueError(f"{k} must be a string")
-            articles.append(Article(
-                body=body, headline=fields["headline"].strip(), byline=names,
-                byline_roles=[{"name": n, "role": ""} for n in names], date=date, date_source=date_source,
-                date_partial=partial, region=regions, source=fields["source"], url=fields["url"], file=file,
-                ordinal=len(articles), line_start=lineno, line_end=lineno, id=str(fields["id"])))
-        except ValueError as e:  # json.JSONDecodeError is a ValueError
-            reason = f"invalid JSON ({e.msg} at column {e.colno})" if isinstance(e, json.JSONDecodeError) else str(e)
-            errors.append(f"{file or '<jsonl>'}:{lineno}: {reason}")
+        article = parse_line(line, lineno, len(articles), file, errors)
+        if article is not None:
+            articles.append(article)
     return articles, errors
+
+
+def iter_jsonl_lines(lines, *, file: str, errors: list[str]):
+    """Articles from (line number, raw bytes) pairs of a large bulk file read as a stream; bad lines (including
+    lines that are not UTF-8) are reported in `errors` as `parse_jsonl` reports them."""
+    ordinal = 0
+    for lineno, raw in lines:
+        try:
+            line = raw.decode("utf-8")
+        except UnicodeDecodeError as e:
+            errors.append(f"{file or '<jsonl>'}:{lineno}: not UTF-8 (byte {e.start + 1} of the line); a large bulk "
+                          "file is read line by line and must be UTF-8")
+            continue
+        if lineno == 1:
+            line = line.removeprefix("\ufeff")
+        article = parse_line(line, lineno, ordinal, file, errors)
+        if article is not None:
+            ordinal += 1
+            yield article
+
+
+def parse_line(line: str, lineno: int, ordinal: int, file: str, errors: list[str]) -> Article | None:
+    """One line's article, or None (blank, or bad: then the reason goes to `errors`)."""
+    if not line.strip():
+        return None
+    try:
+        obj = json.loads(line)
+        if not isinstance(obj, dict):
+            raise ValueError("not a JSON object")
+        body = obj.get("body")
+        if not isinstance(body, str) or not body.strip():
+            raise ValueError("no body")
+        names = _as_list(obj.get("byline"), split=r"[,，、\s]+")
+        regions = [_normalize_region(r) for r in _as_list(obj.get("region"), split=r"[;；,，\s]+")]
+        date, date_source, partial = _date(obj.get("date"))
+        fields = {k: obj.get(k) or "" for k in ("headline", "source", "url", "id")}
+        for k, v in fields.items():
+            if not isinstance(v, str):
+                raise ValueError(f"{k} must be a string")
+        return Article(
+            body=body, headline=fields["headline"].strip(), byline=names,
+            byline_roles=[{"name": n, "role": ""} for n in names], date=date, date_source=date_source,
+            date_partial=partial, region=regions, source=fields["source"], url=fields["url"], file=file,
+            ordinal=ordinal, line_start=lineno, line_end=lineno, id=str(fields["id"]))
+    except ValueError as e:  # json.JSONDecodeError is a ValueError
+        reason = f"invalid JSON ({e.msg} at column {e.colno})" if isinstance(e, json.JSONDecodeError) else str(e)
+        errors.append(f"{file or '<jsonl>'}:{lineno}: {reason}")
+        return None

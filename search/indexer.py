@@ -182,8 +182,6 @@ class _Sync:
         self.pending = 0
         self.started_ns = time.time_ns()
         self.current: _FileProgress | None = None  # the file whose articles are being replaced
-        self.building: tuple[_Building, dict] | None = None  # a batch built in the background, and its records
-        self.deleting = False  # the writer holds deletions for the next commit
 
     def ids_of(self, key: str) -> dict[str, int]:
         """The committed articles of file `key`: id → docnum."""
@@ -202,7 +200,7 @@ class _Sync:
         """Start replacing file `key`'s articles: its committed ones are deleted (with the next commit)."""
         old = self.ids_of(key)
         if old:
-            self._delete_file(key)
+            self.writer.delete_by_term("file", key)
             self.known -= old.keys()
             self.tracker.forget_file(key)
             self.pending += len(old)
@@ -235,7 +233,7 @@ class _Sync:
     def remove(self, key: str) -> None:
         old = self.ids_of(key)
         if old:
-            self._delete_file(key)
+            self.writer.delete_by_term("file", key)
             self.known -= old.keys()
             self.tracker.forget_file(key)
             self.summary.removed += len(old)
@@ -247,102 +245,44 @@ class _Sync:
         return FileRecord(size=stat.st_size, mtime_ns=mtime, sha1=sha1, catalog=catalog)
 
     def commit(self, final: bool = False) -> None:
-        """Write the pending documents as new segments and commit them with this batch's deletions, in order.
-
-        A batch without deletions is built by worker processes in the background while this process reads and
-        analyses the next one; it is committed before anything after it (`settle`)."""
-        self.settle()
-        documents, records = self.documents, dict(self.records)
-        self.documents, self.pending = [], 0
-        self.records.clear()
-        if not final and not self.deleting:
-            building = start_building(self.ix, documents)
-            if building is not None:
-                self.building = (building, records)
-                return
-            self._commit(build_segments(self.ix, documents), records, final)
-            return
-        self._commit(build_segments(self.ix, documents), records, final)
-
-    def settle(self) -> None:
-        """Commit the batch being built in the background, if any (before a deletion or the next commit)."""
-        if self.building is not None:
-            (building, records), self.building = self.building, None
-            self._commit(building.wait(), records, final=False)
-
-    def _commit(self, segments: list, records: dict, final: bool) -> None:
+        """Write the pending documents as new segments and commit them with this batch's deletions."""
+        segments = build_segments(self.ix, self.documents)
+        self.documents = []
         commit_segments(self.writer, segments, merge_small=final)
-        for key, record in records.items():
+        for key, record in self.records.items():
             if record is None:
                 self.manifest.files.pop(key, None)
             else:
                 self.manifest.files[key] = record
         self.manifest.save()
-        self.deleting = False
+        self.records.clear()
+        self.pending = 0
         self.searcher.close()
         if not final:
             self.writer = _writer(self.ix, self.index_dir)
             self.searcher = self.ix.searcher()
 
-    def _delete_file(self, key: str) -> None:
-        # A deletion must be committed with its own batch, not with one already being built: settle that first.
-        self.settle()
-        self.writer.delete_by_term("file", key)
-        self.deleting = True
-
     def cancel(self) -> None:
-        if self.building is not None:
-            self.building[0].cancel()
-            self.building = None
         self.writer.cancel()
         self.searcher.close()
 
 
-class _Building:
-    """Segments being built by a pool of forked worker processes."""
+def build_segments(ix, documents: list[dict]) -> list:
+    """New segments holding `documents`: built here for a small batch, else by one worker process per core."""
+    from search.segments import build_segment, worker_count
 
-    def __init__(self, pool, result):
-        self.pool, self.result = pool, result
-
-    def wait(self) -> list:
-        try:
-            return self.result.get()
-        finally:
-            self.pool.close()
-            self.pool.join()
-
-    def cancel(self) -> None:
-        self.pool.terminate()
-        self.pool.join()
-
-
-def start_building(ix, documents: list[dict]) -> _Building | None:
-    """Start worker processes building `documents` into segments; None when the batch is too small for workers."""
-    from search.segments import worker_count
-
+    if not documents:
+        return []
     workers = min(worker_count(), max(1, len(documents) // PARALLEL_MIN))
-    if workers == 1 or not documents:
-        return None
+    if workers == 1:
+        return [build_segment(ix.storage, ix.indexname, ix.schema, documents)]
     import multiprocessing
 
     size = -(-len(documents) // workers)
     chunks = [documents[i:i + size] for i in range(0, len(documents), size)]
-    pool = multiprocessing.get_context("fork").Pool(len(chunks))
-    result = pool.starmap_async(_build_in_worker,
-                                [(str(ix.storage.folder), ix.indexname, chunk) for chunk in chunks])
-    return _Building(pool, result)
-
-
-def build_segments(ix, documents: list[dict]) -> list:
-    """New segments holding `documents`: built here for a small batch, else by one worker process per core."""
-    from search.segments import build_segment
-
-    if not documents:
-        return []
-    building = start_building(ix, documents)
-    if building is None:
-        return [build_segment(ix.storage, ix.indexname, ix.schema, documents)]
-    return building.wait()
+    context = multiprocessing.get_context("fork")
+    with context.Pool(len(chunks)) as pool:
+        return pool.starmap(_build_in_worker, [(str(ix.storage.folder), ix.indexname, chunk) for chunk in chunks])
 
 
 PARALLEL_MIN = 1000  # below this many documents per worker, starting processes costs more than it saves

@@ -101,6 +101,16 @@ class _Gazetteer:
         self.lengths: dict[str, tuple[int, ...]] = {}  # first char -> name lengths, longest first
         self.anc_cache: list[tuple[int, ...]] = []
 
+    def children(self) -> dict[int, list[int]]:
+        """parent → child nodes (-1 → the provinces), built on first use."""
+        table = getattr(self, "_children", None)
+        if table is None:
+            table = {}
+            for i, parent in enumerate(self.parent):
+                table.setdefault(parent, []).append(i)
+            self._children = table
+        return table
+
     # -- building -------------------------------------------------------------------------------------
     def add(self, name, level, parent, short, hist=False):
         path = name if parent < 0 else self.path[parent] + SEP + name
@@ -232,6 +242,9 @@ def normalize_path(value: str) -> str | None:
         return None
     if s in g.by_path:
         return s
+    by_parts = _path_by_parts(g, value)
+    if by_parts is not None:
+        return by_parts
     cands: set[int] | None = None
     pos = 0
     for m in _find(g, s):
@@ -250,6 +263,26 @@ def normalize_path(value: str) -> str | None:
     if pos != len(s) or not cands:
         return None
     return g.path[_prior_best(g, cands)]
+
+
+_ADMIN_SUFFIXES = ("市", "省", "区", "县", "盟", "地区", "自治州", "自治县", "自治区", "特别行政区", "林区", "新区")
+
+
+def _path_by_parts(g: _Gazetteer, value: str) -> str | None:
+    """A separated path ("吉林/吉林/桦甸市") resolved part by part among each level's children, by full or short
+    name — where the run-together text is ambiguous (吉林吉林桦甸市: the second 吉林 is the city)."""
+    parts = [p for p in re.split(r"[/／›>＞\\|｜]+", value) if p.strip()]
+    if len(parts) < 2:
+        return None
+    children = g.children()
+    node = -1
+    for part in (p.strip() for p in parts):
+        found = [i for i in children.get(node, ()) if part in (g.name[i], g.short[i])
+                 or (len(part) >= 2 and g.name[i].startswith(part) and g.name[i][len(part):] in _ADMIN_SUFFIXES)]
+        if not found:
+            return None
+        node = _prior_best(g, found)
+    return g.path[node]
 
 
 def _prior_best(g: _Gazetteer, cands) -> int:

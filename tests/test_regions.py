@@ -29,6 +29,8 @@ GOLD = ROOT.parent / "shared" / "eval" / "seeds-gold.json"
     ("江干区", "浙江省/杭州市/江干区"),  # merged away in 2021; old articles keep the name they print
     ("火星", None),
     ("湖南省/杭州市", None),  # not one chain
+    ("吉林/吉林/桦甸市", "吉林省/吉林市/桦甸市"),  # the city named like its province, by its place in the path
+    ("吉林 › 吉林", "吉林省/吉林市"),
     ("", None),
 ])
 def test_normalize_path(value, path):

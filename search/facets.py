@@ -7,6 +7,8 @@ without the date filter, so a reader can always add a second region or widen the
 """
 from __future__ import annotations
 
+import struct
+
 from dataclasses import dataclass
 from datetime import date
 
@@ -31,17 +33,14 @@ class FacetArrays:
         live = np.zeros(n, dtype=bool)
         live[np.fromiter(reader.all_doc_ids(), dtype=np.int64)] = True
         terms, docs, ids = [], [], []
-        if "region" in reader.indexed_field_names():
-            for term_id, term in enumerate(reader.field_terms("region")):
-                terms.append(term)
-                posting = np.fromiter(reader.postings("region", term).all_ids(), dtype=np.int64)
-                docs.append(posting)
-                ids.append(np.full(len(posting), term_id, dtype=np.int32))
+        by_region = _term_docs(reader, "region")
+        for term_id, term in enumerate(sorted(by_region)):
+            terms.append(term)
+            docs.append(by_region[term])
+            ids.append(np.full(len(by_region[term]), term_id, dtype=np.int32))
         dates = np.zeros(n, dtype=np.int32)
-        if "date" in reader.indexed_field_names():
-            for term in reader.field_terms("date"):
-                posting = np.fromiter(reader.postings("date", term).all_ids(), dtype=np.int64)
-                dates[posting] = int(term.replace("-", ""))
+        for term, posting in _term_docs(reader, "date").items():
+            dates[posting] = int(term.replace("-", ""))
         return cls(n, live, terms,
                    np.concatenate(docs) if docs else np.zeros(0, dtype=np.int64),
                    np.concatenate(ids) if ids else np.zeros(0, dtype=np.int32), dates, _clusters(reader, n))
@@ -81,12 +80,60 @@ class FacetArrays:
         return values[values > 0]
 
 
+def _leaves(reader) -> list:
+    return reader.leaf_readers() if hasattr(reader, "leaf_readers") else [(reader, 0)]
+
+
+def _term_docs(reader, fieldname: str) -> dict[str, np.ndarray]:
+    """term → its documents (deleted ones excluded), read segment by segment (a term looked up in every segment of
+    the index costs a lookup per segment; each segment's own terms do not)."""
+    found: dict[str, list[np.ndarray]] = {}
+    if fieldname not in reader.indexed_field_names():
+        return {}
+    for leaf, offset in _leaves(reader):
+        for term in leaf.field_terms(fieldname):
+            docs = np.fromiter(leaf.postings(fieldname, term).all_ids(), dtype=np.int64)
+            found.setdefault(term, []).append(docs + offset)
+    return {term: parts[0] if len(parts) == 1 else np.concatenate(parts) for term, parts in found.items()}
+
+
+_DOC_FREQUENCY = struct.Struct("!I")  # in a W3 term info: flags (1 byte), weight (4), then the document frequency
+
+
+def _doc_frequencies(leaf, fieldname: str) -> list[tuple[bytes, int]]:
+    """(term, document frequency) of one segment's field, read straight from its term table when it has one (the
+    term infos themselves are not needed)."""
+    terms = getattr(leaf, "_terms", None)
+    table = getattr(terms, "_tindex", None)
+    if table is None or not hasattr(terms, "_keycoder") or not hasattr(table, "items_from"):
+        return [(term, info.doc_frequency()) for term, info in leaf.iter_field(fieldname)]
+    prefix = terms._keycoder(fieldname, b"")
+    out = []
+    for key, value in table.items_from(prefix):
+        if not key.startswith(prefix):
+            break
+        out.append((key[len(prefix):], _DOC_FREQUENCY.unpack_from(value, 5)[0]))
+    return out
+
+
 def _clusters(reader, n: int) -> np.ndarray:
-    """Document → cluster number; a document without a `cluster` term is a cluster of its own."""
-    clusters = np.arange(n, dtype=np.int64) + n  # own clusters, numbered past every cluster term
-    if "cluster" in reader.indexed_field_names():
-        for number, term in enumerate(reader.field_terms("cluster")):
-            clusters[np.fromiter(reader.postings("cluster", term).all_ids(), dtype=np.int64)] = number
+    """Document → cluster number; a document alone in its cluster is a cluster of its own. Only cluster terms with
+    two or more documents are read (nearly every article is alone: reading every term's postings took seconds)."""
+    clusters = np.arange(n, dtype=np.int64) + n  # own clusters, numbered past every shared cluster
+    if "cluster" not in reader.indexed_field_names():
+        return clusters
+    leaves = [(leaf, offset, _doc_frequencies(leaf, "cluster")) for leaf, offset in _leaves(reader)]
+    sizes: dict[bytes, int] = {}
+    for _, _, found in leaves:
+        for term, df in found:
+            sizes[term] = sizes.get(term, 0) + df
+    numbers: dict[bytes, int] = {}
+    for leaf, offset, found in leaves:
+        for term, _ in found:
+            if sizes[term] > 1:
+                number = numbers.setdefault(term, len(numbers))
+                docs = np.fromiter(leaf.postings("cluster", term).all_ids(), dtype=np.int64)
+                clusters[docs + offset] = number
     return clusters
 
 

@@ -62,6 +62,19 @@ class SearchEngine:
                 self._facets = (generation, FacetArrays.build(searcher.reader()))
             return self._facets[1]
 
+    def warm_up(self) -> threading.Thread:
+        """Build the did-you-mean index of the current snapshot in a background thread, with its own reader (readers
+        are not shared between threads); a server calls this at start."""
+        from search.suggest import _lexicon_neighbours
+
+        def build() -> None:
+            with self._ix.reader() as reader:
+                _lexicon_neighbours(reader)
+
+        thread = threading.Thread(target=build, name="newsearch-suggest", daemon=True)
+        thread.start()
+        return thread
+
     def close(self) -> None:
         searcher = getattr(self._local, "searcher", None)
         if searcher is not None:

@@ -22,15 +22,30 @@ MIN_LENGTH, MAX_LENGTH = 2, 12
 
 _cache_lock = threading.Lock()
 _cache: dict[tuple, dict[str, list[str]]] = {}
+_building: dict[tuple, threading.Lock] = {}  # snapshot → held while its index is being built
 
 
 def _lexicon_neighbours(reader) -> dict[str, list[str]]:
     """The word fields' terms keyed by themselves and by each one-character deletion of them (a SymSpell index: two
-    words one edit apart share a key), built once per index snapshot."""
+    words one edit apart share a key), built once per index snapshot (by one thread; others wait for it)."""
     key = _snapshot_key(reader)
     with _cache_lock:
         if key in _cache:
             return _cache[key]
+        building = _building.setdefault(key, threading.Lock())
+    with building:
+        with _cache_lock:
+            if key in _cache:
+                return _cache[key]
+        neighbours = _build_neighbours(reader)
+        with _cache_lock:
+            _cache.clear()  # one snapshot at a time is enough
+            _cache[key] = neighbours
+            _building.pop(key, None)
+        return neighbours
+
+
+def _build_neighbours(reader) -> dict[str, list[str]]:
     neighbours: dict[str, list[str]] = {}
     seen: set[str] = set()
     for fieldname in LEXICON_FIELDS:
@@ -43,9 +58,6 @@ def _lexicon_neighbours(reader) -> dict[str, list[str]]:
             seen.add(term)
             for variant in _deletions(term):
                 neighbours.setdefault(variant, []).append(term)
-    with _cache_lock:
-        _cache.clear()  # one snapshot at a time is enough
-        _cache[key] = neighbours
     return neighbours
 
 

@@ -127,3 +127,15 @@ def test_browse_is_newest_first(search):
     dates = [hit["date"] or "" for hit in result["hits"]]
     assert dates == sorted(dates, reverse=True)
     assert result["total"] == 22
+
+
+def test_warm_up_builds_the_suggestion_index_in_the_background(seed_index):
+    from search import suggest
+    from search.engine import SearchEngine
+
+    engine = SearchEngine(seed_index)
+    with suggest._cache_lock:
+        suggest._cache.clear()
+    engine.warm_up().join(timeout=60)
+    assert suggest._snapshot_key(engine.searcher().reader()) in suggest._cache
+    engine.close()

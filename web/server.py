@@ -21,13 +21,23 @@ RESTART_PAUSE = 1.0  # seconds between replacing workers that keep dying, so a b
 def serve(index_dir: Path, host: str, port: int, threads: int, workers: int) -> None:
     from waitress import serve as waitress_serve
 
-    from web import create_app
+    from search.errors import SearchError
+    from web import create_app, get_engine
 
     # "Task queue depth is N" on every request that waits for a thread: noise under load, not news
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
 
+    def app():
+        application = create_app({"INDEX_DIR": index_dir})
+        with application.app_context():
+            try:
+                get_engine().warm_up()  # the did-you-mean index: seconds on a large index, built before it is needed
+            except SearchError:
+                pass  # no usable index yet: each request answers 503 until there is one
+        return application
+
     if workers <= 1 or not hasattr(os, "fork"):
-        waitress_serve(create_app({"INDEX_DIR": index_dir}), host=host, port=port, threads=threads, ident="newsearch")
+        waitress_serve(app(), host=host, port=port, threads=threads, ident="newsearch")
         return
     listener = socket.create_server((host, port), backlog=2048)
     children: dict[int, int] = {}  # pid → worker number
@@ -40,8 +50,7 @@ def serve(index_dir: Path, host: str, port: int, threads: int, workers: int) -> 
             try:
                 signal.signal(signal.SIGTERM, signal.SIG_DFL)
                 signal.signal(signal.SIGINT, signal.SIG_DFL)
-                waitress_serve(create_app({"INDEX_DIR": index_dir}), sockets=[listener], threads=threads,
-                               ident="newsearch")
+                waitress_serve(app(), sockets=[listener], threads=threads, ident="newsearch")
             except BaseException as exc:  # noqa: BLE001 - a worker reports and exits, the parent replaces it
                 print(f"newsearch worker {number}: {exc!r}", file=sys.stderr)
                 code = 1

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 from whoosh import query as wq
 from whoosh.collectors import TimeLimit, TimeLimitCollector
+from whoosh.classify import Bo1Model
 from whoosh.scoring import BM25F
 
 from search.errors import NotFound, SearchError
@@ -265,8 +266,18 @@ class SearchEngine:
             raise NotFound(f"no article with id {article_id!r}")
         stored = searcher.stored_fields(docnum)
         text = f"{stored.get('headline', '')}\n{stored.get('body', '')}"
-        results = searcher.more_like(docnum, "body", text=text, top=limit)
-        hits = [self._hit(searcher, hit.docnum, hit.score, {}) for hit in results]
+        # Whoosh's more_like: an Or of the text's key terms, boosted by their weights; evaluated over posting arrays
+        key_terms = searcher.key_terms_from_text("body", text, numterms=5, model=Bo1Model, normalize=False)
+        query = wq.Or([wq.Term("body", word, boost=weight) for word, weight in key_terms])
+        try:
+            scored = Evaluator(searcher, self._postings).run(query)
+            arrays = self.facet_arrays(searcher)
+            mask = arrays.live.copy()
+            mask[docnum] = False
+            found = _ranked(scored, mask, None, 0, limit)
+        except Unsupported:
+            found = [(hit.docnum, hit.score) for hit in searcher.search(query, limit=limit, mask={docnum})]
+        hits = [self._hit(searcher, d, score, {}) for d, score in found]
         for hit in hits:  # the Hit shape: nothing is folded into a related article
             hit["similar"], hit["similar_ids"] = 0, []
         return hits

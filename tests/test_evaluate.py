@@ -162,3 +162,19 @@ def test_whoosh_weighting_is_what_the_evaluator_assumes(engine):
     """The evaluator hard-codes BM25F's defaults; the engine's searchers must use exactly those."""
     weighting = engine.searcher().weighting
     assert isinstance(weighting, BM25F) and (weighting.B, weighting.K1, weighting._field_B) == (0.75, 1.2, {})
+
+
+def test_related_articles_are_whooshs_more_like(engine):
+    """The article page's related list: the same articles and scores as Whoosh's own more_like."""
+    searcher = engine.searcher()
+    checked = 0
+    for docnum in list(searcher.reader().all_doc_ids())[:12]:
+        stored = searcher.stored_fields(docnum)
+        text = f"{stored.get('headline', '')}\n{stored.get('body', '')}"
+        expected = [(searcher.stored_fields(h.docnum)["id"], h.score)
+                    for h in searcher.more_like(docnum, "body", text=text, top=5)]
+        got = [(h["id"], h["score"]) for h in engine.related(stored["id"], 5)]
+        assert [i for i, _ in got] == [i for i, _ in expected]
+        assert [s for _, s in got] == pytest.approx([round(s, 4) for _, s in expected], abs=1e-4)
+        checked += bool(expected)
+    assert checked >= 8

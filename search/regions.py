@@ -277,8 +277,12 @@ def _path_by_parts(g: _Gazetteer, value: str) -> str | None:
     children = g.children()
     node = -1
     for part in (p.strip() for p in parts):
-        found = [i for i in children.get(node, ()) if part in (g.name[i], g.short[i])
+        kids = children.get(node, ())
+        found = [i for i in kids if part in (g.name[i], g.short[i])
                  or (len(part) >= 2 and g.name[i].startswith(part) and g.name[i][len(part):] in _ADMIN_SUFFIXES)]
+        if not found and part[-1:] in ("区", "县"):  # a county made a district (湟中县 → 湟中区, 2019), or back
+            other = part[:-1] + ("县" if part[-1] == "区" else "区")
+            found = [i for i in kids if g.name[i] == other]
         if not found:
             return None
         node = _prior_best(g, found)

@@ -31,6 +31,7 @@ GOLD = ROOT.parent / "shared" / "eval" / "seeds-gold.json"
     ("湖南省/杭州市", None),  # not one chain
     ("吉林/吉林/桦甸市", "吉林省/吉林市/桦甸市"),  # the city named like its province, by its place in the path
     ("吉林 › 吉林", "吉林省/吉林市"),
+    ("青海/西宁/湟中区", "青海省/西宁市/湟中县"),  # the gazetteer still has the county's old name
     ("", None),
 ])
 def test_normalize_path(value, path):

@@ -2,9 +2,11 @@
 
 Whoosh's writer handles every posting several times in Python (a tuple into a pool, a sort, a per-posting loop with
 order checks and length look-ups); with two analyses of every text that is most of the indexing time. Here a batch of
-documents is analysed once per text, its postings are gathered per term in compact arrays, and the segment is written
-term by term through the same codec writers Whoosh uses — so the files are ordinary Whoosh segments, read by the
-ordinary searcher, and identical in content to what `IndexWriter.add_document` would have produced (a test checks).
+documents is analysed once per text. For the positional text fields every (term, document, position) of a chunk of
+documents goes into numpy arrays, which are sorted and encoded at once as compact posting lists (search/codec.py);
+the few postings of the other fields are gathered per term and written through Whoosh's own codec writers. The files
+are Whoosh segments, read by the ordinary searcher, holding exactly what `IndexWriter.add_document` would have
+stored — every posting, term statistic and field length (tests/test_segments.py checks).
 
 Segments are built in worker processes and committed by the parent, which holds the index lock.
 """

@@ -123,7 +123,6 @@ class DuplicateTracker:
         self._alive = bytearray()
         self._by_file: dict[str, list[int]] = {}
         self._keys = _KeyIndex()
-        self._last: tuple[str, str, bytes, np.ndarray | None, np.ndarray] | None = None
 
     # --- loading ---------------------------------------------------------------------------------------------
     @classmethod
@@ -150,7 +149,8 @@ class DuplicateTracker:
     def assign(self, article) -> str:
         """The article's cluster id: that of its most similar verified near-duplicate already seen, else its own id.
         Also records the article (and sets `article.dup_signature` when the article has that attribute)."""
-        record, sig, keys = self._analyse(article)
+        record = minhash_record(article.body)
+        sig, keys = _parse_record(record)
         best, best_score = None, 0.0
         for index in sorted(self._keys.lookup(keys)):
             if not self._alive[index] or self._ids[index] == article.id:
@@ -173,15 +173,6 @@ class DuplicateTracker:
             self._alive[index] = 0
 
     # --- internals -------------------------------------------------------------------------------------------
-    def _analyse(self, article) -> tuple[bytes, np.ndarray | None, np.ndarray]:
-        last = self._last
-        if last is not None and last[0] == article.id and last[1] == article.body:
-            return last[2], last[3], last[4]
-        record = minhash_record(article.body)
-        sig, keys = _parse_record(record)
-        self._last = (article.id, article.body, record, sig, keys)
-        return record, sig, keys
-
     def _add(self, id_: str, cluster: str, file: str, sig: np.ndarray | None, keys: np.ndarray) -> None:
         index = len(self._ids)
         self._ids.append(id_)

@@ -66,11 +66,11 @@ class SearchEngine:
     def warm_up(self) -> threading.Thread:
         """Build the did-you-mean index of the current snapshot in a background thread, with its own reader (readers
         are not shared between threads); a server calls this at start."""
-        from search.suggest import _lexicon_neighbours
+        from search.suggest import lexicon_neighbours
 
         def build() -> None:
             with self._ix.reader() as reader:
-                _lexicon_neighbours(reader)
+                lexicon_neighbours(reader)
 
         thread = threading.Thread(target=build, name="newsearch-suggest", daemon=True)
         thread.start()

@@ -25,7 +25,7 @@ _cache: dict[tuple, dict[str, list[str]]] = {}
 _building: dict[tuple, threading.Lock] = {}  # snapshot → held while its index is being built
 
 
-def _lexicon_neighbours(reader) -> dict[str, list[str]]:
+def lexicon_neighbours(reader) -> dict[str, list[str]]:
     """The word fields' terms keyed by themselves and by each one-character deletion of them (a SymSpell index: two
     words one edit apart share a key), built once per index snapshot (by one thread; others wait for it)."""
     key = _snapshot_key(reader)
@@ -90,7 +90,7 @@ def candidates(reader, word: str) -> list[str]:
     """Lexicon words one edit from `word`, most documents first."""
     if not MIN_LENGTH <= len(word) <= MAX_LENGTH or " " in word:
         return []
-    neighbours = _lexicon_neighbours(reader)
+    neighbours = lexicon_neighbours(reader)
     found = {t for variant in _deletions(word) for t in neighbours.get(variant, ())
              if len(t) >= MIN_LENGTH and one_edit(word, t)}
 

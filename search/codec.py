@@ -50,8 +50,8 @@ class CompactCodec(W3Codec):
             if length < 0:
                 docs, counts, positions = read_compact(dbfile, offset, -length, terminfo.doc_frequency())
                 weights = posting_weights(counts, format_)
-                return CompactMatcher(docs, weights, _Values(counts, positions), format_, scorer=scorer,
-                                      term=term, terminfo=terminfo, positions=(counts, positions))
+                return ListMatcher(docs.tolist(), weights.tolist(), _Values(counts, positions), format_,
+                                   scorer=scorer, term=term, terminfo=terminfo)
         return super().postings_reader(dbfile, terminfo, format_, term=term, scorer=scorer)
 
 
@@ -131,14 +131,6 @@ class _TermCursor(FieldCursor):
         return self._text is not None
 
 
-class CompactMatcher(ListMatcher):
-    """A ListMatcher over a decoded compact list, keeping the arrays for the vectorised evaluator."""
-
-    def __init__(self, docs: np.ndarray, weights: np.ndarray, values, format_, positions, **kwargs):
-        super().__init__(docs.tolist(), weights.tolist(), values, format_, **kwargs)
-        self.arrays = (docs, weights, positions)
-
-
 class _Values:
     """Each posting's value as `CompactPositions` encodes it, made on demand (Whoosh's span and phrase code)."""
 
@@ -186,10 +178,10 @@ def read_compact(dbfile, offset: int, length: int, df: int):
         docs, counts, gaps = np.concatenate(docs), np.concatenate(counts), np.concatenate(gaps)
     if docs.size != df:
         raise ValueError(f"corrupt posting list: {docs.size} postings where the term info says {df}")
-    return docs, counts, _running_positions(gaps, counts)
+    return docs, counts, running_positions(gaps, counts)
 
 
-def _running_positions(gaps: np.ndarray, counts: np.ndarray) -> np.ndarray:
+def running_positions(gaps: np.ndarray, counts: np.ndarray) -> np.ndarray:
     """Absolute positions from gaps that restart (from 0) at each posting."""
     if gaps.size == 0:
         return gaps

@@ -18,10 +18,10 @@ from dataclasses import dataclass
 
 import numpy as np
 from whoosh import query as wq
-from whoosh.codec.whoosh3 import W3LeafMatcher
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher
 from whoosh.util.numeric import byte_to_length
 
-from search.codec import decode_varints, posting_weights, read_compact
+from search.codec import decode_varints, posting_weights, read_compact, running_positions
 from search.formats import CompactPositions
 
 K1, B = 1.2, 0.75  # whoosh.scoring.BM25F's defaults, which the engine uses
@@ -370,7 +370,7 @@ def _read_postings(leaf, fieldname: str, btext: bytes) -> _Postings:
 
 def _read_lengths(leaf, fieldname: str):
     """Decoded field lengths of every document of a segment (Whoosh stores one byte per document)."""
-    column = leaf._perdoc.column_reader(f"_{fieldname}_len", _length_column())
+    column = leaf._perdoc.column_reader(f"_{fieldname}_len", LENGTHS_COLUMN)
     raw = np.zeros(leaf.doc_count_all(), dtype=np.uint8)
     if hasattr(column, "_dbfile") and hasattr(column, "_count"):
         data = np.frombuffer(column._dbfile.get(column._basepos, column._count), dtype=np.uint8)
@@ -378,12 +378,6 @@ def _read_lengths(leaf, fieldname: str):
         data = np.asarray([column[d] for d in range(leaf.doc_count_all())], dtype=np.uint8)
     raw[: data.size] = data[: raw.size]
     return _LENGTHS[raw]
-
-
-def _length_column():
-    from whoosh.codec.whoosh3 import LENGTHS_COLUMN
-
-    return LENGTHS_COLUMN
 
 
 def _decode_positions(docs: np.ndarray, values: list, fmt):
@@ -405,8 +399,4 @@ def _decode_positions(docs: np.ndarray, values: list, fmt):
     counts = numbers[first]
     is_gap = np.ones(numbers.size, dtype=bool)
     is_gap[first] = False
-    gaps = numbers[is_gap]
-    running = np.cumsum(gaps)
-    begin = np.cumsum(counts) - counts
-    base = np.repeat(running[begin] - gaps[begin], counts)
-    return np.repeat(docs.astype(np.int64), counts), running - base
+    return np.repeat(docs.astype(np.int64), counts), running_positions(numbers[is_gap], counts)

@@ -344,23 +344,6 @@ def ngram_spans(text: str) -> list[tuple[int, int, int, bool]]:
     return spans
 
 
-def ngram_positions(text: str) -> dict[str, list[int]]:
-    """The bigram field's terms of normalized `text` with their positions (what `NgramTokenizer` emits, grouped):
-    the indexing fast path."""
-    found: dict[str, list[int]] = {}
-    last = len(text) - 1
-    for i, ch in enumerate(text):
-        if ch == " ":
-            continue
-        gram = text[i:i + 2] if i < last and text[i + 1] != " " else ch
-        positions = found.get(gram)
-        if positions is None:
-            found[gram] = [i]
-        else:
-            positions.append(i)
-    return found
-
-
 def query_bigrams(word: str) -> list[str]:
     """The bigram sequence a normalized query word must match contiguously (a lone character: itself)."""
     if len(word) < 2:

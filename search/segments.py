@@ -23,7 +23,7 @@ import numpy as np
 from whoosh.system import pack_ushort
 from whoosh.util.numeric import _length_byte_cache, byte_to_length, length_to_byte
 
-from search.analysis import NgramTokenizer, WordTokenizer, ngram_positions, normalize_text, word_spans, word_tokens
+from search.analysis import NgramTokenizer, WordTokenizer, normalize_text, word_tokens
 from search.codec import CompactCodec, compact_lists, is_compact, posting_weights
 
 
@@ -36,48 +36,6 @@ class _Postings:
         self.docs = array("I")
         self.weights = array("f")
         self.values: list[bytes] = []
-
-
-def _text_items(field, positions: dict[str, list[int]]):
-    """(term bytes, frequency, weight, encoded value) per distinct term, as the field's format would make them."""
-    fmt = field.format
-    boost = fmt.field_boost
-    encode = fmt.encode
-    single = _single_position_values(fmt)  # most terms occur once in a document: their encodings repeat
-    out = []
-    for term, found in positions.items():
-        if len(found) == 1:
-            pos = found[0]
-            value = single.get(pos)
-            if value is None:
-                value = single[pos] = encode(found)
-            out.append((term.encode("utf-8"), 1, boost, value))
-        else:
-            out.append((term.encode("utf-8"), len(found), len(found) * boost, encode(found)))
-    return out
-
-
-_SINGLES: dict[type, dict[int, bytes]] = {}
-
-
-def _single_position_values(fmt) -> dict[int, bytes]:
-    return _SINGLES.setdefault(type(fmt), {})
-
-
-def analyse(field, value: str, cache: dict):
-    """The postings of one field value: the fast path for newsearch's own analyzers, Whoosh's for the rest."""
-    analyzer = getattr(field, "analyzer", None)
-    if isinstance(analyzer, (WordTokenizer, NgramTokenizer)) and isinstance(value, str):
-        text = cache.get(value)
-        if text is None:
-            text = cache[value] = normalize_text(value)
-        if isinstance(analyzer, NgramTokenizer):
-            return _text_items(field, ngram_positions(text))
-        positions: dict[str, list[int]] = {}
-        for pos, i, j, _ in word_spans(text):
-            positions.setdefault(text[i:j], []).append(pos)
-        return _text_items(field, positions)
-    return list(field.index(value))
 
 
 def build_segment(storage, indexname: str, schema, docs: Sequence[dict]):
@@ -108,7 +66,7 @@ def build_segment(storage, indexname: str, schema, docs: Sequence[dict]):
                 length = found.add(docnum, _normalized(value, cache))
             elif field.indexed:
                 table = postings.setdefault(fieldname, {})
-                for tbytes, freq, weight, vbytes in analyse(field, value, cache):
+                for tbytes, freq, weight, vbytes in field.index(value):
                     if field.scorable:
                         length += freq
                     entry = table.get(tbytes)

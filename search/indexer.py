@@ -240,6 +240,17 @@ class _Sync:
             self.pending += len(old)
         self.records[key] = None
 
+    def touched(self, key: str, stat: os.stat_result, sha1: str, catalog: str, before: FileRecord | None) -> bool:
+        """Whether a file whose size or mtime changed still has the content and catalogue entry it was indexed
+        with; if so it is recorded again (new stat) and counted unchanged."""
+        if before is None or before.sha1 != sha1 or before.catalog != catalog:
+            return False
+        record = self.record(key, stat, sha1, catalog)
+        record.articles = before.articles
+        self.records[key] = record
+        self.summary.unchanged += before.articles
+        return True
+
     def record(self, key: str, stat: os.stat_result, sha1: str, catalog: str) -> FileRecord:
         mtime = stat.st_mtime_ns if stat.st_mtime_ns < self.started_ns - _RACY_NS else -1
         return FileRecord(size=stat.st_size, mtime_ns=mtime, sha1=sha1, catalog=catalog)
@@ -390,7 +401,7 @@ def _sync_file(sync: _Sync, key: str, catalogs, read_file) -> None:
     if sync.manifest.unchanged(key, stat, catalog):
         summary.unchanged += before.articles
         return
-    if is_large_bulk(key):
+    if is_large_bulk(key, stat.st_size):
         _sync_bulk_file(sync, key, entry, catalog, stat, before)
         return
     result = read_file(key, entry)
@@ -399,11 +410,7 @@ def _sync_file(sync: _Sync, key: str, catalogs, read_file) -> None:
         summary.errors.append(result.error)
         if not result.articles:
             return  # keep what the index has; the file is tried again next run
-    if before is not None and not result.error and before.sha1 == result.digest and before.catalog == catalog:
-        record = sync.record(key, stat, result.digest, catalog)  # touched, not changed
-        record.articles = before.articles
-        sync.records[key] = record
-        summary.unchanged += before.articles
+    if not result.error and sync.touched(key, stat, result.digest, catalog, before):
         return
     # A file read with errors (bulk lines rejected) is not recorded, so it is read and reported again next run.
     sync.replace(key, result.articles, None if result.error else sync.record(key, stat, result.digest, catalog))
@@ -421,11 +428,7 @@ def _sync_bulk_file(sync: _Sync, key: str, entry, catalog: str, stat, before) ->
         summary.failed += 1
         summary.errors.append(bulk.error)
         return
-    if before is not None and before.sha1 == bulk.digest and before.catalog == catalog:
-        record = sync.record(key, stat, bulk.digest, catalog)  # touched, not changed
-        record.articles = before.articles
-        sync.records[key] = record
-        summary.unchanged += before.articles
+    if sync.touched(key, stat, bulk.digest, catalog, before):
         return
     sync.begin_file(key)
     for article in bulk.articles():

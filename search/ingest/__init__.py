@@ -154,11 +154,9 @@ def open_bulk(path: str | Path, catalog: CatalogEntry | None = None) -> BulkFile
     return BulkFile(name, digest.hexdigest(), catalog)
 
 
-def is_large_bulk(path: str | Path) -> bool:
-    try:
-        return Path(path).suffix.lower() == ".jsonl" and os.path.getsize(path) >= STREAM_MIN_BYTES
-    except OSError:
-        return False
+def is_large_bulk(path: str | Path, size: int) -> bool:
+    """A bulk file of `size` bytes that is read as a stream."""
+    return Path(path).suffix.lower() == ".jsonl" and size >= STREAM_MIN_BYTES
 
 
 def read_paths(paths: Iterable[str | Path]) -> Iterator[FileResult]:

@@ -311,7 +311,7 @@ class SearchEngine:
             "date_max": _iso(int(dated.max())) if len(dated) else None,
             "regions": len(arrays.region_terms),
             "sources": dict(sorted(sources.items(), key=lambda kv: -kv[1])),
-            "segments": len(reader.leaf_readers()) if hasattr(reader, "leaf_readers") else 1,
+            "segments": len(reader.leaf_readers()),
             "index_bytes": size,
             "index_dir": str(self.index_dir),
         }

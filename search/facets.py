@@ -80,17 +80,13 @@ class FacetArrays:
         return values[values > 0]
 
 
-def _leaves(reader) -> list:
-    return reader.leaf_readers() if hasattr(reader, "leaf_readers") else [(reader, 0)]
-
-
 def _term_docs(reader, fieldname: str) -> dict[str, np.ndarray]:
     """term → its documents (deleted ones excluded), read segment by segment (a term looked up in every segment of
     the index costs a lookup per segment; each segment's own terms do not)."""
     found: dict[str, list[np.ndarray]] = {}
     if fieldname not in reader.indexed_field_names():
         return {}
-    for leaf, offset in _leaves(reader):
+    for leaf, offset in reader.leaf_readers():
         for term in leaf.field_terms(fieldname):
             docs = np.fromiter(leaf.postings(fieldname, term).all_ids(), dtype=np.int64)
             found.setdefault(term, []).append(docs + offset)
@@ -122,7 +118,7 @@ def _clusters(reader, n: int) -> np.ndarray:
     clusters = np.arange(n, dtype=np.int64) + n  # own clusters, numbered past every shared cluster
     if "cluster" not in reader.indexed_field_names():
         return clusters
-    leaves = [(leaf, offset, _doc_frequencies(leaf, "cluster")) for leaf, offset in _leaves(reader)]
+    leaves = [(leaf, offset, _doc_frequencies(leaf, "cluster")) for leaf, offset in reader.leaf_readers()]
     sizes: dict[bytes, int] = {}
     for _, _, found in leaves:
         for term, df in found:

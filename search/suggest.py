@@ -64,7 +64,7 @@ def _build_neighbours(reader) -> dict[str, list[str]]:
 def _snapshot_key(reader) -> tuple:
     """Identifies an index snapshot: its segments (with their deletions). A reader's storage object is no key: a
     MultiReader hands out a new one on each access."""
-    leaves = reader.leaf_readers() if hasattr(reader, "leaf_readers") else [(reader, 0)]
+    leaves = reader.leaf_readers()  # [(reader, 0)] for a single segment
     return tuple((leaf.segment().segment_id() if leaf.segment() is not None else id(leaf), leaf.doc_count())
                  for leaf, _ in leaves)
 

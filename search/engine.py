@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 from whoosh import query as wq
 from whoosh.collectors import TimeLimit, TimeLimitCollector
-from whoosh.classify import Bo1Model
+from whoosh.classify import Bo1Model, Expander
 from whoosh.scoring import BM25F
 
 from search.errors import NotFound, SearchError
@@ -267,7 +267,7 @@ class SearchEngine:
         stored = searcher.stored_fields(docnum)
         text = f"{stored.get('headline', '')}\n{stored.get('body', '')}"
         # Whoosh's more_like: an Or of the text's key terms, boosted by their weights; evaluated over posting arrays
-        key_terms = searcher.key_terms_from_text("body", text, numterms=5, model=Bo1Model, normalize=False)
+        key_terms = _key_terms(searcher.reader(), "body", text, numterms=5)
         query = wq.Or([wq.Term("body", word, boost=weight) for word, weight in key_terms])
         try:
             scored = Evaluator(searcher, self._postings).run(query)
@@ -315,6 +315,22 @@ class SearchEngine:
             "index_bytes": size,
             "index_dir": str(self.index_dir),
         }
+
+
+def _key_terms(reader, fieldname: str, text: str, numterms: int) -> list[tuple[str, float]]:
+    """`Searcher.key_terms_from_text(..., model=Bo1Model, normalize=False)` with one term-dictionary lookup per word
+    and segment instead of two (Whoosh asks `in` before `frequency`; a word absent everywhere has frequency 0)."""
+    expander = Expander(reader, fieldname, model=Bo1Model)
+    expander.add_text(text)
+    field, model = reader.schema[fieldname], expander.model
+    scored = []
+    for word, weight in expander.topN_weight.items():
+        cf = reader.frequency(fieldname, field.to_bytes(word))
+        if cf:
+            scored.append((model.score(weight, cf, expander.top_total), word))
+    norm = max((score for score, _ in scored), default=0.0)
+    scored = sorted(((score / norm, word) for score, word in scored), key=lambda x: (-x[0], x[1]))
+    return [(word, weight) for weight, word in scored[:numterms]]
 
 
 def provenance(article: dict) -> dict:

@@ -155,8 +155,12 @@ def _normalize_fast(text: str) -> Normalized | None:
         return None
     translated = text.translate(_FOLD_TABLE)
     kept = np.arange(len(text), dtype=np.int64)  # the original index of each translated character
-    if _FOLD_LENGTH and not _FOLD_LENGTH.keys().isdisjoint(text):
-        lengths = np.fromiter((_FOLD_LENGTH.get(ch, 1) for ch in text), dtype=np.int64, count=len(text))
+    resized = _FOLD_LENGTH.keys() & set(text) if _FOLD_LENGTH else ()
+    if resized:
+        points = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
+        lengths = np.ones(len(text), dtype=np.int64)
+        for ch in resized:
+            lengths[points == ord(ch)] = _FOLD_LENGTH[ch]
         kept = np.repeat(kept, lengths)
     pieces, indexes, spaces = [], [], []  # normalized text, its translated indexes, (kept space, run end)
     at, prev = 0, 0

@@ -19,15 +19,18 @@ The index pickles the codec by import path: keep it at `search.codec.CompactCode
 """
 from __future__ import annotations
 
+import struct
+
 import numpy as np
 from whoosh.codec.base import FieldCursor
-from whoosh.codec.whoosh3 import W3Codec, W3FieldWriter, W3TermInfo, W3TermsReader
+from whoosh.codec.whoosh3 import W3Codec, W3FieldWriter, W3TermsReader
 from whoosh.matching import ListMatcher
 
 from search.formats import CompactPositions
 from search.termtable import TermTableReader, TermTableWriter
 
 _MAX_VARINT_BYTES = 10
+_WEIGHT, _DOC_FREQUENCY = struct.Struct("!f"), struct.Struct("!I")  # fields of W3TermInfo's packed header
 
 
 class CompactCodec(W3Codec):
@@ -84,12 +87,13 @@ class CompactTermsReader(W3TermsReader):
         for fieldname, num in self._fieldmap.items():
             self._fieldunmap[num] = fieldname
 
-    # a missing term is a KeyError here, as in W3 (the segment reader answers 0 for it)
+    # A missing term is a KeyError here, as in W3 (the segment reader answers 0 for it). The statistics are read
+    # straight from the packed term info (flags, weight, df, …), without unpickling inlined postings.
     def frequency(self, fieldname, tbytes):
-        return W3TermInfo.from_bytes(self._tindex[self._keycoder(fieldname, tbytes)]).weight()
+        return _WEIGHT.unpack_from(self._tindex[self._keycoder(fieldname, tbytes)], 1)[0]
 
     def doc_frequency(self, fieldname, tbytes):
-        return W3TermInfo.from_bytes(self._tindex[self._keycoder(fieldname, tbytes)]).doc_frequency()
+        return _DOC_FREQUENCY.unpack_from(self._tindex[self._keycoder(fieldname, tbytes)], 5)[0]
 
     def cursor(self, fieldname, fieldobj):
         return _TermCursor(self, fieldname, fieldobj)

@@ -41,6 +41,7 @@ class SearchEngine:
         self._facet_lock = threading.Lock()
         self._facets: tuple[int | None, FacetArrays] | None = None
         self._postings = PostingCache()  # posting arrays, shared by all threads (segments never change)
+        self._frequencies: tuple[int | None, dict] | None = None  # body words' collection frequencies, per snapshot
 
     # --- snapshots -------------------------------------------------------------------------------------------
     def searcher(self):
@@ -62,6 +63,16 @@ class SearchEngine:
             if self._facets is None or self._facets[0] != generation:
                 self._facets = (generation, FacetArrays.build(searcher.reader()))
             return self._facets[1]
+
+    def collection_frequencies(self, searcher) -> dict[str, int]:
+        """word → its total weight in the body field, filled as related articles look words up (an article page
+        needs a few hundred words; most are common to many articles). One table per index snapshot, bounded."""
+        generation = searcher.reader().generation()
+        with self._facet_lock:
+            if self._frequencies is None or self._frequencies[0] != generation \
+                    or len(self._frequencies[1]) > _FREQUENCIES_KEPT:
+                self._frequencies = (generation, {})
+            return self._frequencies[1]
 
     def warm_up(self) -> threading.Thread:
         """Build the did-you-mean index of the current snapshot in a background thread, with its own reader (readers
@@ -267,7 +278,7 @@ class SearchEngine:
         stored = searcher.stored_fields(docnum)
         text = f"{stored.get('headline', '')}\n{stored.get('body', '')}"
         # Whoosh's more_like: an Or of the text's key terms, boosted by their weights; evaluated over posting arrays
-        key_terms = _key_terms(searcher.reader(), "body", text, numterms=5)
+        key_terms = _key_terms(searcher.reader(), "body", text, 5, self.collection_frequencies(searcher))
         query = wq.Or([wq.Term("body", word, boost=weight) for word, weight in key_terms])
         try:
             scored = Evaluator(searcher, self._postings).run(query)
@@ -317,15 +328,21 @@ class SearchEngine:
         }
 
 
-def _key_terms(reader, fieldname: str, text: str, numterms: int) -> list[tuple[str, float]]:
-    """`Searcher.key_terms_from_text(..., model=Bo1Model, normalize=False)` with one term-dictionary lookup per word
-    and segment instead of two (Whoosh asks `in` before `frequency`; a word absent everywhere has frequency 0)."""
+_FREQUENCIES_KEPT = 500_000  # words in a snapshot's frequency table before it starts again
+
+
+def _key_terms(reader, fieldname: str, text: str, numterms: int, known: dict[str, int]) -> list[tuple[str, float]]:
+    """`Searcher.key_terms_from_text(..., model=Bo1Model, normalize=False)` with the collection frequencies taken
+    from `known` where it has them (and added to it), else with one term-dictionary lookup per word and segment —
+    Whoosh asks `in` before `frequency`; a word absent everywhere has frequency 0."""
     expander = Expander(reader, fieldname, model=Bo1Model)
     expander.add_text(text)
     field, model = reader.schema[fieldname], expander.model
     scored = []
     for word, weight in expander.topN_weight.items():
-        cf = reader.frequency(fieldname, field.to_bytes(word))
+        cf = known.get(word)
+        if cf is None:
+            cf = known[word] = reader.frequency(fieldname, field.to_bytes(word))
         if cf:
             scored.append((model.score(weight, cf, expander.top_total), word))
     norm = max((score for score, _ in scored), default=0.0)

@@ -64,6 +64,10 @@ class _Postings:
         return self.docs.nbytes + self.weights.nbytes + extra + 200
 
 
+_ABSENT = _Postings(np.empty(0, np.int32), np.empty(0), None, positions=(np.empty(0, np.int64),
+                                                                      np.empty(0, np.int64)))
+
+
 class PostingCache:
     """Posting arrays by (segment, field, term), least recently used dropped past `max_bytes`; shared by threads."""
 
@@ -121,7 +125,8 @@ class Evaluator:
     def _Or(self, q: wq.Or) -> Hits:
         if any(isinstance(s, wq.Not) for s in q.subqueries) or getattr(q, "minmatch", 0) or q.scale:
             raise Unsupported("Or with Not, minmatch or scale")
-        return _union([self.run(s) for s in q.subqueries]).scaled(q.boost if len(q.subqueries) > 1 else 1.0)
+        return _union([self.run(s) for s in q.subqueries], self.doc_count_all).scaled(
+            q.boost if len(q.subqueries) > 1 else 1.0)
 
     def _And(self, q: wq.And) -> Hits:
         subs = q.subqueries
@@ -167,8 +172,6 @@ class Evaluator:
             btext = field.to_bytes(q.text)
         except ValueError:
             return Hits.empty()
-        if (q.fieldname, btext) not in self.searcher.reader():
-            return Hits.empty()
         return self._scored(q.fieldname, btext, weighted).scaled(q.boost)
 
     def _TermRange(self, q: wq.TermRange) -> Hits:
@@ -176,13 +179,14 @@ class Evaluator:
         if len(terms) == 1:  # Whoosh uses the single term as an ordinary scored Term
             return self._scored(q.field(), terms[0], True).scaled(q.boost)
         # several: an Or of the terms, unscored when constantscore (each contributes its posting weight)
-        return _union([self._scored(q.field(), t, not q.constantscore).scaled(q.boost) for t in terms])
+        return _union([self._scored(q.field(), t, not q.constantscore).scaled(q.boost) for t in terms],
+                      self.doc_count_all)
 
     def _CharPrefix(self, q) -> Hits:
         docs = [self._all_postings(q.fieldname, t)[0] for t in q._btexts(self.searcher.reader())]
         if not docs:
             return Hits.empty()
-        docs = np.unique(np.concatenate(docs))
+        docs = _distinct(np.concatenate(docs), self.doc_count_all)
         return Hits(docs, np.full(docs.size, q.boost, dtype=np.float64))
 
     def _Phrase(self, q: wq.Phrase) -> Hits:
@@ -192,47 +196,51 @@ class Evaluator:
             return Hits.empty()
         if not field.format or not field.format.supports("positions"):
             raise Unsupported("phrase over a field without positions")
-        reader = self.searcher.reader()
         words = []
         for word in q.words:
             try:
-                word = field.to_bytes(word)
+                words.append(field.to_bytes(word))
             except ValueError:
                 return Hits.empty()
-            if (name, word) not in reader:
-                return Hits.empty()
-            words.append(word)
         terms = [self._scored(name, w, True) for w in words]
+        if any(t.docs.size == 0 for t in terms):
+            return Hits.empty()
         candidates = _intersection(terms)  # the phrase's score: its terms' scores summed (an IntersectionMatcher)
         if candidates.docs.size == 0:
             return candidates
         keep = self._phrase_docs(name, words, candidates.docs, q.slop)
-        found = np.isin(candidates.docs, keep)
+        found = _lookup(keep, candidates.docs)[1]
         return Hits(candidates.docs[found], candidates.scores[found]).scaled(q.boost)
 
     def _phrase_docs(self, fieldname: str, words: list[bytes], candidates: np.ndarray, slop: int) -> np.ndarray:
         """Candidates where the words occur in order, each within `slop` positions after the previous one
         (Whoosh's SpanNear2 with ordered=True, mindist=1)."""
+        wanted = np.zeros(self.doc_count_all, dtype=bool)
+        wanted[candidates] = True
         ends = None
         for word in words:
-            docs, positions = self._positions(fieldname, word, candidates)
+            docs, positions = self._positions(fieldname, word, wanted)
             keys = (docs << _POS_BITS) | positions
-            if ends is None:
-                ends = np.unique(keys)
-                continue
-            ok = np.zeros(keys.size, dtype=bool)
-            for gap in range(1, max(slop, 1) + 1):
-                ok |= _lookup(ends, keys - gap)[1]
-            ends = np.unique(keys[ok])
+            if keys.size > 1 and not (keys[1:] > keys[:-1]).all():  # postings come sorted; W3 lists could repeat
+                keys = np.unique(keys)
+            if ends is not None:
+                ok = np.zeros(keys.size, dtype=bool)
+                for gap in range(1, max(slop, 1) + 1):
+                    ok |= _lookup(ends, keys - gap)[1]
+                keys = keys[ok]
+            ends = keys
             if ends.size == 0:
                 break
-        return np.unique(ends >> _POS_BITS)
+        docs = ends >> _POS_BITS
+        return docs[np.concatenate(([True], docs[1:] != docs[:-1]))] if docs.size else docs
 
     # --- postings ----------------------------------------------------------------------------------------------
     def _scored(self, fieldname: str, btext: bytes, weighted: bool) -> Hits:
         """The term's documents and their scores: BM25F (scorable fields), else the posting weight."""
         bm25 = weighted and self.schema[fieldname].scorable
         docs, weights, lengths = self._all_postings(fieldname, btext, with_lengths=bm25)
+        if docs.size == 0:
+            return Hits.empty()
         if bm25:
             parent = self.searcher.get_parent()
             idf = parent.idf(fieldname, btext)
@@ -245,9 +253,9 @@ class Evaluator:
     def _all_postings(self, fieldname: str, btext: bytes, with_lengths: bool = False):
         docs, weights, lengths = [], [], []
         for leaf, offset, segkey in self.leaves:
-            if (fieldname, btext) not in leaf:
-                continue
             p = self._segment_postings(leaf, segkey, fieldname, btext)
+            if p.docs.size == 0:
+                continue
             docs.append(p.docs.astype(np.int64) + offset)
             weights.append(p.weights)
             if with_lengths:
@@ -260,24 +268,28 @@ class Evaluator:
         return np.concatenate(docs), np.concatenate(weights), np.concatenate(lengths) if lengths else None
 
     def _segment_postings(self, leaf, segkey, fieldname: str, btext: bytes) -> _Postings:
-        return self.cache.get((segkey, fieldname, btext), lambda: _read_postings(leaf, fieldname, btext))
+        """The term's postings in one segment (none when the segment lacks the term: cached too, so a cached
+        query asks no term dictionary)."""
+        return self.cache.get((segkey, fieldname, btext), lambda: _read_postings(leaf, fieldname, btext)
+                              if (fieldname, btext) in leaf else _ABSENT)
 
-    def _positions(self, fieldname: str, btext: bytes, candidates: np.ndarray):
-        """(global docnum, position) of every occurrence of the term in the candidate documents."""
+    def _positions(self, fieldname: str, btext: bytes, wanted: np.ndarray):
+        """(global docnum, position) of every occurrence of the term in the documents `wanted` (a mask over all
+        documents), ascending."""
         fmt = self.schema[fieldname].format
         docs_out, pos_out = [], []
         for leaf, offset, segkey in self.leaves:
-            if (fieldname, btext) not in leaf:
-                continue
             p = self._segment_postings(leaf, segkey, fieldname, btext)
+            if p.docs.size == 0:
+                continue
             if p.positions is None:
                 p.positions = _decode_positions(p.docs, p.values, fmt)
                 self.cache.put((segkey, fieldname, btext), p)  # re-weigh it with its positions
             docs, positions = p.positions
             docs = docs.astype(np.int64) + offset
-            wanted = np.isin(docs, candidates)
-            docs_out.append(docs[wanted])
-            pos_out.append(positions[wanted])
+            keep = wanted[docs]
+            docs_out.append(docs[keep])
+            pos_out.append(positions[keep])
         if not docs_out:
             return np.empty(0, np.int64), np.empty(0, np.int64)
         return np.concatenate(docs_out), np.concatenate(pos_out)
@@ -296,16 +308,33 @@ def _lookup(sorted_keys: np.ndarray, wanted: np.ndarray):
     return where, sorted_keys[where] == wanted
 
 
-def _union(parts: list[Hits]) -> Hits:
+def _dense(size: int, doc_count: int) -> bool:
+    # Past this share of the index a pass over an array of every document beats sorting the matches.
+    return size * 8 >= doc_count
+
+
+def _distinct(docs: np.ndarray, doc_count: int) -> np.ndarray:
+    """np.unique of docnums."""
+    if not _dense(docs.size, doc_count):
+        return np.unique(docs)
+    present = np.zeros(doc_count, dtype=bool)
+    present[docs] = True
+    return np.flatnonzero(present)
+
+
+def _union(parts: list[Hits], doc_count: int) -> Hits:
     parts = [p for p in parts if p.docs.size]
     if not parts:
         return Hits.empty()
     if len(parts) == 1:
         return parts[0]
     docs = np.concatenate([p.docs for p in parts])
+    scores = np.concatenate([p.scores for p in parts])
+    if _dense(docs.size, doc_count):  # the same sums, added in the same order, as through np.unique's inverse
+        unique = _distinct(docs, doc_count)
+        return Hits(unique, np.bincount(docs, weights=scores, minlength=doc_count)[unique])
     unique, inverse = np.unique(docs, return_inverse=True)
-    scores = np.bincount(inverse, weights=np.concatenate([p.scores for p in parts]), minlength=unique.size)
-    return Hits(unique, scores)
+    return Hits(unique, np.bincount(inverse, weights=scores, minlength=unique.size))
 
 
 def _intersection(parts: list[Hits]) -> Hits:

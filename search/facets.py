@@ -73,7 +73,9 @@ class FacetArrays:
         if not len(self.region_ids):
             return {}
         counts = np.bincount(self.region_ids[mask[self.region_docs]], minlength=len(self.region_terms))
-        return {self.region_terms[i]: int(c) for i, c in enumerate(counts) if c}
+        found = np.flatnonzero(counts)
+        terms = self.region_terms
+        return {terms[i]: c for i, c in zip(found.tolist(), counts[found].tolist())}
 
     def date_values(self, mask: np.ndarray) -> np.ndarray:
         values = self.dates[mask]
@@ -136,10 +138,12 @@ def _clusters(reader, n: int) -> np.ndarray:
 def region_facet(counts: dict[str, int], selected: list[str], size: int) -> list[dict]:
     """Provinces by count, each followed by its cities (and the counties of a selected province or city)."""
     selected_set = set(selected)
+    by_parent: dict[str | None, list[str]] = {}  # paths under each path (None: the provinces)
+    for path in counts:
+        by_parent.setdefault(path.rsplit("/", 1)[0] if "/" in path else None, []).append(path)
 
-    def children(parent: str | None, depth: int) -> list[str]:
-        kids = [p for p in counts if p.count("/") == depth - 1 and (parent is None or p.startswith(parent + "/"))]
-        kids.sort(key=lambda p: (-counts[p], p))
+    def children(parent: str | None) -> list[str]:
+        kids = sorted(by_parent.get(parent, ()), key=lambda p: (-counts[p], p))
         top = kids[:size]
         top += [p for p in kids[size:] if p in selected_set]
         return top
@@ -151,12 +155,12 @@ def region_facet(counts: dict[str, int], selected: list[str], size: int) -> list
                       "selected": path in selected_set, "level": depth,
                       "parent": path.rsplit("/", 1)[0] if "/" in path else None})
 
-    for province in children(None, 1):
+    for province in children(None):
         add(province, 1)
-        for city in children(province, 2):
+        for city in children(province):
             add(city, 2)
             if city in selected_set or province in selected_set or any(s.startswith(city + "/") for s in selected_set):
-                for county in children(city, 3):
+                for county in children(city):
                     add(county, 3)
     for path in selected:  # a selected region with no matches still shows, so it can be removed
         if path not in counts:
@@ -181,7 +185,7 @@ def date_bucket(values: np.ndarray) -> str:
 def date_facet(values: np.ndarray, date_from: str | None, date_to: str | None) -> tuple[str, list[dict]]:
     bucket = date_bucket(values)
     divisor = {"year": 10000, "month": 100, "day": 1}[bucket]
-    keys, counts = np.unique(values // divisor, return_counts=True)
+    keys, counts = _value_counts(values // divisor)
     items = []
     for key, count in zip(keys.tolist(), counts.tolist()):
         value = _bucket_value(key, bucket)
@@ -189,6 +193,18 @@ def date_facet(values: np.ndarray, date_from: str | None, date_to: str | None) -
         items.append({"value": value, "label": value, "count": int(count), "from": lo, "to": hi,
                       "selected": date_from == lo and date_to == hi})
     return bucket, items
+
+
+def _value_counts(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """np.unique(keys, return_counts=True), by counting instead of sorting when the keys span a short range."""
+    if not keys.size:
+        return keys, keys
+    lo, hi = int(keys.min()), int(keys.max())
+    if hi - lo > 4 * keys.size + 1024:
+        return np.unique(keys, return_counts=True)
+    counts = np.bincount(keys - lo)
+    found = np.flatnonzero(counts)
+    return found + lo, counts[found]
 
 
 def _bucket_value(key: int, bucket: str) -> str:

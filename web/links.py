@@ -6,7 +6,7 @@ items), so a facet's `toggle_url` round-trips on either.
 """
 from __future__ import annotations
 
-from urllib.parse import urlencode
+from urllib.parse import quote_plus
 
 from flask import url_for
 
@@ -26,6 +26,8 @@ class SearchLinks:
         self.endpoint = endpoint
         self.params: dict[str, list[str]] = {k: [v for v in vals if v.strip()] for k, vals in req.raw.items()}
         self.params["region"] = list(req.regions)
+        self._bases: dict[str, str] = {}  # endpoint → its path
+        self._quoted: dict[str, str] = {}  # value → as urlencode writes it (a page has about a hundred links)
 
     def url(self, endpoint: str | None = None, **changes) -> str:
         """This state with `changes` (None or [] removes a parameter), on `endpoint` (default: this one)."""
@@ -38,9 +40,19 @@ class SearchLinks:
                 params.pop(name, None)
             else:
                 params[name] = [str(v) for v in value] if isinstance(value, (list, tuple)) else [str(value)]
-        pairs = [(name, value) for name in ORDER for value in params.get(name, []) if value != ""]
-        base = url_for(endpoint or self.endpoint)
-        return f"{base}?{urlencode(pairs)}" if pairs else base
+        endpoint = endpoint or self.endpoint
+        base = self._bases.get(endpoint)
+        if base is None:
+            base = self._bases[endpoint] = url_for(endpoint)
+        query = "&".join(f"{name}={self._quote(value)}" for name in ORDER for value in params.get(name, [])
+                         if value != "")  # the names are plain ASCII: urlencode leaves them as they are
+        return f"{base}?{query}" if query else base
+
+    def _quote(self, value: str) -> str:
+        quoted = self._quoted.get(value)
+        if quoted is None:
+            quoted = self._quoted[value] = quote_plus(value)
+        return quoted
 
     def region_toggle(self, value: str) -> str:
         regions = list(self.req.regions)

@@ -173,7 +173,7 @@ class SearchEngine:
         a near-duplicate cluster counts once, at its best-placed member."""
         arrays = self.facet_arrays(searcher)
         if sort != "relevance" or isinstance(query, wq.Every):
-            order = date_order(arrays.dates, mask, ascending=sort == "date")
+            order = arrays.date_order(mask, ascending=sort == "date")
             if collapse:
                 _, first = np.unique(arrays.clusters[order], return_index=True)
                 order = order[np.sort(first)]
@@ -371,14 +371,6 @@ def _ranked(scored: Hits, mask: np.ndarray, clusters: np.ndarray | None, offset:
         _, first = np.unique(clusters[docs[order]], return_index=True)
         order = order[np.sort(first)]
     return [(int(docs[i]), float(scores[i])) for i in order[offset:limit]]
-
-
-def date_order(dates: np.ndarray, mask: np.ndarray, ascending: bool) -> np.ndarray:
-    """Docnums of `mask` by date, newest (or oldest) first; undated documents last either way, in index order."""
-    docs = mask.nonzero()[0]
-    keys = dates[docs].astype(np.int64)
-    keys = np.where(keys == 0, np.iinfo(np.int32).max, keys) if ascending else np.where(keys == 0, 1, -keys)
-    return docs[np.argsort(keys, kind="stable")]
 
 
 def _iso(value: int) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import struct
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 import numpy as np
@@ -26,6 +26,7 @@ class FacetArrays:
     region_ids: np.ndarray
     dates: np.ndarray  # int yyyymmdd per document, 0 when undated
     clusters: np.ndarray | None = None  # int per document: its near-duplicate cluster (search/duplicates.py)
+    _date_orders: dict = field(default_factory=dict, repr=False)  # ascending → every docnum in date order
 
     @classmethod
     def build(cls, reader) -> "FacetArrays":
@@ -44,6 +45,16 @@ class FacetArrays:
         return cls(n, live, terms,
                    np.concatenate(docs) if docs else np.zeros(0, dtype=np.int64),
                    np.concatenate(ids) if ids else np.zeros(0, dtype=np.int32), dates, _clusters(reader, n))
+
+    def date_order(self, mask: np.ndarray, ascending: bool) -> np.ndarray:
+        """Docnums of `mask` by date, newest (or oldest) first; undated documents last either way, in index order.
+        Every document's order is sorted once per snapshot; a request only filters it."""
+        order = self._date_orders.get(ascending)
+        if order is None:
+            keys = self.dates.astype(np.int64)
+            keys = np.where(keys == 0, np.iinfo(np.int32).max, keys) if ascending else np.where(keys == 0, 1, -keys)
+            order = self._date_orders[ascending] = np.argsort(keys, kind="stable")
+        return order[mask[order]]
 
     def mask(self, docnums) -> np.ndarray:
         mask = np.zeros(self.doc_count, dtype=bool)

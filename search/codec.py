@@ -26,8 +26,11 @@ from whoosh.codec.base import FieldCursor
 from whoosh.codec.whoosh3 import W3Codec, W3FieldWriter, W3TermsReader
 from whoosh.matching import ListMatcher
 
+from search import mapped
 from search.formats import CompactPositions
 from search.termtable import TermTableReader, TermTableWriter
+
+mapped.install()  # segments read in place from their mmap (see search/mapped.py)
 
 _MAX_VARINT_BYTES = 10
 _WEIGHT, _DOC_FREQUENCY = struct.Struct("!f"), struct.Struct("!I")  # fields of W3TermInfo's packed header

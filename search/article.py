@@ -49,4 +49,5 @@ def content_id(file: str, headline: str, body: str) -> str:
     separate article): ingesting the same text again yields the same id."""
     name = file.replace("\\", "/").rsplit("/", 1)[-1]
     text = _IDENTITY_NOISE.sub("", f"{headline}\n{body}")
-    return hashlib.sha1(f"{name}\0{text}".encode("utf-8")).hexdigest()[:16]
+    # surrogatepass: a lone surrogate (possible in a str from JSON) must not stop the id; other text is plain UTF-8
+    return hashlib.sha1(f"{name}\0{text}".encode("utf-8", "surrogatepass")).hexdigest()[:16]

@@ -124,3 +124,22 @@ def test_long_line_full_of_place_names_is_bounded(tmp_path):
     started = time.monotonic()
     result = read_file(page)
     assert result.articles and time.monotonic() - started < 5
+
+
+def test_lone_surrogates_in_json_become_replacement_characters(tmp_path):
+    """JSON can escape half a surrogate pair ("\\ud800"): no page, JSON answer or CSV could encode that text, so it is
+    stored as U+FFFD; a real pair ("\\ud83d\\udcf0") stays the character it encodes."""
+    from search.indexer import index_paths
+    from web import create_app
+
+    bulk = tmp_path / "bulk.jsonl"
+    bulk.write_text('{"id": "s1", "headline": "株洲\\ud800复工", "body": "正文\\udfff内容\\ud83d\\udcf0，企业复工复产。",'
+                    ' "byline": ["\\udc00记者"], "date": "2020-02-19"}\n', encoding="utf-8")
+    assert index_paths(tmp_path / "index", [bulk]).ok
+    client = create_app({"INDEX_DIR": str(tmp_path / "index"), "TESTING": True}).test_client()
+    for path in ("/api/search?q=复工", "/search?q=复工", "/api/articles/s1", "/articles/s1",
+                 "/api/export?q=复工&format=csv", "/search.atom?q=复工"):
+        assert client.get(path).status_code == 200, path
+    article = client.get("/api/articles/s1").get_json()["article"]
+    assert article["headline"] == "株洲\ufffd复工" and article["body"] == "正文\ufffd内容\U0001f4f0，企业复工复产。"
+    assert article["byline"] == ["\ufffd记者"]

@@ -40,6 +40,22 @@ def _date(value) -> tuple[str | None, str, str]:
     raise ValueError(f"unreadable date {value!r}")
 
 
+# JSON may escape half of a surrogate pair on its own ("\ud800"); json.loads joins real pairs into one character, so
+# any surrogate left in a string is a lone one — text no page or JSON response can encode. It becomes U+FFFD.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _without_lone_surrogates(value):
+    if isinstance(value, str):
+        return _SURROGATE.sub("\ufffd", value)
+    if isinstance(value, list):
+        return [_without_lone_surrogates(v) for v in value]
+    if isinstance(value, dict):
+        return {_without_lone_surrogates(k): _without_lone_surrogates(v) for k, v in value.items()}
+    return value
+
+
 def parse_jsonl(text: str, *, file: str = "") -> tuple[list[Article], list[str]]:
     """(articles, errors); each error names the file and line: 'bulk.jsonl:3: no body'."""
     articles: list[Article] = []
@@ -76,6 +92,8 @@ def parse_line(line: str, lineno: int, ordinal: int, file: str, errors: list[str
         return None
     try:
         obj = json.loads(line)
+        if _SURROGATE_ESCAPE.search(line):
+            obj = _without_lone_surrogates(obj)
         if not isinstance(obj, dict):
             raise ValueError("not a JSON object")
         body = obj.get("body")

@@ -157,7 +157,7 @@ def _normalize_fast(text: str) -> Normalized | None:
     kept = np.arange(len(text), dtype=np.int64)  # the original index of each translated character
     resized = _FOLD_LENGTH.keys() & set(text) if _FOLD_LENGTH else ()
     if resized:
-        points = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
+        points = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
         lengths = np.ones(len(text), dtype=np.int64)
         for ch in resized:
             lengths[points == ord(ch)] = _FOLD_LENGTH[ch]
@@ -240,23 +240,15 @@ def word_spans(text: str) -> list[tuple[int, int, int, bool]]:
     return spans
 
 
-def word_tokens(text: str) -> tuple[list[str], list[int]]:
-    """The words of `word_spans` and their positions, without offsets: the indexing fast path."""
-    terms: list[str] = []
-    positions: list[int] = []
-    pos = 0
-    for word in segment(text):
-        kind = _word_kind(word)
-        if kind is _SPACE:
-            continue
-        if kind is not _PUNCT:
-            for k, n in kind:
-                terms.append(word[k:k + n])
-                positions.append(pos)
-            terms.append(word)
-            positions.append(pos)
-        pos += 1
-    return terms, positions
+def word_pieces(word: str) -> tuple[str, ...] | None:
+    """The terms a segmented word puts at its position — its dictionary sub-words, then itself; () for punctuation,
+    which takes a position and puts nothing there; None for whitespace, which takes none (as `word_spans`)."""
+    kind = _word_kind(word)
+    if kind is _SPACE:
+        return None
+    if kind is _PUNCT:
+        return ()
+    return (*(word[k:k + n] for k, n in kind), word)
 
 
 _SPACE, _PUNCT = ("space",), ("punct",)

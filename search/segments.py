@@ -23,7 +23,7 @@ import numpy as np
 from whoosh.system import pack_ushort
 from whoosh.util.numeric import _length_byte_cache, byte_to_length, length_to_byte
 
-from search.analysis import NgramTokenizer, WordTokenizer, normalize_text, word_tokens
+from search.analysis import NgramTokenizer, WordTokenizer, normalize_text, segment, word_pieces
 from search.codec import CompactCodec, compact_lists, is_compact, posting_weights
 
 
@@ -124,6 +124,7 @@ def _normalized(value: str, cache: dict) -> str:
     return text
 
 
+_UNSEEN = object()
 CHUNK_DOCS = 1000  # documents encoded at a time: bounds the per-occurrence arrays (tens of bytes per character)
 
 
@@ -136,6 +137,7 @@ class _FieldLists:
         self.field = field
         self.bigrams = bigrams
         self.vocabulary: dict[str, int] = {}
+        self.word_ids: dict[str, tuple[int, ...] | None] = {}  # segmented word → the term ids it puts at its position
         self.terms: list[np.ndarray] = []
         self.docs: list[np.ndarray] = []
         self.positions: list[np.ndarray] = []
@@ -146,15 +148,30 @@ class _FieldLists:
         if self.bigrams:
             terms, positions = _bigram_keys(text)
         else:
-            vocabulary = self.vocabulary
-            words, found = word_tokens(text)
-            terms = np.array([vocabulary.setdefault(w, len(vocabulary)) for w in words], dtype=np.int64)
-            positions = np.array(found, dtype=np.int32)
+            terms, positions = self._word_terms(text)
         if terms.size:
             self.terms.append(terms)
             self.positions.append(positions)
             self.docs.append(np.full(terms.size, docnum, dtype=np.int32))
         return int(terms.size)
+
+    def _word_terms(self, text: str) -> tuple[np.ndarray, np.ndarray]:
+        """Term ids and positions of a text's words (`word_spans` without offsets), each distinct word's pieces
+        looked up once per segment."""
+        ids_of, vocabulary = self.word_ids, self.vocabulary
+        ids: list[int] = []
+        counts: list[int] = []
+        for word in segment(text):
+            found = ids_of.get(word, _UNSEEN)
+            if found is _UNSEEN:
+                pieces = word_pieces(word)
+                found = ids_of[word] = None if pieces is None else \
+                    tuple(vocabulary.setdefault(p, len(vocabulary)) for p in pieces)
+            if found is not None:  # whitespace takes no position; punctuation one, with no term
+                ids.extend(found)
+                counts.append(len(found))
+        positions = np.repeat(np.arange(len(counts), dtype=np.int32), counts)
+        return np.array(ids, dtype=np.int64), positions
 
     def flush(self, field_lengths: array | None) -> None:
         """Encode the gathered occurrences as one block per term."""
@@ -242,7 +259,7 @@ _SECOND = (1 << 22) - 1  # a bigram key: first code point << 22 | (second code p
 
 def _bigram_keys(text: str) -> tuple[np.ndarray, np.ndarray]:
     """The bigram field's tokens of normalized `text` (what `NgramTokenizer` emits) as keys, with positions."""
-    points = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32).astype(np.int64)
+    points = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32).astype(np.int64)
     at = np.flatnonzero(points != 0x20)
     following = np.append(points[1:], 0x20)[at]
     keys = (points[at] << 22) | np.where(following != 0x20, following + 1, 0)

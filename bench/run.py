@@ -174,8 +174,11 @@ def measure_http(size: str, queries: list[dict]) -> dict:
     # `python -m search.cli serve` from the project root rather than the `newsearch` console script: in this
     # virtualenv the editable install's finder resolves `web` as a namespace package when the working directory is
     # not on sys.path, and `newsearch serve` fails with "cannot import name 'create_app' from 'web'".
+    # One worker process: this pass measures one request at a time, and "warm" must mean the process answering has
+    # seen the query (with several workers the second pass lands on either). Throughput under concurrency, with
+    # several workers, is bench/load.py's.
     cmd = [sys.executable, "-m", "search.cli", "serve", "--index", str(index_dir("newsearch", size)),
-           "--port", str(port)]
+           "--port", str(port), "--workers", "1"]
     print(f"[newsearch] HTTP API on port {port}", file=sys.stderr, flush=True)
     started = time.perf_counter()
     server = subprocess.Popen(cmd, cwd=str(ROOT), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -29,7 +29,8 @@ from search.suggest import did_you_mean
 
 
 class SearchEngine:
-    def __init__(self, index_dir: str | Path, time_limit: float | None = None, vectorized: bool = True):
+    def __init__(self, index_dir: str | Path, time_limit: float | None = None, vectorized: bool = True,
+                 posting_cache_mb: int = 512):
         self.index_dir = Path(index_dir)
         # match and rank with numpy over posting arrays (search/evaluate.py); False: Whoosh's matchers throughout
         self.vectorized = vectorized
@@ -40,7 +41,8 @@ class SearchEngine:
         self._local = threading.local()
         self._facet_lock = threading.Lock()
         self._facets: tuple[int | None, FacetArrays] | None = None
-        self._postings = PostingCache()  # posting arrays, shared by all threads (segments never change)
+        # posting arrays, shared by all threads (segments never change); a common bigram at 1M articles is ~20 MB
+        self._postings = PostingCache(posting_cache_mb << 20)
         self._frequencies: tuple[int | None, dict] | None = None  # body words' collection frequencies, per snapshot
 
     # --- snapshots -------------------------------------------------------------------------------------------

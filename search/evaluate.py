@@ -366,9 +366,9 @@ def _read_postings(leaf, fieldname: str, btext: bytes) -> _Postings:
         if length < 0:
             fmt = leaf.schema[fieldname].format
             docs, counts, positions = read_compact(terms._postfile, offset, -length, info.doc_frequency())
-            posting_docs = np.repeat(docs, counts)
+            posting_docs = np.repeat(docs.astype(np.int32), counts)
             return _Postings(docs.astype(np.int32), posting_weights(counts, fmt), None,
-                             positions=(posting_docs, positions))
+                             positions=(posting_docs, positions.astype(np.int32)))
     m = leaf.postings(fieldname, btext)
     m = getattr(m, "child", m) if not isinstance(m, W3LeafMatcher) and hasattr(m, "child") else m
     if isinstance(m, W3LeafMatcher):
@@ -417,7 +417,7 @@ def _decode_positions(docs: np.ndarray, values: list, fmt):
             found = fmt.decode_positions(value)
             out_docs.extend([doc] * len(found))
             out_pos.extend(found)
-        return np.asarray(out_docs, dtype=np.int64), np.asarray(out_pos, dtype=np.int64)
+        return np.asarray(out_docs, dtype=np.int32), np.asarray(out_pos, dtype=np.int32)
     sizes = np.fromiter(map(len, values), dtype=np.int64, count=len(values))
     buf = np.frombuffer(b"".join(values), dtype=np.uint8)
     last = buf < 0x80  # the last byte of each varint
@@ -428,4 +428,4 @@ def _decode_positions(docs: np.ndarray, values: list, fmt):
     counts = numbers[first]
     is_gap = np.ones(numbers.size, dtype=bool)
     is_gap[first] = False
-    return np.repeat(docs.astype(np.int64), counts), running_positions(numbers[is_gap], counts)
+    return np.repeat(docs.astype(np.int32), counts), running_positions(numbers[is_gap], counts).astype(np.int32)

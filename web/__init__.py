@@ -20,6 +20,7 @@ SETTINGS = {
     "RELATED_LIMIT": (5, "related articles shown with an article"),
     "FEED_SIZE": (20, "entries in an Atom feed"),
     "SEARCH_TIME_LIMIT": (10.0, "seconds a search may run before it is stopped with a 503 (0: no limit)"),
+    "POSTING_CACHE_MB": (512, "decoded posting lists each worker process keeps in memory (most recently used)"),
 }
 
 _ENGINE_KEY = "newsearch.engine"
@@ -85,6 +86,7 @@ def get_engine():
             engine = app.extensions.get(_ENGINE_KEY)
             if engine is None:
                 engine = SearchEngine(app.config["INDEX_DIR"],  # raises IndexUnavailable (503)
-                                      time_limit=app.config["SEARCH_TIME_LIMIT"])
+                                      time_limit=app.config["SEARCH_TIME_LIMIT"],
+                                      posting_cache_mb=int(app.config["POSTING_CACHE_MB"]))
                 app.extensions[_ENGINE_KEY] = engine
     return engine

@@ -182,6 +182,7 @@ class _Sync:
         self.pending = 0
         self.started_ns = time.time_ns()
         self.current: _FileProgress | None = None  # the file whose articles are being replaced
+        self.builders = SegmentBuilders()  # started at the first batch big enough to build in parallel
 
     def ids_of(self, key: str) -> dict[str, int]:
         """The committed articles of file `key`: id → docnum."""
@@ -257,7 +258,7 @@ class _Sync:
 
     def commit(self, final: bool = False) -> None:
         """Write the pending documents as new segments and commit them with this batch's deletions."""
-        segments = build_segments(self.ix, self.documents)
+        segments = build_segments(self.ix, self.documents, self.builders)
         self.documents = []
         commit_segments(self.writer, segments, merge_small=final)
         for key, record in self.records.items():
@@ -269,17 +270,21 @@ class _Sync:
         self.records.clear()
         self.pending = 0
         self.searcher.close()
-        if not final:
+        if final:
+            self.builders.close()
+        else:
             self.writer = _writer(self.ix, self.index_dir)
             self.searcher = self.ix.searcher()
 
     def cancel(self) -> None:
+        self.builders.close()
         self.writer.cancel()
         self.searcher.close()
 
 
-def build_segments(ix, documents: list[dict]) -> list:
-    """New segments holding `documents`: built here for a small batch, else by one worker process per core."""
+def build_segments(ix, documents: list[dict], builders: SegmentBuilders | None = None) -> list:
+    """New segments holding `documents`: built here for a small batch, else by one worker process per core (those
+    of `builders` when given, else processes started for this call)."""
     from search.segments import build_segment, worker_count
 
     if not documents:
@@ -287,13 +292,40 @@ def build_segments(ix, documents: list[dict]) -> list:
     workers = min(worker_count(), max(1, len(documents) // PARALLEL_MIN))
     if workers == 1:
         return [build_segment(ix.storage, ix.indexname, ix.schema, documents)]
-    import multiprocessing
-
     size = -(-len(documents) // workers)
-    chunks = [documents[i:i + size] for i in range(0, len(documents), size)]
-    context = multiprocessing.get_context("fork")
-    with context.Pool(len(chunks)) as pool:
-        return pool.starmap(_build_in_worker, [(str(ix.storage.folder), ix.indexname, chunk) for chunk in chunks])
+    tasks = [(str(ix.storage.folder), ix.indexname, documents[i:i + size]) for i in range(0, len(documents), size)]
+    if builders is not None:
+        return builders.pool(worker_count()).starmap(_build_in_worker, tasks)
+    with SegmentBuilders() as own:
+        return own.pool(len(tasks)).starmap(_build_in_worker, tasks)
+
+
+class SegmentBuilders:
+    """The worker processes of one indexing run, forked once and reused for every batch: a worker forked per batch
+    started from the parent as it had grown by then (a long run got slower batch by batch: 42 s per 20,000 articles
+    at the start of a million, 70 s after 380,000), and with cold caches (word kinds, the user dictionary)."""
+
+    def __init__(self):
+        self._pool = None
+
+    def pool(self, processes: int):
+        if self._pool is None:
+            import multiprocessing
+
+            self._pool = multiprocessing.get_context("fork").Pool(processes)
+        return self._pool
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.terminate()
+            self._pool.join()
+            self._pool = None
+
+    def __enter__(self) -> SegmentBuilders:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
 
 
 PARALLEL_MIN = 1000  # below this many documents per worker, starting processes costs more than it saves

@@ -184,7 +184,7 @@ def main(argv=None) -> int:
     parser.add_argument("--articles", type=int, default=10_000, help="corpus/index size (10000, 100000 …)")
     parser.add_argument("--corpus", type=Path, help="JSONL corpus (default bench/data/synth-<N>.jsonl)")
     parser.add_argument("--index", type=Path, help="index directory (default bench/data/index-<N>)")
-    parser.add_argument("--threads", type=int, default=4, help="server (waitress) threads per worker process")
+    parser.add_argument("--threads", type=int, default=2, help="server (waitress) threads per worker process")
     parser.add_argument("--workers", type=int, default=2, help="server worker processes (newsearch serve --workers)")
     parser.add_argument("--clients", type=int, default=8, help="client threads")
     parser.add_argument("--duration", type=float, default=30.0, help="measured seconds (after --warmup)")

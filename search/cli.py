@@ -256,7 +256,8 @@ def default_workers() -> int:
 @index_option
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
-@click.option("--threads", default=4, show_default=True, type=click.IntRange(1, 64), help="Request threads per worker.")
+@click.option("--threads", default=2, show_default=True, type=click.IntRange(1, 64),
+              help="Request threads per worker (searches are CPU work: more threads only wait for the interpreter).")
 @click.option("--workers", default=default_workers(), show_default=True, type=click.IntRange(1, 64),
               help="Worker processes sharing the port (each searches on its own core).")
 def serve_command(index_dir, host, port, threads, workers):

@@ -146,6 +146,11 @@ def normalize_text(text: str) -> str:
     return _RUNS.sub(_keep_separator, text.translate(_FOLD_TABLE))
 
 
+def code_points(text: str) -> np.ndarray:
+    """The text's code points as uint32 (a lone surrogate, possible in a str, is its own code point)."""
+    return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+
+
 def _normalize_fast(text: str) -> Normalized | None:
     """`normalize` by translation: the offset maps come from the characters that fold to other than one character
     and from the whitespace runs, not from a loop over every character. None when a character folds to text with a
@@ -157,7 +162,7 @@ def _normalize_fast(text: str) -> Normalized | None:
     kept = np.arange(len(text), dtype=np.int64)  # the original index of each translated character
     resized = _FOLD_LENGTH.keys() & set(text) if _FOLD_LENGTH else ()
     if resized:
-        points = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+        points = code_points(text)
         lengths = np.ones(len(text), dtype=np.int64)
         for ch in resized:
             lengths[points == ord(ch)] = _FOLD_LENGTH[ch]

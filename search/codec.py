@@ -36,6 +36,16 @@ _MAX_VARINT_BYTES = 10
 _WEIGHT, _DOC_FREQUENCY = struct.Struct("!f"), struct.Struct("!I")  # fields of W3TermInfo's packed header
 
 
+def packed_weight(info: bytes) -> float:
+    """A term's total weight, straight from its packed W3TermInfo (flags: 1 byte, then the weight)."""
+    return _WEIGHT.unpack_from(info, 1)[0]
+
+
+def packed_doc_frequency(info: bytes) -> int:
+    """A term's document frequency, straight from its packed W3TermInfo (after the flags and the weight)."""
+    return _DOC_FREQUENCY.unpack_from(info, 5)[0]
+
+
 class CompactCodec(W3Codec):
     """W3 with a compact term dictionary (search/termtable.py), reading (and, through search/segments.py, writing)
     compact posting lists."""
@@ -93,10 +103,10 @@ class CompactTermsReader(W3TermsReader):
     # A missing term is a KeyError here, as in W3 (the segment reader answers 0 for it). The statistics are read
     # straight from the packed term info (flags, weight, df, …), without unpickling inlined postings.
     def frequency(self, fieldname, tbytes):
-        return _WEIGHT.unpack_from(self._tindex[self._keycoder(fieldname, tbytes)], 1)[0]
+        return packed_weight(self._tindex[self._keycoder(fieldname, tbytes)])
 
     def doc_frequency(self, fieldname, tbytes):
-        return _DOC_FREQUENCY.unpack_from(self._tindex[self._keycoder(fieldname, tbytes)], 5)[0]
+        return packed_doc_frequency(self._tindex[self._keycoder(fieldname, tbytes)])
 
     def cursor(self, fieldname, fieldobj):
         return _TermCursor(self, fieldname, fieldobj)

@@ -17,6 +17,8 @@ import zlib
 
 import numpy as np
 
+from search.analysis import code_points
+
 SHINGLE = 5  # characters per shingle: long enough that shared names and set phrases do not make two stories alike
 BANDS, ROWS = 32, 4  # 128 MinHash values; candidates from Jaccard ≈ 0.4 up (P(candidate | J=0.5) ≈ 0.87, J=0.6 ≈ 0.99)
 PERMUTATIONS = BANDS * ROWS
@@ -41,7 +43,7 @@ def shingles(text: str) -> np.ndarray:
     norm = normalize(text)
     if len(norm) < SHINGLE:
         return np.zeros(0, dtype=np.uint64)
-    points = np.frombuffer(norm.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+    points = code_points(norm).astype(np.uint64)
     count = points.size - SHINGLE + 1
     h = np.zeros(count, dtype=np.uint64)
     for k in range(SHINGLE):  # arithmetic modulo 2**64

@@ -64,8 +64,8 @@ class _Postings:
         return self.docs.nbytes + self.weights.nbytes + extra + 200
 
 
-_ABSENT = _Postings(np.empty(0, np.int32), np.empty(0), None, positions=(np.empty(0, np.int64),
-                                                                      np.empty(0, np.int64)))
+_ABSENT = _Postings(np.empty(0, np.int32), np.empty(0), None, positions=(np.empty(0, np.int32),
+                                                                      np.empty(0, np.int32)))
 
 
 class PostingCache:

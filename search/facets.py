@@ -7,13 +7,12 @@ without the date filter, so a reader can always add a second region or widen the
 """
 from __future__ import annotations
 
-import struct
-
 from dataclasses import dataclass, field
 from datetime import date
 
 import numpy as np
 
+from search.codec import packed_doc_frequency
 from search.dates import date_bounds
 
 
@@ -106,9 +105,6 @@ def _term_docs(reader, fieldname: str) -> dict[str, np.ndarray]:
     return {term: parts[0] if len(parts) == 1 else np.concatenate(parts) for term, parts in found.items()}
 
 
-_DOC_FREQUENCY = struct.Struct("!I")  # in a W3 term info: flags (1 byte), weight (4), then the document frequency
-
-
 def _doc_frequencies(leaf, fieldname: str) -> list[tuple[bytes, int]]:
     """(term, document frequency) of one segment's field, read straight from its term table when it has one (the
     term infos themselves are not needed)."""
@@ -121,7 +117,7 @@ def _doc_frequencies(leaf, fieldname: str) -> list[tuple[bytes, int]]:
     for key, value in table.items_from(prefix):
         if not key.startswith(prefix):
             break
-        out.append((key[len(prefix):], _DOC_FREQUENCY.unpack_from(value, 5)[0]))
+        out.append((key[len(prefix):], packed_doc_frequency(value)))
     return out
 
 

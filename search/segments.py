@@ -23,7 +23,7 @@ import numpy as np
 from whoosh.system import pack_ushort
 from whoosh.util.numeric import _length_byte_cache, byte_to_length, length_to_byte
 
-from search.analysis import NgramTokenizer, WordTokenizer, normalize_text, segment, word_pieces
+from search.analysis import NgramTokenizer, WordTokenizer, code_points, normalize_text, segment, word_pieces
 from search.codec import CompactCodec, compact_lists, is_compact, posting_weights
 
 
@@ -259,7 +259,7 @@ _SECOND = (1 << 22) - 1  # a bigram key: first code point << 22 | (second code p
 
 def _bigram_keys(text: str) -> tuple[np.ndarray, np.ndarray]:
     """The bigram field's tokens of normalized `text` (what `NgramTokenizer` emits) as keys, with positions."""
-    points = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32).astype(np.int64)
+    points = code_points(text).astype(np.int64)
     at = np.flatnonzero(points != 0x20)
     following = np.append(points[1:], 0x20)[at]
     keys = (points[at] << 22) | np.where(following != 0x20, following + 1, 0)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import itertools
 import pickle
 import struct
+import sys
 import threading
 import zlib
 from array import array
@@ -26,6 +27,7 @@ MAGIC = b"NST2"
 BLOCK = 64  # terms per block: small enough to search in microseconds, big enough for zlib to find repeats
 _FOOTER = struct.Struct("!qq")  # offset of the block index, offset of the extras
 _HEADER = struct.Struct("!ii")  # a block's term count and compressed size
+_BIG_ENDIAN = sys.byteorder == "big"  # block offsets are stored little-endian
 CACHE_BYTES = 64 << 20  # decompressed blocks kept, over every table the process has open
 
 
@@ -104,7 +106,7 @@ class TermTableWriter:
         offsets = array("I", ends + value_ends)
         if offsets.itemsize != 4:  # pragma: no cover - every platform CPython runs on has a 4-byte "I"
             raise RuntimeError("array('I') is not 32 bits here")
-        if struct.pack("=I", 1) != struct.pack("<I", 1):  # pragma: no cover - big-endian machine
+        if _BIG_ENDIAN:  # pragma: no cover
             offsets.byteswap()
         self._index.append((self._keys[0], self.dbfile.tell()))
         data = zlib.compress(offsets.tobytes() + b"".join(self._keys) + b"".join(self._values), 6)
@@ -146,7 +148,7 @@ class TermTableReader:
             data = zlib.decompress(self.dbfile.get(offset + _HEADER.size, size))
             offsets = array("I")
             offsets.frombytes(data[:4 * (2 * count + 2)])
-            if struct.pack("=I", 1) != struct.pack("<I", 1):  # pragma: no cover - big-endian machine
+            if _BIG_ENDIAN:  # pragma: no cover
                 offsets.byteswap()
             block = (data, offsets, count)
             _CACHE.put(key, block, len(data))

@@ -4,14 +4,11 @@ Whoosh's W3 codec writes postings in pickled blocks of up to 128: per block a pi
 document gaps, a tuple of float weights (9 bytes each as soon as two frequencies differ) and one pickled bytes
 object per posting for its positions — about 17 bytes a posting on news text, most of an index's size, and most of
 its build time. For the fields whose format is `CompactPositions` (every headline/body/bigram field) the bulk
-builder (search/segments.py) writes instead one varint list per term, in blocks (one per chunk of documents the
-builder encoded at once):
-
-    postings n · document gaps (n of them, the first from 0) · position counts (n) · position gaps (one per
-    occurrence, restarting at each document)
-
-encoded for a whole chunk of a field at once with numpy. A term's weight in a document is its count × the field boost, as
-Whoosh's writer computes it, so no weights are stored. The term dictionary, stored fields, columns and lengths stay
+builder (search/segments.py) writes instead one list per term (layout in `compact_lists`): a document stream of
+varints (gaps with a flag for the rare count above one), deflated when that is shorter, and the positions bit-packed
+at the width of the term's largest — about 2.8 bytes an occurrence where varint gaps, counts and positions took 4.3.
+It is encoded for a whole field of a segment at once with numpy. A term's weight in a document is its count × the
+field boost, as Whoosh's writer computes it, so no weights are stored. The term dictionary, stored fields, columns and lengths stay
 W3's; the term's extent is recorded with a negative length, which is how `CompactCodec.postings_reader` tells a
 compact list from a W3 one (segments merged by Whoosh's own writer hold W3 lists, and read as before).
 
@@ -20,6 +17,7 @@ The index pickles the codec by import path: keep it at `search.codec.CompactCode
 from __future__ import annotations
 
 import struct
+import zlib
 
 import numpy as np
 from whoosh.codec.base import FieldCursor
@@ -33,6 +31,7 @@ from search.termtable import TermTableReader, TermTableWriter
 mapped.install()  # segments read in place from their mmap (see search/mapped.py)
 
 _MAX_VARINT_BYTES = 10
+_DEFLATE_MIN = 24  # document streams shorter than this rarely deflate smaller
 _WEIGHT, _DOC_FREQUENCY = struct.Struct("!f"), struct.Struct("!I")  # fields of W3TermInfo's packed header
 
 
@@ -177,29 +176,77 @@ def is_compact(format_) -> bool:
 
 # --- reading ----------------------------------------------------------------------------------------------------
 def read_compact(dbfile, offset: int, length: int, df: int):
-    """(docnums, counts, positions) of one compact list: its blocks, one after another."""
-    numbers = decode_varints(np.frombuffer(dbfile.get(offset, length), dtype=np.uint8))
-    docs, counts, gaps = [], [], []
-    at = 0
-    while at < numbers.size:
-        n = int(numbers[at])
-        block_counts = numbers[at + 1 + n:at + 1 + 2 * n]
-        occ = int(block_counts.sum())
-        docs.append(np.cumsum(numbers[at + 1:at + 1 + n]))
-        counts.append(block_counts)
-        gaps.append(numbers[at + 1 + 2 * n:at + 1 + 2 * n + occ])
-        at += 1 + 2 * n + occ
-    if len(docs) == 1:
-        docs, counts, gaps = docs[0], counts[0], gaps[0]
-    else:
-        docs, counts, gaps = np.concatenate(docs), np.concatenate(counts), np.concatenate(gaps)
-    if docs.size != df:
-        raise ValueError(f"corrupt posting list: {docs.size} postings where the term info says {df}")
-    return docs, counts, running_positions(gaps, counts)
+    """(docnums, counts, positions) of one compact list."""
+    docs, counts, packed = read_compact_docs(dbfile, offset, length, df)
+    return docs, counts, packed.decode()
+
+
+def read_compact_docs(dbfile, offset: int, length: int, df: int):
+    """(docnums, counts, `PackedPositions`) of one compact list: the positions stay packed until a phrase needs them."""
+    data = dbfile.get(offset, length)
+    header, at = _read_varint(data, 0)
+    a_length, deflated = header >> 1, header & 1
+    if at >= len(data):
+        raise ValueError("corrupt posting list: no position width")
+    width = data[at]
+    at += 1
+    stream = data[at:at + a_length]
+    numbers = decode_varints(np.frombuffer(zlib.decompress(stream, wbits=-15) if deflated else stream, np.uint8))
+    if numbers.size < df:
+        raise ValueError(f"corrupt posting list: {numbers.size} numbers where the term info says {df} postings")
+    folded = numbers[:df]
+    multiple = (folded & 1).astype(bool)
+    counts = np.ones(df, dtype=np.int64)
+    extras = numbers[df:]
+    if extras.size != np.count_nonzero(multiple):
+        raise ValueError("corrupt posting list: counts do not match the documents")
+    counts[multiple] = extras + 2
+    occurrences = int(counts.sum())
+    packed = bytes(data[at + a_length:])  # a copy: cached lists must not pin the segment's mmap
+    if len(packed) != (occurrences * width + 7) // 8:
+        raise ValueError("corrupt posting list: positions do not match the counts")
+    return np.cumsum(folded >> 1), counts, PackedPositions(packed, width, occurrences)
+
+
+def _read_varint(data, at: int) -> tuple[int, int]:
+    value = shift = 0
+    while at < len(data):
+        byte = data[at]
+        at += 1
+        value |= (byte & 0x7F) << shift
+        if byte < 0x80:
+            return value, at
+        shift += 7
+    raise ValueError("corrupt posting list: truncated header")
+
+
+class PackedPositions:
+    """A list's positions, `width` bits each (least significant bit first), until decoded."""
+
+    __slots__ = ("data", "width", "count")
+
+    def __init__(self, data: bytes, width: int, count: int):
+        self.data, self.width, self.count = data, width, count
+
+    def decode(self) -> np.ndarray:
+        return unpack_bits(self.data, self.count, self.width)
+
+
+def unpack_bits(data: bytes, count: int, width: int) -> np.ndarray:
+    """`count` unsigned numbers of `width` bits (≤ 56), packed least significant bit first → int64."""
+    if width == 0 or count == 0:
+        return np.zeros(count, dtype=np.int64)
+    buf = np.frombuffer(bytes(data) + bytes(8), dtype=np.uint8)
+    bit = np.arange(count, dtype=np.int64) * width
+    at = bit >> 3
+    value = np.zeros(count, dtype=np.uint64)
+    for k in range((width + 14) // 8):  # the bytes a number can touch: its width plus up to 7 bits of offset
+        value |= buf[at + k].astype(np.uint64) << np.uint64(8 * k)
+    return ((value >> (bit & 7).astype(np.uint64)) & np.uint64((1 << width) - 1)).astype(np.int64)
 
 
 def running_positions(gaps: np.ndarray, counts: np.ndarray) -> np.ndarray:
-    """Absolute positions from gaps that restart (from 0) at each posting."""
+    """Absolute positions from gaps that restart (from 0) at each posting (`CompactPositions` values)."""
     if gaps.size == 0:
         return gaps
     running = np.cumsum(gaps)
@@ -235,46 +282,113 @@ def encode_varints(numbers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return out, offsets
 
 
-def compact_lists(term_of: np.ndarray, docs: np.ndarray, positions: np.ndarray):
+def pack_bits(values: np.ndarray, bit_offsets: np.ndarray, size: int, max_width: int) -> np.ndarray:
+    """`size` bytes holding each value (< 2**max_width) at its bit offset, least significant bit first. The values'
+    bit ranges must not overlap."""
+    out = np.zeros(size + 8, dtype=np.float64)
+    shifted = values.astype(np.uint64) << (bit_offsets & 7).astype(np.uint64)
+    at = bit_offsets >> 3
+    for k in range((max_width + 14) // 8):
+        part = (shifted >> np.uint64(8 * k)) & np.uint64(0xFF)
+        # disjoint bits: adding them is OR-ing them (and bincount adds fast, exactly, in float64)
+        out += np.bincount(at + k, weights=part.astype(np.float64), minlength=out.size)
+    return out[:size].astype(np.uint8)
+
+
+def bit_widths(values: np.ndarray) -> np.ndarray:
+    """int.bit_length() of non-negative int64 values, elementwise."""
+    widths = np.zeros(values.size, dtype=np.int64)
+    for bit in range(63):
+        above = values >= (1 << bit)
+        if not above.any():
+            break
+        widths += above
+    return widths
+
+
+def _copy_ranges(dst: np.ndarray, dst_starts, src: np.ndarray, src_starts, lengths) -> None:
+    """dst[dst_starts[i]:+lengths[i]] = src[src_starts[i]:+lengths[i]] for every i, at once."""
+    total = int(lengths.sum())
+    if total == 0:
+        return
+    within = np.arange(total) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    dst[np.repeat(dst_starts, lengths) + within] = src[np.repeat(src_starts, lengths) + within]
+
+
+def compact_lists(term_of: np.ndarray, docs: np.ndarray, counts: np.ndarray, positions: np.ndarray):
     """Encode every term of a field at once.
 
-    Input: one row per occurrence — term rank, docnum, position — sorted by (term, doc, position). Returns the
-    blob (one block per term), the terms' byte ranges in it (k + 1 offsets), each term's df, and per posting its
-    term index, docnum and count (for the term dictionary's statistics)."""
+    Input: one row per posting — term rank, docnum, count — sorted by (term, doc), and every occurrence's position
+    in posting order (ascending within a posting). Returns the blob (one list per term), the terms' byte ranges in
+    it (k + 1 offsets), the index of each term's first posting, and each term's df. A list is:
+
+        varint (length of the document stream << 1 | deflated) · position width (1 byte) · document stream ·
+        positions
+
+    The document stream holds varints: per posting (document gap << 1 | count > 1) — the first gap from 0 — then
+    count − 2 of each posting that has more than one occurrence; deflated (raw, level 9) when that is shorter.
+    Positions are absolute, `width` bits each, the width of the term's largest: about 11 bits where varint gaps took
+    two bytes, and no count byte for the usual single occurrence."""
     n = term_of.size
-    new_posting = np.ones(n, dtype=bool)
-    new_posting[1:] = (term_of[1:] != term_of[:-1]) | (docs[1:] != docs[:-1])
-    posting_starts = np.flatnonzero(new_posting)
-    counts = np.diff(np.append(posting_starts, n))
-    p_term, p_doc = term_of[posting_starts], docs[posting_starts]
-    new_term = np.ones(posting_starts.size, dtype=bool)
-    new_term[1:] = p_term[1:] != p_term[:-1]
-    term_starts = np.flatnonzero(new_term)  # in postings
-    df = np.diff(np.append(term_starts, posting_starts.size))
-    term_index = np.cumsum(new_term) - 1  # of each posting
+    new_term = np.ones(n, dtype=bool)
+    new_term[1:] = term_of[1:] != term_of[:-1]
+    starts = np.flatnonzero(new_term)
+    df = np.diff(np.append(starts, n))
+    term_index = np.cumsum(new_term) - 1
+    docs = docs.astype(np.int64)
+    counts = counts.astype(np.int64)
 
-    # the gaps: documents within a term, positions within a posting
-    doc_gaps = p_doc.astype(np.int64).copy()
-    doc_gaps[1:] -= np.where(new_term[1:], 0, p_doc[:-1])
-    pos_gaps = positions.astype(np.int64).copy()
-    pos_gaps[1:] -= np.where(new_posting[1:], 0, positions[:-1])
+    # document streams
+    gaps = docs.copy()
+    gaps[1:] -= np.where(new_term[1:], 0, docs[:-1])
+    multiple = counts > 1
+    extras = np.add.reduceat(multiple.astype(np.int64), starts) if n else np.empty(0, np.int64)
+    stream_at = np.concatenate(([0], np.cumsum(df + extras)))
+    stream = np.empty(int(stream_at[-1]), dtype=np.int64)
+    stream[stream_at[:-1][term_index] + np.arange(n) - np.repeat(starts, df)] = gaps * 2 + multiple
+    several = np.flatnonzero(multiple)
+    owner = term_index[several]
+    rank = np.arange(several.size) - np.concatenate(([0], np.cumsum(extras)))[:-1][owner]
+    stream[stream_at[:-1][owner] + df[owner] + rank] = counts[several] - 2
+    del gaps, several, owner, rank
+    stream_bytes, stream_offsets = encode_varints(stream)
+    a_start = stream_offsets[stream_at[:-1]]
+    a_length = stream_offsets[stream_at[1:]] - a_start
+    deflated = np.zeros(starts.size, dtype=bool)
+    squeezed = []
+    for t in np.flatnonzero(a_length > _DEFLATE_MIN).tolist():
+        raw = stream_bytes[a_start[t]:a_start[t] + a_length[t]].tobytes()
+        packed = zlib.compress(raw, 9, wbits=-15)
+        if len(packed) < len(raw):
+            deflated[t] = True
+            a_length[t] = len(packed)
+            squeezed.append(packed)
 
-    # where each number goes in the stream: per term [doc gaps][counts][position gaps]
-    occ_per_term = np.add.reduceat(counts, term_starts) if term_starts.size else np.empty(0, np.int64)
-    term_len = 1 + 2 * df + occ_per_term
-    term_at = np.concatenate(([0], np.cumsum(term_len)))
-    rank_in_term = np.arange(posting_starts.size) - np.repeat(term_starts, df)
-    occ_before_term = np.concatenate(([0], np.cumsum(occ_per_term)))[:-1]
-    stream = np.empty(int(term_at[-1]), dtype=np.int64)
-    stream[term_at[:-1]] = df
-    base = term_at[:-1][term_index] + 1
-    stream[base + rank_in_term] = doc_gaps
-    stream[base + df[term_index] + rank_in_term] = counts
-    del base, rank_in_term
-    occ_term = np.repeat(term_index, counts)
-    occ_rank = np.arange(n) - np.repeat(occ_before_term, occ_per_term)
-    stream[term_at[:-1][occ_term] + 1 + 2 * df[occ_term] + occ_rank] = pos_gaps
-    del occ_term, occ_rank, pos_gaps
-    blob, offsets = encode_varints(stream)
-    ranges = offsets[term_at]
-    return blob, ranges, df, term_index, p_doc, counts
+    # positions
+    occurrences = np.add.reduceat(counts, starts) if n else np.empty(0, np.int64)
+    occ_at = np.concatenate(([0], np.cumsum(occurrences)))
+    width = bit_widths(np.maximum.reduceat(positions, occ_at[:-1])) if n else np.empty(0, np.int64)
+    b_length = (occurrences * width + 7) // 8
+    b_at = np.concatenate(([0], np.cumsum(b_length)))
+    occ_width = np.repeat(width, occurrences)
+    bit_offsets = np.repeat(8 * b_at[:-1], occurrences) + (np.arange(positions.size) - np.repeat(occ_at[:-1],
+                                                                                                   occurrences)) * occ_width
+    bits = pack_bits(positions, bit_offsets, int(b_at[-1]), int(width.max()) if n else 0)
+    del occ_width, bit_offsets
+
+    # the lists: header, width, document stream, positions
+    header_bytes, header_offsets = encode_varints(a_length * 2 + deflated)
+    h_length = np.diff(header_offsets)
+    at = np.concatenate(([0], np.cumsum(h_length + 1 + a_length + b_length)))
+    blob = np.empty(int(at[-1]), dtype=np.uint8)
+    _copy_ranges(blob, at[:-1], header_bytes, header_offsets[:-1], h_length)
+    blob[at[:-1] + h_length] = width
+    a_at = at[:-1] + h_length + 1
+    plain = ~deflated
+    _copy_ranges(blob, a_at[plain], stream_bytes, a_start[plain], a_length[plain])
+    if squeezed:
+        pool = np.frombuffer(b"".join(squeezed), dtype=np.uint8)
+        pool_length = a_length[deflated]
+        _copy_ranges(blob, a_at[deflated], pool, np.cumsum(pool_length) - pool_length, pool_length)
+    _copy_ranges(blob, a_at + a_length, bits, b_at[:-1], b_length)
+    return blob, at, starts, df

@@ -21,7 +21,7 @@ from whoosh import query as wq
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher
 from whoosh.util.numeric import byte_to_length
 
-from search.codec import decode_varints, posting_weights, read_compact, running_positions
+from search.codec import PackedPositions, decode_varints, posting_weights, read_compact_docs, running_positions
 from search.formats import CompactPositions
 
 K1, B = 1.2, 0.75  # whoosh.scoring.BM25F's defaults, which the engine uses
@@ -54,11 +54,15 @@ class _Postings:
 
     docs: np.ndarray
     weights: np.ndarray
-    values: list | None
+    values: list | PackedPositions | None  # a W3 list's encoded values, or a compact list's packed positions
     positions: tuple[np.ndarray, np.ndarray] | None = None  # (docnum of each position, position)
+    counts: np.ndarray | None = None  # a compact list's occurrences per posting
 
     def nbytes(self) -> int:
-        extra = sum(len(v) for v in self.values if v) if self.values else 0
+        if isinstance(self.values, PackedPositions):
+            extra = len(self.values.data) + self.counts.nbytes
+        else:
+            extra = sum(len(v) for v in self.values if v) if self.values else 0
         if self.positions is not None:
             extra += self.positions[0].nbytes + self.positions[1].nbytes
         return self.docs.nbytes + self.weights.nbytes + extra + 200
@@ -283,7 +287,11 @@ class Evaluator:
             if p.docs.size == 0:
                 continue
             if p.positions is None:
-                p.positions = _decode_positions(p.docs, p.values, fmt)
+                if isinstance(p.values, PackedPositions):
+                    p.positions = (np.repeat(p.docs, p.counts), p.values.decode().astype(np.int32))
+                    p.values = p.counts = None
+                else:
+                    p.positions = _decode_positions(p.docs, p.values, fmt)
                 self.cache.put((segkey, fieldname, btext), p)  # re-weigh it with its positions
             docs, positions = p.positions
             docs = docs.astype(np.int64) + offset
@@ -365,10 +373,8 @@ def _read_postings(leaf, fieldname: str, btext: bytes) -> _Postings:
         length = length[0] if isinstance(length, tuple) else length
         if length < 0:
             fmt = leaf.schema[fieldname].format
-            docs, counts, positions = read_compact(terms._postfile, offset, -length, info.doc_frequency())
-            posting_docs = np.repeat(docs.astype(np.int32), counts)
-            return _Postings(docs.astype(np.int32), posting_weights(counts, fmt), None,
-                             positions=(posting_docs, positions.astype(np.int32)))
+            docs, counts, packed = read_compact_docs(terms._postfile, offset, -length, info.doc_frequency())
+            return _Postings(docs.astype(np.int32), posting_weights(counts, fmt), packed, counts=counts)
     m = leaf.postings(fieldname, btext)
     m = getattr(m, "child", m) if not isinstance(m, W3LeafMatcher) and hasattr(m, "child") else m
     if isinstance(m, W3LeafMatcher):

@@ -21,7 +21,9 @@ from search.article import Article
 # 5: the band keys moved from an indexed field to the `dup_keys` column.
 # 6: 16-bit MinHash signatures from new (vectorised) hash functions in a `minhash` column instead of `dup_keys`;
 #    text fields' postings are compact lists (search/codec.py).
-SCHEMA_VERSION = 7
+# 7: the term table's blocks hold whole keys after an offset table (search/termtable.py).
+# 8: compact lists: one per term, a flagged document stream (deflated when shorter) and bit-packed positions.
+SCHEMA_VERSION = 8
 
 # Separates list values (bylines, region paths) inside one text field, so no phrase runs from one into the next.
 VALUE_GAP = " \u3000|\u3000 "

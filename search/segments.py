@@ -49,8 +49,8 @@ def build_segment(storage, indexname: str, schema, docs: Sequence[dict]):
     lengths: dict[str, array] = {}
     for docnum, fields in enumerate(docs):
         if docnum and docnum % CHUNK_DOCS == 0:
-            for fieldname, found in occurrences.items():
-                found.flush(lengths.get(fieldname))
+            for found in occurrences.values():
+                found.flush()
         perdoc.start_doc(docnum)
         cache: dict = {}
         for fieldname in sorted(fields):
@@ -94,9 +94,7 @@ def build_segment(storage, indexname: str, schema, docs: Sequence[dict]):
         writer.start_field(fieldname, schema[fieldname])
         field_lengths = lengths.get(fieldname)
         if fieldname in occurrences:
-            found = occurrences.pop(fieldname)
-            found.flush(field_lengths)
-            found.write(writer)
+            occurrences.pop(fieldname).write(writer, field_lengths)
         else:
             table = postings[fieldname]
             for tbytes in sorted(table):
@@ -125,13 +123,13 @@ def _normalized(value: str, cache: dict) -> str:
 
 
 _UNSEEN = object()
-CHUNK_DOCS = 1000  # documents encoded at a time: bounds the per-occurrence arrays (tens of bytes per character)
+CHUNK_DOCS = 1000  # documents sorted at a time: bounds the per-occurrence arrays (tens of bytes per character)
 
 
 class _FieldLists:
     """One compact text field of a segment under construction. Occurrences — (term, document, position) — are
-    gathered as arrays for a chunk of documents, then encoded as one block per term (search/codec.py); at the end
-    each term's blocks are written one after another, in term order."""
+    gathered as arrays for a chunk of documents, then sorted into postings kept as small arrays (about 13 bytes an
+    occurrence); at the end the chunks are merged and every term's list encoded at once (search/codec.py)."""
 
     def __init__(self, field, bigrams: bool):
         self.field = field
@@ -173,30 +171,26 @@ class _FieldLists:
         positions = np.repeat(np.arange(len(counts), dtype=np.int32), counts)
         return np.array(ids, dtype=np.int64), positions
 
-    def flush(self, field_lengths: array | None) -> None:
-        """Encode the gathered occurrences as one block per term."""
+    def flush(self) -> None:
+        """Sort the gathered occurrences into postings (term, document), keeping them as compact arrays."""
         if not self.terms:
             return
         keys, docs, positions = (np.concatenate(a) for a in (self.terms, self.docs, self.positions))
         self.terms, self.docs, self.positions = [], [], []
         unique, ranks = np.unique(keys, return_inverse=True)
         order = np.lexsort((positions, docs, ranks))
-        blob, ranges, df, _, p_docs, counts = compact_lists(ranks[order], docs[order], positions[order])
-        del keys, docs, positions, order
-        weights = posting_weights(counts, self.field.format)
-        starts = np.concatenate(([0], np.cumsum(df)))[:-1]
-        if field_lengths is not None:
-            doc_lengths = np.frombuffer(field_lengths, dtype=np.uint32)[p_docs]
-            min_length = np.minimum.reduceat(doc_lengths, starts)
-            max_length = np.maximum.reduceat(doc_lengths, starts)
-        else:
-            min_length = max_length = np.zeros(unique.size, dtype=np.int64)
-        self.chunks.append(_Chunk(unique, blob, ranges, df, np.add.reduceat(weights, starts),
-                                  np.maximum.reduceat(weights, starts), p_docs[starts], p_docs[starts + df - 1],
-                                  min_length, max_length))
+        ranks, docs, positions = ranks[order], docs[order], positions[order]
+        del keys, order
+        new_posting = np.ones(ranks.size, dtype=bool)
+        new_posting[1:] = (ranks[1:] != ranks[:-1]) | (docs[1:] != docs[:-1])
+        starts = np.flatnonzero(new_posting)
+        counts = np.diff(np.append(starts, ranks.size)).astype(np.int32)
+        self.chunks.append(_Chunk(unique, ranks[starts].astype(np.int32), docs[starts], counts,
+                                  positions.astype(np.int32)))
 
-    def write(self, writer) -> None:
-        """Every term's blocks, in term order, with its W3 term info."""
+    def write(self, writer, field_lengths: array | None) -> None:
+        """Every term's list, in term order, with its W3 term info."""
+        self.flush()
         if not self.chunks:
             return
         chunks, self.chunks = self.chunks, []
@@ -209,49 +203,50 @@ class _FieldLists:
             rank_of = np.empty(len(texts), dtype=np.int64)
             rank_of[[self.vocabulary[t] for t in texts]] = np.arange(len(texts))
             ranks = [rank_of[c.keys] for c in chunks]
-        # one row per (term, chunk) block, in term order then chunk order
-        rank = np.concatenate(ranks)
-        order = np.lexsort((np.concatenate([np.full(c.keys.size, i) for i, c in enumerate(chunks)]), rank))
-        rank = rank[order]
-        cat = lambda name: np.concatenate([getattr(c, name) for c in chunks])[order]  # noqa: E731
-        bases = np.cumsum([0] + [len(c.blob) for c in chunks])
-        block_start = np.concatenate([c.ranges[:-1] + b for c, b in zip(chunks, bases)])[order]
-        block_end = np.concatenate([c.ranges[1:] + b for c, b in zip(chunks, bases)])[order]
-        first = np.flatnonzero(np.concatenate(([True], rank[1:] != rank[:-1])))
-        last = np.append(first[1:], rank.size) - 1
-        df = np.add.reduceat(cat("df"), first)
-        total_weight = np.add.reduceat(cat("total_weight"), first)
-        max_weight = np.maximum.reduceat(cat("max_weight"), first)
-        min_length = np.minimum.reduceat(cat("min_length"), first)
-        max_length = np.maximum.reduceat(cat("max_length"), first)
-        first_doc, last_doc = cat("first_doc")[first], cat("last_doc")[last]
-        term_bytes = np.add.reduceat(block_end - block_start, first)
-        term_at = np.concatenate(([0], np.cumsum(term_bytes)))
+        # chunks hold ascending documents, each sorted by (term, document): a stable sort by term orders them all
+        term_of = np.concatenate([r[c.term] for r, c in zip(ranks, chunks)])
+        order = np.argsort(term_of, kind="stable")
+        term_of = term_of[order]
+        docs = np.concatenate([c.docs for c in chunks])[order]
+        counts = np.concatenate([c.counts for c in chunks])
+        positions = np.concatenate([c.positions for c in chunks])
+        del chunks
+        occ_start = (np.cumsum(counts) - counts)[order]
+        counts = counts[order]
+        del order
+        within = np.arange(positions.size) - np.repeat(np.cumsum(counts) - counts, counts)
+        positions = positions[np.repeat(occ_start, counts) + within]
+        del within, occ_start
+        blob, ranges, first, df = compact_lists(term_of, docs, counts, positions)
+        del positions
 
-        whole = memoryview(b"".join(c.blob.tobytes() for c in chunks))
+        weights = posting_weights(counts, self.field.format)
+        if field_lengths is not None:
+            doc_lengths = np.frombuffer(field_lengths, dtype=np.uint32)[docs]
+            min_length = np.minimum.reduceat(doc_lengths, first)
+            max_length = np.maximum.reduceat(doc_lengths, first)
+        else:
+            min_length = max_length = np.zeros(first.size, dtype=np.int64)
         base = writer._postfile.tell()
-        writer._postfile.write(b"".join([whole[a:b] for a, b in zip(block_start.tolist(), block_end.tolist())]))
+        writer._postfile.write(blob.tobytes())
         prefix = pack_ushort(writer._fieldid)
-        infos = map(_TERM_INFO.pack, repeat(0), total_weight.tolist(), df.tolist(),
-                    _length_bytes(min_length).tolist(), _length_bytes(max_length).tolist(), max_weight.tolist(),
-                    first_doc.tolist(), last_doc.tolist(), (base + term_at[:-1]).tolist(), (-term_bytes).tolist())
-        writer._tindex.add_many([prefix + texts[r].encode("utf-8") for r in rank[first].tolist()], list(infos))
+        infos = map(_TERM_INFO.pack, repeat(0), np.add.reduceat(weights, first).tolist(), df.tolist(),
+                    _length_bytes(min_length).tolist(), _length_bytes(max_length).tolist(),
+                    np.maximum.reduceat(weights, first).tolist(), docs[first].tolist(),
+                    docs[first + df - 1].tolist(), (base + ranges[:-1]).tolist(), (-np.diff(ranges)).tolist())
+        writer._tindex.add_many([prefix + texts[r].encode("utf-8") for r in term_of[first].tolist()], list(infos))
 
 
 @dataclass
 class _Chunk:
-    """One chunk's blocks: per term (ascending key), its byte range in `blob` and its statistics."""
+    """One chunk's postings, sorted by (term, document): the chunk's distinct term keys, and per posting its term
+    (an index into them), document and count; every occurrence's position, in posting order."""
 
     keys: np.ndarray
-    blob: np.ndarray
-    ranges: np.ndarray
-    df: np.ndarray
-    total_weight: np.ndarray
-    max_weight: np.ndarray
-    first_doc: np.ndarray
-    last_doc: np.ndarray
-    min_length: np.ndarray
-    max_length: np.ndarray
+    term: np.ndarray
+    docs: np.ndarray
+    counts: np.ndarray
+    positions: np.ndarray
 
 
 _SECOND = (1 << 22) - 1  # a bigram key: first code point << 22 | (second code point + 1), or 0 for a lone character

@@ -16,33 +16,25 @@ The index pickles the codec by import path: keep it at `search.codec.CompactCode
 """
 from __future__ import annotations
 
-import struct
 import zlib
 
 import numpy as np
 from whoosh.codec.base import FieldCursor
+from whoosh.reading import TermNotFound
 from whoosh.codec.whoosh3 import W3Codec, W3FieldWriter, W3TermsReader
+from whoosh.formats import Frequency, Positions
+from whoosh.system import pack_uint
 from whoosh.matching import ListMatcher
 
 from search import mapped
 from search.formats import CompactPositions
 from search.termtable import TermTableReader, TermTableWriter
+from search.terminfo import info_doc_frequency, info_weight, unpack_info
 
 mapped.install()  # segments read in place from their mmap (see search/mapped.py)
 
 _MAX_VARINT_BYTES = 10
 _DEFLATE_MIN = 24  # document streams shorter than this rarely deflate smaller
-_WEIGHT, _DOC_FREQUENCY = struct.Struct("!f"), struct.Struct("!I")  # fields of W3TermInfo's packed header
-
-
-def packed_weight(info: bytes) -> float:
-    """A term's total weight, straight from its packed W3TermInfo (flags: 1 byte, then the weight)."""
-    return _WEIGHT.unpack_from(info, 1)[0]
-
-
-def packed_doc_frequency(info: bytes) -> int:
-    """A term's document frequency, straight from its packed W3TermInfo (after the flags and the weight)."""
-    return _DOC_FREQUENCY.unpack_from(info, 5)[0]
 
 
 class CompactCodec(W3Codec):
@@ -65,7 +57,7 @@ class CompactCodec(W3Codec):
             if length < 0:
                 docs, counts, positions = read_compact(dbfile, offset, -length, terminfo.doc_frequency())
                 weights = posting_weights(counts, format_)
-                return ListMatcher(docs.tolist(), weights.tolist(), _Values(counts, positions), format_,
+                return ListMatcher(docs.tolist(), weights.tolist(), _values(format_, counts, positions), format_,
                                    scorer=scorer, term=term, terminfo=terminfo)
         return super().postings_reader(dbfile, terminfo, format_, term=term, scorer=scorer)
 
@@ -80,10 +72,15 @@ class CompactFieldWriter(W3FieldWriter):
         self._fieldname = self._fieldid = self._btext = self._fieldobj = self._format = None
         self._tindex = TermTableWriter(self._create_file(W3Codec.TERMS_EXT))
         self._fieldmap = self._tindex.extras["fieldmap"] = {}
+        self._boosts = self._tindex.extras["boosts"] = {}
         self._postfile = self._create_file(W3Codec.POSTS_EXT)
         self._postwriter = None
         self._infield = False
         self.is_closed = False
+
+    def start_field(self, fieldname, fieldobj):
+        super().start_field(fieldname, fieldobj)
+        self._boosts[fieldname] = float(fieldobj.format.field_boost)
 
 
 class CompactTermsReader(W3TermsReader):
@@ -98,14 +95,32 @@ class CompactTermsReader(W3TermsReader):
         self._fieldunmap = [None] * len(self._fieldmap)
         for fieldname, num in self._fieldmap.items():
             self._fieldunmap[num] = fieldname
+        self._boosts = self._tindex.extras.get("boosts", {})  # weights of compact infos are counts × boost
 
     # A missing term is a KeyError here, as in W3 (the segment reader answers 0 for it). The statistics are read
-    # straight from the packed term info (flags, weight, df, …), without unpickling inlined postings.
+    # straight from the packed term info, without unpickling inlined postings.
     def frequency(self, fieldname, tbytes):
-        return packed_weight(self._tindex[self._keycoder(fieldname, tbytes)])
+        return info_weight(self._tindex[self._keycoder(fieldname, tbytes)], self._boosts.get(fieldname, 1.0))
 
     def doc_frequency(self, fieldname, tbytes):
-        return packed_doc_frequency(self._tindex[self._keycoder(fieldname, tbytes)])
+        return info_doc_frequency(self._tindex[self._keycoder(fieldname, tbytes)])
+
+    def term_info(self, fieldname, tbytes):
+        try:
+            return unpack_info(self._tindex[self._keycoder(fieldname, tbytes)], self._boosts.get(fieldname, 1.0))
+        except KeyError:
+            raise TermNotFound(f"No term {fieldname}:{tbytes!r}") from None
+
+    def items(self):
+        return self._decoded(self._tindex.items())
+
+    def items_from(self, fieldname, prefix):
+        return self._decoded(self._tindex.items_from(self._keycoder(fieldname, prefix)))
+
+    def _decoded(self, pairs):
+        for keybytes, value in pairs:
+            fieldname, text = self._keydecoder(keybytes)
+            yield (fieldname, text), unpack_info(value, self._boosts.get(fieldname, 1.0))
 
     def cursor(self, fieldname, fieldobj):
         return _TermCursor(self, fieldname, fieldobj)
@@ -163,6 +178,15 @@ class _Values:
 
 
 _FORMAT = CompactPositions()
+
+
+def _values(format_, counts: np.ndarray, positions: np.ndarray):
+    """Each posting's value as the field's format encodes it: positions, a frequency, or nothing."""
+    if isinstance(format_, Positions):
+        return _Values(counts, positions)
+    if isinstance(format_, Frequency):
+        return [pack_uint(c) for c in counts.tolist()]
+    return [None] * counts.size  # as W3 reads them: no value at all
 
 
 def posting_weights(counts: np.ndarray, format_) -> np.ndarray:

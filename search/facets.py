@@ -12,7 +12,7 @@ from datetime import date
 
 import numpy as np
 
-from search.codec import packed_doc_frequency
+from search.terminfo import info_doc_frequency
 from search.dates import date_bounds
 
 
@@ -117,7 +117,7 @@ def _doc_frequencies(leaf, fieldname: str) -> list[tuple[bytes, int]]:
     for key, value in table.items_from(prefix):
         if not key.startswith(prefix):
             break
-        out.append((key[len(prefix):], packed_doc_frequency(value)))
+        out.append((key[len(prefix):], info_doc_frequency(value)))
     return out
 
 

@@ -13,29 +13,30 @@ Segments are built in worker processes and committed by the parent, which holds 
 from __future__ import annotations
 
 import os
-import struct
 from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass
-from itertools import repeat
 
 import numpy as np
+from whoosh.formats import Existence, Frequency
 from whoosh.system import pack_ushort
 from whoosh.util.numeric import _length_byte_cache, byte_to_length, length_to_byte
 
 from search.analysis import NgramTokenizer, WordTokenizer, code_points, normalize_text, segment, word_pieces
 from search.codec import CompactCodec, compact_lists, is_compact, posting_weights
+from search.terminfo import pack_infos
 
 
 class _Postings:
     """One term's postings in a segment under construction."""
 
-    __slots__ = ("docs", "weights", "values")
+    __slots__ = ("docs", "weights", "values", "counts")
 
     def __init__(self):
         self.docs = array("I")
         self.weights = array("f")
         self.values: list[bytes] = []
+        self.counts = array("I")
 
 
 def build_segment(storage, indexname: str, schema, docs: Sequence[dict]):
@@ -74,6 +75,7 @@ def build_segment(storage, indexname: str, schema, docs: Sequence[dict]):
                         entry = table[tbytes] = _Postings()
                     entry.docs.append(docnum)
                     entry.weights.append(weight)
+                    entry.counts.append(freq)
                     if vbytes:
                         entry.values.append(vbytes)
             if length and field.scorable:
@@ -95,6 +97,8 @@ def build_segment(storage, indexname: str, schema, docs: Sequence[dict]):
         field_lengths = lengths.get(fieldname)
         if fieldname in occurrences:
             occurrences.pop(fieldname).write(writer, field_lengths)
+        elif _flat_compact(schema[fieldname], postings[fieldname]):
+            _write_flat(writer, schema[fieldname], postings.pop(fieldname), field_lengths)
         else:
             table = postings[fieldname]
             for tbytes in sorted(table):
@@ -135,6 +139,7 @@ class _FieldLists:
         self.field = field
         self.bigrams = bigrams
         self.vocabulary: dict[str, int] = {}
+        self.texts: list[str] = []  # the vocabulary's words by id
         self.word_ids: dict[str, tuple[int, ...] | None] = {}  # segmented word → the term ids it puts at its position
         self.terms: list[np.ndarray] = []
         self.docs: list[np.ndarray] = []
@@ -156,40 +161,55 @@ class _FieldLists:
     def _word_terms(self, text: str) -> tuple[np.ndarray, np.ndarray]:
         """Term ids and positions of a text's words (`word_spans` without offsets), each distinct word's pieces
         looked up once per segment."""
-        ids_of, vocabulary = self.word_ids, self.vocabulary
+        ids_of = self.word_ids
         ids: list[int] = []
         counts: list[int] = []
         for word in segment(text):
             found = ids_of.get(word, _UNSEEN)
             if found is _UNSEEN:
                 pieces = word_pieces(word)
-                found = ids_of[word] = None if pieces is None else \
-                    tuple(vocabulary.setdefault(p, len(vocabulary)) for p in pieces)
+                found = ids_of[word] = None if pieces is None else tuple(map(self._word_id, pieces))
             if found is not None:  # whitespace takes no position; punctuation one, with no term
                 ids.extend(found)
                 counts.append(len(found))
         positions = np.repeat(np.arange(len(counts), dtype=np.int32), counts)
         return np.array(ids, dtype=np.int64), positions
 
+    def _word_id(self, word: str) -> int:
+        found = self.vocabulary.get(word)
+        if found is None:
+            found = self.vocabulary[word] = len(self.texts)
+            self.texts.append(word)
+        return found
+
     def flush(self) -> None:
-        """Sort the gathered occurrences into postings (term, document), keeping them as compact arrays."""
+        """Sort the gathered occurrences into postings (term, document) — terms in the order of their bytes, as the
+        segment lists them — and keep them as small arrays."""
         if not self.terms:
             return
         keys, docs, positions = (np.concatenate(a) for a in (self.terms, self.docs, self.positions))
         self.terms, self.docs, self.positions = [], [], []
         unique, ranks = np.unique(keys, return_inverse=True)
+        if not self.bigrams:  # word ids are in order of appearance: put them in the order of their text
+            texts = self.texts
+            by_text = np.array(sorted(range(unique.size), key=lambda i: texts[unique[i]]), dtype=np.int64)
+            unique = unique[by_text]
+            text_rank = np.empty(by_text.size, dtype=np.int64)
+            text_rank[by_text] = np.arange(by_text.size)
+            ranks = text_rank[ranks]
         order = np.lexsort((positions, docs, ranks))
         ranks, docs, positions = ranks[order], docs[order], positions[order]
         del keys, order
         new_posting = np.ones(ranks.size, dtype=bool)
         new_posting[1:] = (ranks[1:] != ranks[:-1]) | (docs[1:] != docs[:-1])
         starts = np.flatnonzero(new_posting)
-        counts = np.diff(np.append(starts, ranks.size)).astype(np.int32)
-        self.chunks.append(_Chunk(unique, ranks[starts].astype(np.int32), docs[starts], counts,
-                                  positions.astype(np.int32)))
+        counts = np.diff(np.append(starts, ranks.size))
+        self.chunks.append(_Chunk(unique, _small(ranks[starts]), _small(docs[starts]), _small(counts),
+                                  _small(positions)))
 
     def write(self, writer, field_lengths: array | None) -> None:
-        """Every term's list, in term order, with its W3 term info."""
+        """Every term's list, in term order, with its W3 term info — a slice of terms at a time, which bounds the
+        encoder's temporary arrays."""
         self.flush()
         if not self.chunks:
             return
@@ -203,44 +223,49 @@ class _FieldLists:
             rank_of = np.empty(len(texts), dtype=np.int64)
             rank_of[[self.vocabulary[t] for t in texts]] = np.arange(len(texts))
             ranks = [rank_of[c.keys] for c in chunks]
-        # chunks hold ascending documents, each sorted by (term, document): a stable sort by term orders them all
-        term_of = np.concatenate([r[c.term] for r, c in zip(ranks, chunks)])
-        order = np.argsort(term_of, kind="stable")
-        term_of = term_of[order]
-        docs = np.concatenate([c.docs for c in chunks])[order]
-        counts = np.concatenate([c.counts for c in chunks])
-        positions = np.concatenate([c.positions for c in chunks])
-        del chunks
-        occ_start = (np.cumsum(counts) - counts)[order]
-        counts = counts[order]
-        del order
-        within = np.arange(positions.size) - np.repeat(np.cumsum(counts) - counts, counts)
-        positions = positions[np.repeat(occ_start, counts) + within]
-        del within, occ_start
-        blob, ranges, first, df = compact_lists(term_of, docs, counts, positions)
-        del positions
+        # each chunk's postings by global term rank (ascending: chunks list their terms in the same order)
+        terms = [r[c.term] for r, c in zip(ranks, chunks)]
+        occ_at = [np.concatenate(([0], np.cumsum(c.counts, dtype=np.int64))) for c in chunks]
+        per_term = sum(np.bincount(t, minlength=len(texts)) for t in terms)
+        bounds = np.searchsorted(np.cumsum(per_term), np.arange(SLICE_POSTINGS, int(per_term.sum()), SLICE_POSTINGS))
+        for lo, hi in zip(np.concatenate(([0], bounds)).tolist(), np.concatenate((bounds, [len(texts)])).tolist()):
+            parts = []
+            for t, c, o in zip(terms, chunks, occ_at):
+                a, b = np.searchsorted(t, [lo, hi])
+                if b > a:
+                    parts.append((t[a:b], c.docs[a:b], c.counts[a:b], c.positions[o[a]:o[b]]))
+            if parts:
+                term_of, docs, counts, positions = _by_term(*(np.concatenate(p) for p in zip(*parts)))
+                _write_lists(writer, self.field, [texts[r].encode("utf-8") for r in np.unique(term_of).tolist()],
+                             term_of, docs, counts, positions, field_lengths)
 
-        weights = posting_weights(counts, self.field.format)
-        if field_lengths is not None:
-            doc_lengths = np.frombuffer(field_lengths, dtype=np.uint32)[docs]
-            min_length = np.minimum.reduceat(doc_lengths, first)
-            max_length = np.maximum.reduceat(doc_lengths, first)
-        else:
-            min_length = max_length = np.zeros(first.size, dtype=np.int64)
-        base = writer._postfile.tell()
-        writer._postfile.write(blob.tobytes())
-        prefix = pack_ushort(writer._fieldid)
-        infos = map(_TERM_INFO.pack, repeat(0), np.add.reduceat(weights, first).tolist(), df.tolist(),
-                    _length_bytes(min_length).tolist(), _length_bytes(max_length).tolist(),
-                    np.maximum.reduceat(weights, first).tolist(), docs[first].tolist(),
-                    docs[first + df - 1].tolist(), (base + ranges[:-1]).tolist(), (-np.diff(ranges)).tolist())
-        writer._tindex.add_many([prefix + texts[r].encode("utf-8") for r in term_of[first].tolist()], list(infos))
+
+SLICE_POSTINGS = 1 << 20  # postings encoded at a time
+
+
+def _small(values: np.ndarray) -> np.ndarray:
+    """Non-negative integers in the smallest of uint16/int32/int64 that holds them (chunks are kept until the end)."""
+    top = int(values.max()) if values.size else 0
+    return values.astype(np.uint16 if top < 1 << 16 else np.int32 if top < 1 << 31 else np.int64)
+
+
+def _by_term(term_of, docs, counts, positions):
+    """Postings gathered chunk after chunk (each sorted by term, then document) → sorted by (term, document), with
+    their occurrences' positions moved along."""
+    order = np.argsort(term_of, kind="stable")
+    counts = counts.astype(np.int64)
+    occ_start = (np.cumsum(counts) - counts)[order]
+    counts = counts[order]
+    within = np.arange(positions.size) - np.repeat(np.cumsum(counts) - counts, counts)
+    return (term_of[order], docs[order].astype(np.int64), counts,
+            positions[np.repeat(occ_start, counts) + within].astype(np.int64))
 
 
 @dataclass
 class _Chunk:
-    """One chunk's postings, sorted by (term, document): the chunk's distinct term keys, and per posting its term
-    (an index into them), document and count; every occurrence's position, in posting order."""
+    """One chunk's postings, sorted by (term, document): the chunk's distinct term keys (in the order the segment
+    lists terms), and per posting its term (an index into them), document and count; every occurrence's position,
+    in posting order."""
 
     keys: np.ndarray
     term: np.ndarray
@@ -266,9 +291,53 @@ def _bigram_text(key: int) -> str:
     return chr(key >> 22) + (chr(second - 1) if second else "")
 
 
-# W3TermInfo.to_bytes() of a term whose postings are not inlined: flags, weight, df, min/max length bytes,
-# max weight, first/last id, then the extent (offset, length; the length negative for a compact list)
-_TERM_INFO = struct.Struct("!BfIBBfIIqi")
+def _write_lists(writer, field, keys: list[bytes], term_of, docs, counts, positions, field_lengths) -> None:
+    """Compact lists of postings sorted by (term, document) — `keys` the terms' bytes, in order — with W3 term
+    infos."""
+    blob, ranges, first, df = compact_lists(term_of, docs, counts, positions)
+    del positions
+    weights = posting_weights(counts, field.format)
+    if field_lengths is not None:
+        doc_lengths = np.frombuffer(field_lengths, dtype=np.uint32)[docs]
+        min_length = np.minimum.reduceat(doc_lengths, first)
+        max_length = np.maximum.reduceat(doc_lengths, first)
+    else:
+        min_length = max_length = np.zeros(first.size, dtype=np.int64)
+    base = writer._postfile.tell()
+    writer._postfile.write(blob.tobytes())
+    prefix = pack_ushort(writer._fieldid)
+    infos = pack_infos(df, np.add.reduceat(counts, first), np.maximum.reduceat(counts, first),
+                       np.add.reduceat(weights, first), float(field.format.field_boost), _length_bytes(min_length),
+                       _length_bytes(max_length), docs[first], docs[first + df - 1], base + ranges[:-1],
+                       np.diff(ranges))
+    writer._tindex.add_many([prefix + key for key in keys], infos)
+
+
+def _flat_compact(field, table: dict[bytes, _Postings]) -> bool:
+    """Whether a field without positions can be written as compact lists: its format's weights are count × boost
+    (what the compact reader gives back) for every posting."""
+    if type(field.format) not in (Existence, Frequency) or not table:
+        return False
+    boost = float(field.format.field_boost)
+    for entry in table.values():
+        expected = np.asarray(entry.counts, dtype=np.float64) * boost
+        if not np.array_equal(np.asarray(entry.weights, dtype=np.float32), expected.astype(np.float32)):
+            return False
+    return True
+
+
+def _write_flat(writer, field, table: dict[bytes, _Postings], field_lengths) -> None:
+    """Compact lists for a field without positions (ids, dates, bylines, regions…): counts, and no position bits."""
+    keys = sorted(table)
+    entries = [table[k] for k in keys]
+    sizes = np.fromiter((len(e.docs) for e in entries), dtype=np.int64, count=len(entries))
+    term_of = np.repeat(np.arange(len(keys)), sizes)
+    docs = np.concatenate([np.frombuffer(e.docs, dtype=np.uint32) for e in entries]).astype(np.int64)
+    counts = np.concatenate([np.frombuffer(e.counts, dtype=np.uint32) for e in entries]).astype(np.int64)
+    _write_lists(writer, field, keys, term_of, docs, counts, np.zeros(int(counts.sum()), dtype=np.int64),
+                 field_lengths)
+
+
 _LENGTH_BYTES = np.asarray(_length_byte_cache)
 
 

@@ -75,3 +75,35 @@ def test_bits_pack_and_unpack():
         assert packed.size == (1000 * width + 7) // 8
         assert unpack_bits(packed.tobytes(), 1000, width).tolist() == values.tolist()
     assert bit_widths(np.array([0, 1, 2, 3, 4, 255, 256, 2**31 - 1, 2**31])).tolist() == [0, 1, 2, 2, 3, 8, 9, 31, 32]
+
+
+def test_term_infos_round_trip_as_w3_reads_them():
+    from whoosh.codec.whoosh3 import W3TermInfo
+    from whoosh.util.numeric import byte_to_length
+
+    from search.terminfo import info_doc_frequency, info_weight, pack_infos, unpack_info
+
+    arr = lambda *v: np.array(v, dtype=np.int64)  # noqa: E731
+    infos = pack_infos(df=arr(1, 40, 3), total_count=arr(2, 75, 3), max_count=arr(2, 9, 1),
+                       weight_sum=np.array([3.0, 112.5, 1.25]), boost=1.5, min_length_byte=arr(20, 3, 7),
+                       max_length_byte=arr(20, 90, 8), first_doc=arr(7, 0, 100), last_doc=arr(7, 9000, 4000),
+                       offset=arr(0, 12, 70000), length=arr(12, 69988, 5))
+    assert len(infos[0]) < 8 and len(infos[1]) < 16  # W3's record: 35 bytes
+    single, many, odd = (unpack_info(i, 1.5) for i in infos)
+    assert (single.doc_frequency(), single.weight(), single.max_weight(), single.min_id(), single.max_id()) == \
+        (1, 3.0, 3.0, 7, 7)
+    assert single.min_length() == single.max_length() == byte_to_length(20)
+    assert single.extent() == (0, -12)
+    assert (many.doc_frequency(), many.weight(), many.max_weight(), many.min_id(), many.max_id()) == \
+        (40, 112.5, 13.5, 0, 9000)
+    assert (many.min_length(), many.max_length(), many.extent()) == (byte_to_length(3), byte_to_length(90),
+                                                                     (12, -69988))
+    assert odd.weight() == 1.25  # a weight sum that is not count × boost is kept as it was
+    assert [info_doc_frequency(i) for i in infos] == [1, 40, 3]
+    assert [info_weight(i, 1.5) for i in infos] == [3.0, 112.5, 1.25]
+
+    w3 = W3TermInfo(weight=2.0, df=2, minlength=3, maxlength=4, maxweight=1.0, minid=5, maxid=9)
+    w3.set_extent(100, 20)
+    packed = w3.to_bytes()
+    assert info_doc_frequency(packed) == 2 and info_weight(packed, 1.5) == 2.0
+    assert unpack_info(packed, 1.5).extent()[0] == 100  # W3 infos (lists Whoosh's writer merged) read as before

@@ -27,9 +27,11 @@ def term_stats(reader, fieldname, term):
             info.min_id(), info.max_id())
 
 
-@pytest.mark.parametrize("chunk", [1000, 7])  # 7: every list in many blocks, the vocabulary merged across chunks
-def test_bulk_segment_equals_whooshs_writer(tmp_path, monkeypatch, chunk):
+# 7 documents a chunk, 50 postings a slice: every list merged from many chunks, every field encoded in many slices
+@pytest.mark.parametrize("chunk,slice_postings", [(1000, 1 << 20), (7, 50)])
+def test_bulk_segment_equals_whooshs_writer(tmp_path, monkeypatch, chunk, slice_postings):
     monkeypatch.setattr("search.segments.CHUNK_DOCS", chunk)
+    monkeypatch.setattr("search.segments.SLICE_POSTINGS", slice_postings)
     documents = [to_document(a) for f in sorted(Path(SEEDS).iterdir()) for a in read_file(f).articles]
     slow, fast = create_index(tmp_path / "slow"), create_index(tmp_path / "fast")
     with slow.writer() as writer:

@@ -35,6 +35,7 @@ mapped.install()  # segments read in place from their mmap (see search/mapped.py
 
 _MAX_VARINT_BYTES = 10
 _DEFLATE_MIN = 24  # document streams shorter than this rarely deflate smaller
+BY_DOCUMENT = 0xFF  # a list's width byte when each position takes the bits of its document's largest
 
 
 class CompactCodec(W3Codec):
@@ -49,17 +50,24 @@ class CompactCodec(W3Codec):
         return CompactTermsReader(self, storage.open_file(tiname), storage.file_length(tiname),
                                   segment.open_file(storage, self.POSTS_EXT))
 
-    def postings_reader(self, dbfile, terminfo, format_, term=None, scorer=None):
-        if not terminfo.is_inlined():
-            offset, length = terminfo.extent()
-            if isinstance(length, tuple):  # W3TermInfo.from_bytes leaves the length in unpack's tuple
-                length = length[0]
-            if length < 0:
-                docs, counts, positions = read_compact(dbfile, offset, -length, terminfo.doc_frequency())
-                weights = posting_weights(counts, format_)
-                return ListMatcher(docs.tolist(), weights.tolist(), _values(format_, counts, positions), format_,
-                                   scorer=scorer, term=term, terminfo=terminfo)
+    def postings_reader(self, dbfile, terminfo, format_, term=None, scorer=None, doc_widths=None):
+        extent = compact_extent(terminfo)
+        if extent is not None:
+            docs, counts, positions = read_compact(dbfile, *extent, terminfo.doc_frequency(), doc_widths)
+            weights = posting_weights(counts, format_)
+            return ListMatcher(docs.tolist(), weights.tolist(), _values(format_, counts, positions), format_,
+                               scorer=scorer, term=term, terminfo=terminfo)
         return super().postings_reader(dbfile, terminfo, format_, term=term, scorer=scorer)
+
+
+def compact_extent(terminfo) -> tuple[int, int] | None:
+    """(offset, length) of a term's compact list; None for W3 postings (inlined, or merged by Whoosh's writer)."""
+    if terminfo.is_inlined():
+        return None
+    offset, length = terminfo.extent()
+    if isinstance(length, tuple):  # W3TermInfo.from_bytes leaves the length in unpack's tuple
+        length = length[0]
+    return (offset, -length) if length < 0 else None
 
 
 class CompactFieldWriter(W3FieldWriter):
@@ -96,6 +104,7 @@ class CompactTermsReader(W3TermsReader):
         for fieldname, num in self._fieldmap.items():
             self._fieldunmap[num] = fieldname
         self._boosts = self._tindex.extras.get("boosts", {})  # weights of compact infos are counts × boost
+        self._doc_widths: dict = {}
 
     # A missing term is a KeyError here, as in W3 (the segment reader answers 0 for it). The statistics are read
     # straight from the packed term info, without unpickling inlined postings.
@@ -124,6 +133,23 @@ class CompactTermsReader(W3TermsReader):
 
     def cursor(self, fieldname, fieldobj):
         return _TermCursor(self, fieldname, fieldobj)
+
+    def matcher(self, fieldname, tbytes, format_, scorer=None):
+        return self._codec.postings_reader(self._postfile, self.term_info(fieldname, tbytes), format_,
+                                           term=(fieldname, tbytes), scorer=scorer,
+                                           doc_widths=self.doc_widths(fieldname))
+
+    def doc_widths(self, fieldname: str) -> np.ndarray | None:
+        """The bit width of each document's largest position in the field (for lists packed by document)."""
+        found = self._doc_widths.get(fieldname, _UNREAD)
+        if found is _UNREAD:
+            packed = self._tindex.extras.get("widths", {}).get(fieldname)
+            found = None if packed is None else np.frombuffer(zlib.decompress(packed), dtype=np.uint8)
+            self._doc_widths[fieldname] = found
+        return found
+
+
+_UNREAD = object()
 
 
 class _TermCursor(FieldCursor):
@@ -199,14 +225,15 @@ def is_compact(format_) -> bool:
 
 
 # --- reading ----------------------------------------------------------------------------------------------------
-def read_compact(dbfile, offset: int, length: int, df: int):
+def read_compact(dbfile, offset: int, length: int, df: int, doc_widths=None):
     """(docnums, counts, positions) of one compact list."""
-    docs, counts, packed = read_compact_docs(dbfile, offset, length, df)
+    docs, counts, packed = read_compact_docs(dbfile, offset, length, df, doc_widths)
     return docs, counts, packed.decode()
 
 
-def read_compact_docs(dbfile, offset: int, length: int, df: int):
-    """(docnums, counts, `PackedPositions`) of one compact list: the positions stay packed until a phrase needs them."""
+def read_compact_docs(dbfile, offset: int, length: int, df: int, doc_widths=None):
+    """(docnums, counts, `PackedPositions`) of one compact list: the positions stay packed until a phrase needs them.
+    `doc_widths`: the field's per-document position widths (`CompactTermsReader.doc_widths`), for lists packed so."""
     data = dbfile.get(offset, length)
     header, at = _read_varint(data, 0)
     a_length, deflated = header >> 1, header & 1
@@ -225,11 +252,19 @@ def read_compact_docs(dbfile, offset: int, length: int, df: int):
     if extras.size != np.count_nonzero(multiple):
         raise ValueError("corrupt posting list: counts do not match the documents")
     counts[multiple] = extras + 2
+    docs = np.cumsum(folded >> 1)
     occurrences = int(counts.sum())
     packed = bytes(data[at + a_length:])  # a copy: cached lists must not pin the segment's mmap
-    if len(packed) != (occurrences * width + 7) // 8:
+    if width == BY_DOCUMENT:
+        if doc_widths is None or (docs.size and docs[-1] >= doc_widths.size):
+            raise ValueError("corrupt posting list: positions packed by document, without the documents' widths")
+        widths = doc_widths[np.repeat(docs, counts)].astype(np.int64)
+        bits = int(widths.sum())
+    else:
+        widths, bits = width, occurrences * width
+    if len(packed) != (bits + 7) // 8:
         raise ValueError("corrupt posting list: positions do not match the counts")
-    return np.cumsum(folded >> 1), counts, PackedPositions(packed, width, occurrences)
+    return docs, counts, PackedPositions(packed, widths, occurrences)
 
 
 def _read_varint(data, at: int) -> tuple[int, int]:
@@ -245,28 +280,39 @@ def _read_varint(data, at: int) -> tuple[int, int]:
 
 
 class PackedPositions:
-    """A list's positions, `width` bits each (least significant bit first), until decoded."""
+    """A list's positions, least significant bit first, until decoded: `width` bits each, or (an array) each
+    occurrence's own width."""
 
     __slots__ = ("data", "width", "count")
 
-    def __init__(self, data: bytes, width: int, count: int):
+    def __init__(self, data: bytes, width, count: int):
         self.data, self.width, self.count = data, width, count
 
     def decode(self) -> np.ndarray:
         return unpack_bits(self.data, self.count, self.width)
 
 
-def unpack_bits(data: bytes, count: int, width: int) -> np.ndarray:
-    """`count` unsigned numbers of `width` bits (≤ 56), packed least significant bit first → int64."""
-    if width == 0 or count == 0:
+def unpack_bits(data: bytes, count: int, width) -> np.ndarray:
+    """`count` unsigned numbers packed least significant bit first → int64; `width` (≤ 56) is every number's bits,
+    or an array of each one's."""
+    if count == 0:
+        return np.zeros(0, dtype=np.int64)
+    if isinstance(width, np.ndarray):
+        widest = int(width.max())
+        bit = np.cumsum(width) - width
+        mask = (np.uint64(1) << width.astype(np.uint64)) - np.uint64(1)
+    else:
+        widest = width
+        bit = np.arange(count, dtype=np.int64) * width
+        mask = np.uint64((1 << width) - 1)
+    if widest == 0:
         return np.zeros(count, dtype=np.int64)
     buf = np.frombuffer(bytes(data) + bytes(8), dtype=np.uint8)
-    bit = np.arange(count, dtype=np.int64) * width
     at = bit >> 3
     value = np.zeros(count, dtype=np.uint64)
-    for k in range((width + 14) // 8):  # the bytes a number can touch: its width plus up to 7 bits of offset
+    for k in range((widest + 14) // 8):  # the bytes a number can touch: its width plus up to 7 bits of offset
         value |= buf[at + k].astype(np.uint64) << np.uint64(8 * k)
-    return ((value >> (bit & 7).astype(np.uint64)) & np.uint64((1 << width) - 1)).astype(np.int64)
+    return ((value >> (bit & 7).astype(np.uint64)) & mask).astype(np.int64)
 
 
 def running_positions(gaps: np.ndarray, counts: np.ndarray) -> np.ndarray:
@@ -339,7 +385,8 @@ def _copy_ranges(dst: np.ndarray, dst_starts, src: np.ndarray, src_starts, lengt
     dst[np.repeat(dst_starts, lengths) + within] = src[np.repeat(src_starts, lengths) + within]
 
 
-def compact_lists(term_of: np.ndarray, docs: np.ndarray, counts: np.ndarray, positions: np.ndarray):
+def compact_lists(term_of: np.ndarray, docs: np.ndarray, counts: np.ndarray, positions: np.ndarray,
+                  doc_widths: np.ndarray | None = None):
     """Encode every term of a field at once.
 
     Input: one row per posting — term rank, docnum, count — sorted by (term, doc), and every occurrence's position
@@ -352,7 +399,9 @@ def compact_lists(term_of: np.ndarray, docs: np.ndarray, counts: np.ndarray, pos
     The document stream holds varints: per posting (document gap << 1 | count > 1) — the first gap from 0 — then
     count − 2 of each posting that has more than one occurrence; deflated (raw, level 9) when that is shorter.
     Positions are absolute, `width` bits each, the width of the term's largest: about 11 bits where varint gaps took
-    two bytes, and no count byte for the usual single occurrence."""
+    two bytes, and no count byte for the usual single occurrence. With `doc_widths` (the bit width of each
+    document's largest position in the field) a list whose positions take fewer bits at their own document's width
+    is packed so, its width byte BY_DOCUMENT."""
     n = term_of.size
     new_term = np.ones(n, dtype=bool)
     new_term[1:] = term_of[1:] != term_of[:-1]
@@ -388,17 +437,24 @@ def compact_lists(term_of: np.ndarray, docs: np.ndarray, counts: np.ndarray, pos
             a_length[t] = len(packed)
             squeezed.append(packed)
 
-    # positions
+    # positions: at the term's width, or each at its document's when that is shorter
     occurrences = np.add.reduceat(counts, starts) if n else np.empty(0, np.int64)
     occ_at = np.concatenate(([0], np.cumsum(occurrences)))
     width = bit_widths(np.maximum.reduceat(positions, occ_at[:-1])) if n else np.empty(0, np.int64)
-    b_length = (occurrences * width + 7) // 8
-    b_at = np.concatenate(([0], np.cumsum(b_length)))
     occ_width = np.repeat(width, occurrences)
-    bit_offsets = np.repeat(8 * b_at[:-1], occurrences) + (np.arange(positions.size) - np.repeat(occ_at[:-1],
-                                                                                                   occurrences)) * occ_width
-    bits = pack_bits(positions, bit_offsets, int(b_at[-1]), int(width.max()) if n else 0)
-    del occ_width, bit_offsets
+    if doc_widths is not None and n:
+        own = doc_widths[np.repeat(docs, counts)].astype(np.int64)
+        by_document = np.add.reduceat(own, occ_at[:-1]) < occurrences * width
+        occ_width = np.where(np.repeat(by_document, occurrences), own, occ_width)
+        del own
+        width = np.where(by_document, BY_DOCUMENT, width)
+    bit_sum = np.add.reduceat(occ_width, occ_at[:-1]) if n else np.empty(0, np.int64)
+    b_length = (bit_sum + 7) // 8
+    b_at = np.concatenate(([0], np.cumsum(b_length)))
+    running = np.cumsum(occ_width) - occ_width  # bits before each occurrence, from the field's first
+    bit_offsets = running + np.repeat(8 * b_at[:-1] - running[occ_at[:-1]] if n else b_at[:0], occurrences)
+    bits = pack_bits(positions, bit_offsets, int(b_at[-1]), int(occ_width.max()) if n else 0)
+    del occ_width, bit_offsets, running
 
     # the lists: header, width, document stream, positions
     header_bytes, header_offsets = encode_varints(a_length * 2 + deflated)

@@ -2,7 +2,7 @@
 candidates, and a signature check to verify them.
 
 Every copy stays in the index; each is marked with its `cluster`, the id of the first-indexed member. A document's
-signature (257 bytes) is kept in a per-document column (`minhash`), so `DuplicateTracker.from_reader` rebuilds every
+signature (129 bytes) is kept in a per-document column (`minhash`), so `DuplicateTracker.from_reader` rebuilds every
 indexed document's signature and band keys from that column alone — no stored text is read — and a later run
 verifies candidates exactly as the run that indexed them would have.
 
@@ -52,16 +52,17 @@ def shingles(text: str) -> np.ndarray:
 
 
 def signature(hashes: np.ndarray) -> np.ndarray:
-    """MinHash signature (PERMUTATIONS 16-bit values) of a non-empty shingle set: for each permutation, the least
-    multiply-shift hash (a·x + b mod 2**32, top 16 bits: universal for the 32-bit shingle hashes, and half the work
-    of 64-bit arithmetic) of the shingle hashes. 16 bits keep a million signatures in 256 MB; two unrelated minima
-    agree by chance once in 65,536, far below what the threshold can notice."""
+    """MinHash signature (PERMUTATIONS 8-bit values, "b-bit MinHash") of a non-empty shingle set: for each
+    permutation, the least multiply-shift hash (a·x + b mod 2**32: universal for the 32-bit shingle hashes, and half
+    the work of 64-bit arithmetic) of the shingle hashes, its low 8 bits. Two unrelated minima agree by chance once
+    in 256, which raises an estimated similarity by (1 − J)/256 — at the 0.5 threshold, 0.002 — and a million
+    signatures take 128 MB (in the tracker and in the index's column: 0.05 bytes a byte of text, half of 16 bits)."""
     out = np.empty(PERMUTATIONS, dtype=np.uint32)
     for start in range(0, len(hashes), 4096):  # bounded memory for very long bodies
         chunk = hashes[start:start + 4096].astype(np.uint32)
-        values = ((_A[:, None] * chunk[None, :] + _B[:, None]) >> np.uint32(16)).min(axis=1)
+        values = (_A[:, None] * chunk[None, :] + _B[:, None]).min(axis=1)
         out = values if start == 0 else np.minimum(out, values)
-    return out.astype(np.uint16)
+    return (out & np.uint32(0xFF)).astype(np.uint8)  # the low bits: a minimum's high bits are mostly zeros
 
 
 _BAND_SALT = (np.arange(1, BANDS + 1, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15))  # odd: keeps bands apart
@@ -69,9 +70,9 @@ _SHORT_TAG = np.uint64(0xD1B54A32D192ED03)
 
 
 def band_keys(sig: np.ndarray) -> np.ndarray:
-    """The LSH keys of a signature: per band its ROWS values packed into 64 bits, salted with the band number."""
+    """The LSH keys of a signature: per band its ROWS values packed into 32 bits, salted with the band number."""
     rows = sig.astype(np.uint64).reshape(BANDS, ROWS)
-    packed = (rows[:, 0] << np.uint64(48)) | (rows[:, 1] << np.uint64(32)) | (rows[:, 2] << np.uint64(16)) | rows[:, 3]
+    packed = (rows[:, 0] << np.uint64(24)) | (rows[:, 1] << np.uint64(16)) | (rows[:, 2] << np.uint64(8)) | rows[:, 3]
     return packed ^ _BAND_SALT
 
 
@@ -84,18 +85,18 @@ def _exact_crc(text: str) -> int:
 
 
 # What the `minhash` column holds per document: b"" (empty body), b"x" + the CRC-32 of a short body's normalized
-# text, or b"s" + the 16-bit signature (big-endian).
+# text, or b"s" + the 8-bit signature.
 def minhash_record(body: str) -> bytes:
     hashes = shingles(body)
     if len(hashes) >= MIN_SHINGLES:
-        return b"s" + signature(hashes).astype(">u2").tobytes()
+        return b"s" + signature(hashes).tobytes()
     return b"x" + _exact_crc(body).to_bytes(4, "big") if normalize(body) else b""
 
 
 def _parse_record(record: bytes) -> tuple[np.ndarray | None, np.ndarray]:
     """(signature or None, LSH keys) of a `minhash` record."""
-    if record[:1] == b"s" and len(record) == 1 + 2 * PERMUTATIONS:
-        sig = np.frombuffer(record, dtype=">u2", offset=1).astype(np.uint16)
+    if record[:1] == b"s" and len(record) == 1 + PERMUTATIONS:
+        sig = np.frombuffer(record, dtype=np.uint8, offset=1)
         return sig, band_keys(sig)
     if record[:1] == b"x" and len(record) == 5:
         return None, _short_key(int.from_bytes(record[1:], "big"))
@@ -113,8 +114,8 @@ class DuplicateTracker:
     The indexer, per article and before writing it: `article.cluster = tracker.assign(article)`; the schema's
     `to_document` then writes the article's `minhash` record (set on `article.dup_signature`) into its column.
 
-    Sized for millions of articles: signatures are rows of one 16-bit matrix, band keys live in sorted numpy runs
-    (`_KeyIndex`), members are plain lists — about 700 bytes an article.
+    Sized for millions of articles: signatures are rows of one 8-bit matrix, band keys live in sorted numpy runs
+    (`_KeyIndex`), members are plain lists — about 570 bytes an article.
     """
 
     def __init__(self, threshold: float = THRESHOLD):
@@ -189,7 +190,7 @@ class DuplicateTracker:
 
 
 class _Rows:
-    """A growing matrix of fixed-width uint16 rows, in blocks (no copying as it grows)."""
+    """A growing matrix of fixed-width uint8 rows, in blocks (no copying as it grows)."""
 
     BLOCK = 4096
 
@@ -200,7 +201,7 @@ class _Rows:
 
     def append(self, row: np.ndarray | None) -> None:
         if self.count % self.BLOCK == 0:
-            self.blocks.append(np.zeros((self.BLOCK, self.width), dtype=np.uint16))
+            self.blocks.append(np.zeros((self.BLOCK, self.width), dtype=np.uint8))
         if row is not None:
             self.blocks[-1][self.count % self.BLOCK] = row
         self.count += 1

@@ -373,7 +373,8 @@ def _read_postings(leaf, fieldname: str, btext: bytes) -> _Postings:
         length = length[0] if isinstance(length, tuple) else length
         if length < 0:
             fmt = leaf.schema[fieldname].format
-            docs, counts, packed = read_compact_docs(terms._postfile, offset, -length, info.doc_frequency())
+            docs, counts, packed = read_compact_docs(terms._postfile, offset, -length, info.doc_frequency(),
+                                                     terms.doc_widths(fieldname))
             return _Postings(docs.astype(np.int32), posting_weights(counts, fmt), packed, counts=counts)
     m = leaf.postings(fieldname, btext)
     m = getattr(m, "child", m) if not isinstance(m, W3LeafMatcher) and hasattr(m, "child") else m

@@ -26,7 +26,7 @@ from search.duplicates import DuplicateTracker
 from search.schema import SCHEMA_VERSION, build_schema, to_document
 
 META_FILE = "newsearch.json"
-BATCH_SIZE = 20000  # articles per commit: a killed run loses at most this much work
+BATCH_SIZE = 30000  # articles per commit: a killed run loses at most this much work
 ANALYZERS = ("search.analysis.WordTokenizer", "search.analysis.NgramTokenizer", "rjieba-0.2.2")
 
 

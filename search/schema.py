@@ -22,7 +22,8 @@ from search.article import Article
 # 6: 16-bit MinHash signatures from new (vectorised) hash functions in a `minhash` column instead of `dup_keys`;
 #    text fields' postings are compact lists (search/codec.py).
 # 7: the term table's blocks hold whole keys after an offset table (search/termtable.py).
-# 8: compact lists: one per term, a flagged document stream (deflated when shorter) and bit-packed positions.
+# 8: compact lists: one per term, a flagged document stream (deflated when shorter) and bit-packed positions;
+#    compact term infos (search/terminfo.py); 8-bit MinHash signatures.
 SCHEMA_VERSION = 8
 
 # Separates list values (bylines, region paths) inside one text field, so no phrase runs from one into the next.

@@ -13,6 +13,7 @@ Segments are built in worker processes and committed by the parent, which holds 
 from __future__ import annotations
 
 import os
+import zlib
 from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -23,7 +24,7 @@ from whoosh.system import pack_ushort
 from whoosh.util.numeric import _length_byte_cache, byte_to_length, length_to_byte
 
 from search.analysis import NgramTokenizer, WordTokenizer, code_points, normalize_text, segment, word_pieces
-from search.codec import CompactCodec, compact_lists, is_compact, posting_weights
+from search.codec import CompactCodec, bit_widths, compact_lists, is_compact, posting_weights
 from search.terminfo import pack_infos
 
 
@@ -96,7 +97,7 @@ def build_segment(storage, indexname: str, schema, docs: Sequence[dict]):
         writer.start_field(fieldname, schema[fieldname])
         field_lengths = lengths.get(fieldname)
         if fieldname in occurrences:
-            occurrences.pop(fieldname).write(writer, field_lengths)
+            occurrences.pop(fieldname).write(writer, field_lengths, len(docs))
         elif _flat_compact(schema[fieldname], postings[fieldname]):
             _write_flat(writer, schema[fieldname], postings.pop(fieldname), field_lengths)
         else:
@@ -145,6 +146,7 @@ class _FieldLists:
         self.docs: list[np.ndarray] = []
         self.positions: list[np.ndarray] = []
         self.chunks: list[_Chunk] = []
+        self.last_position: dict[int, int] = {}  # per document: the field's positions take its bit width there
 
     def add(self, docnum: int, text: str) -> int:
         """Add one normalized text; return its length in tokens."""
@@ -156,6 +158,7 @@ class _FieldLists:
             self.terms.append(terms)
             self.positions.append(positions)
             self.docs.append(np.full(terms.size, docnum, dtype=np.int32))
+            self.last_position[docnum] = int(positions[-1])
         return int(terms.size)
 
     def _word_terms(self, text: str) -> tuple[np.ndarray, np.ndarray]:
@@ -207,7 +210,7 @@ class _FieldLists:
         self.chunks.append(_Chunk(unique, _small(ranks[starts]), _small(docs[starts]), _small(counts),
                                   _small(positions)))
 
-    def write(self, writer, field_lengths: array | None) -> None:
+    def write(self, writer, field_lengths: array | None, doc_count: int) -> None:
         """Every term's list, in term order, with its W3 term info — a slice of terms at a time, which bounds the
         encoder's temporary arrays."""
         self.flush()
@@ -223,6 +226,9 @@ class _FieldLists:
             rank_of = np.empty(len(texts), dtype=np.int64)
             rank_of[[self.vocabulary[t] for t in texts]] = np.arange(len(texts))
             ranks = [rank_of[c.keys] for c in chunks]
+        doc_widths = np.zeros(doc_count, dtype=np.uint8)
+        doc_widths[list(self.last_position)] = bit_widths(np.fromiter(self.last_position.values(), dtype=np.int64))
+        writer._tindex.extras.setdefault("widths", {})[writer._fieldname] = zlib.compress(doc_widths.tobytes())
         # each chunk's postings by global term rank (ascending: chunks list their terms in the same order)
         terms = [r[c.term] for r, c in zip(ranks, chunks)]
         occ_at = [np.concatenate(([0], np.cumsum(c.counts, dtype=np.int64))) for c in chunks]
@@ -237,7 +243,7 @@ class _FieldLists:
             if parts:
                 term_of, docs, counts, positions = _by_term(*(np.concatenate(p) for p in zip(*parts)))
                 _write_lists(writer, self.field, [texts[r].encode("utf-8") for r in np.unique(term_of).tolist()],
-                             term_of, docs, counts, positions, field_lengths)
+                             term_of, docs, counts, positions, field_lengths, doc_widths)
 
 
 SLICE_POSTINGS = 1 << 20  # postings encoded at a time
@@ -291,10 +297,11 @@ def _bigram_text(key: int) -> str:
     return chr(key >> 22) + (chr(second - 1) if second else "")
 
 
-def _write_lists(writer, field, keys: list[bytes], term_of, docs, counts, positions, field_lengths) -> None:
-    """Compact lists of postings sorted by (term, document) — `keys` the terms' bytes, in order — with W3 term
+def _write_lists(writer, field, keys: list[bytes], term_of, docs, counts, positions, field_lengths,
+                 doc_widths=None) -> None:
+    """Compact lists of postings sorted by (term, document) — `keys` the terms' bytes, in order — with their term
     infos."""
-    blob, ranges, first, df = compact_lists(term_of, docs, counts, positions)
+    blob, ranges, first, df = compact_lists(term_of, docs, counts, positions, doc_widths)
     del positions
     weights = posting_weights(counts, field.format)
     if field_lengths is not None:

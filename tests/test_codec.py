@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from search.codec import bit_widths, compact_lists, pack_bits, read_compact, unpack_bits
+from search.codec import BY_DOCUMENT, bit_widths, compact_lists, pack_bits, read_compact, unpack_bits
 
 
 class _Bytes:
@@ -28,8 +28,8 @@ def _random_postings(rng, terms: int, docs: int):
     return rows
 
 
-@pytest.mark.parametrize("seed", [0, 1, 2])
-def test_lists_round_trip(seed):
+@pytest.mark.parametrize("seed,by_document", [(0, False), (1, False), (2, True), (3, True)])
+def test_lists_round_trip(seed, by_document):
     rng = np.random.default_rng(seed)
     rows = _random_postings(rng, 60, 5000)
     rows.append((60, 0, np.array([0])))  # a list whose positions take no bits at all
@@ -37,19 +37,30 @@ def test_lists_round_trip(seed):
     docs = np.array([r[1] for r in rows])
     counts = np.array([r[2].size for r in rows])
     positions = np.concatenate([r[2] for r in rows])
-    blob, ranges, first, df = compact_lists(term_of, docs, counts, positions)
+    doc_widths = None
+    if by_document:  # each document's positions at the width of its largest (in any term)
+        largest = np.zeros(5000, dtype=np.int64)
+        np.maximum.at(largest, np.repeat(docs, counts), positions)
+        doc_widths = bit_widths(largest).astype(np.uint8)
+    blob, ranges, first, df = compact_lists(term_of, docs, counts, positions, doc_widths)
     assert ranges.size == 62 and first.tolist() == np.flatnonzero(np.diff(term_of, prepend=-1)).tolist()
     data = _Bytes(blob.tobytes())
     deflated = 0
     for t in range(61):
         got_docs, got_counts, got_positions = read_compact(data, int(ranges[t]), int(ranges[t + 1] - ranges[t]),
-                                                           int(df[t]))
+                                                           int(df[t]), doc_widths)
         mine = [r for r in rows if r[0] == t]
         assert got_docs.tolist() == [r[1] for r in mine]
         assert got_counts.tolist() == [r[2].size for r in mine]
         assert got_positions.tolist() == np.concatenate([r[2] for r in mine]).tolist()
         deflated += blob[ranges[t]] & 1  # the header's low bit (every stream here is under 64 bytes or deflated)
     assert deflated > 0  # the long document streams were deflated
+    widths = [blob[ranges[t] + 1 + (blob[ranges[t]] >= 0x80)] for t in range(61)]  # after a 1- or 2-byte header
+    assert (BY_DOCUMENT in widths) == by_document  # lists of few-position documents take their documents' widths
+    if by_document:
+        t = widths.index(BY_DOCUMENT)
+        with pytest.raises(ValueError, match="corrupt"):
+            read_compact(data, int(ranges[t]), int(ranges[t + 1] - ranges[t]), int(df[t]))  # the widths are needed
     assert data.get(int(ranges[60]), int(ranges[61] - ranges[60])).tobytes()[1] == 0  # width 0: no position bits
 
 

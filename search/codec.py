@@ -116,9 +116,15 @@ class CompactTermsReader(W3TermsReader):
 
     def term_info(self, fieldname, tbytes):
         try:
-            return unpack_info(self._tindex[self._keycoder(fieldname, tbytes)], self._boosts.get(fieldname, 1.0))
+            info = self._tindex[self._keycoder(fieldname, tbytes)]
         except KeyError:
             raise TermNotFound(f"No term {fieldname}:{tbytes!r}") from None
+        return self._info(fieldname, info)
+
+    def _info(self, fieldname: str, info: bytes):
+        return unpack_info(info, self._boosts.get(fieldname, 1.0),
+                           lambda offset, length, df: read_compact_docs(self._postfile, offset, length, df,
+                                                                        self.doc_widths(fieldname))[0])
 
     def items(self):
         return self._decoded(self._tindex.items())
@@ -129,7 +135,7 @@ class CompactTermsReader(W3TermsReader):
     def _decoded(self, pairs):
         for keybytes, value in pairs:
             fieldname, text = self._keydecoder(keybytes)
-            yield (fieldname, text), unpack_info(value, self._boosts.get(fieldname, 1.0))
+            yield (fieldname, text), self._info(fieldname, value)
 
     def cursor(self, fieldname, fieldobj):
         return _TermCursor(self, fieldname, fieldobj)

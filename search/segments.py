@@ -315,8 +315,7 @@ def _write_lists(writer, field, keys: list[bytes], term_of, docs, counts, positi
     prefix = pack_ushort(writer._fieldid)
     infos = pack_infos(df, np.add.reduceat(counts, first), np.maximum.reduceat(counts, first),
                        np.add.reduceat(weights, first), float(field.format.field_boost), _length_bytes(min_length),
-                       _length_bytes(max_length), docs[first], docs[first + df - 1], base + ranges[:-1],
-                       np.diff(ranges))
+                       _length_bytes(max_length), base + ranges[:-1], np.diff(ranges))
     writer._tindex.add_many([prefix + key for key in keys], infos)
 
 

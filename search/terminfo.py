@@ -4,12 +4,12 @@ W3's term info packs flags, two floats, the df, two length bytes, the first and 
 into 35 bytes; on a news segment (300,000 bigram terms, most in a document or two) that is most of the term table.
 A compact list's info here is a marker byte (high bit set, which W3's flags byte never has), then varints:
 
-    one posting:   count · length byte · document · offset · list length
-    more:          df · total count · largest count · min/max length bytes · first document · last − first ·
-                   offset · list length
+    one posting:   count · length byte · offset · list length
+    more:          df · total count · largest count · min/max length bytes · offset · list length
 
 Weights are counts × the field's boost, as Whoosh's writer computes them; when the float32 sum Whoosh would store
-differs from total count × boost (rounding), it follows as 4 bytes. Readers get an ordinary `W3TermInfo`.
+differs from total count × boost (rounding), it follows as 4 bytes. The first and last document (which W3 keeps and
+no search reads) come from the list itself when asked. Readers get a `W3TermInfo`.
 """
 from __future__ import annotations
 
@@ -27,19 +27,18 @@ def is_compact_info(info: bytes) -> bool:
     return bool(info[0] & _COMPACT)
 
 
-def pack_infos(df, total_count, max_count, weight_sum, boost: float, min_length_byte, max_length_byte, first_doc,
-               last_doc, offset, length) -> list[bytes]:
+def pack_infos(df, total_count, max_count, weight_sum, boost: float, min_length_byte, max_length_byte, offset,
+               length) -> list[bytes]:
     """The infos of many terms at once (numpy arrays, one entry a term)."""
     from search.codec import encode_varints  # the codec reads infos with this module
 
     single = df == 1
     exact = _float32(total_count * boost) == _float32(weight_sum)
     numbers = np.where(single[:, None],
-                       np.stack([max_count, min_length_byte, first_doc, offset, length, *[np.zeros_like(df)] * 4], 1),
-                       np.stack([df, total_count, max_count, min_length_byte, max_length_byte, first_doc,
-                                 last_doc - first_doc, offset, length], 1))
-    width = np.where(single, 5, 9)
-    keep = np.arange(9)[None, :] < width[:, None]
+                       np.stack([max_count, min_length_byte, offset, length, *[np.zeros_like(df)] * 3], 1),
+                       np.stack([df, total_count, max_count, min_length_byte, max_length_byte, offset, length], 1))
+    width = np.where(single, 4, 7)
+    keep = np.arange(7)[None, :] < width[:, None]
     data, at = encode_varints(numbers[keep])
     ends = at[np.cumsum(width)].tolist()
     starts = [0] + ends[:-1]
@@ -55,27 +54,48 @@ def _float32(values) -> np.ndarray:
     return np.asarray(values, dtype=np.float64).astype(np.float32)
 
 
-def unpack_info(info: bytes, boost: float) -> W3TermInfo:
-    """A compact list's info as the W3TermInfo the rest of Whoosh expects (a W3 info is read as W3 reads it)."""
+def unpack_info(info: bytes, boost: float, postings=None) -> W3TermInfo:
+    """A compact list's info as the W3TermInfo the rest of Whoosh expects (a W3 info is read as W3 reads it).
+    `postings(offset, length, df)` → the list's documents, for `min_id`/`max_id`."""
     if not info[0] & _COMPACT:
         return W3TermInfo.from_bytes(info)
-    numbers, at = _varints(info, 5 if info[0] & _SINGLE else 9)
-    terminfo = W3TermInfo()
+    numbers, at = _varints(info, 4 if info[0] & _SINGLE else 7)
+    terminfo = CompactTermInfo()
     if info[0] & _SINGLE:
-        count, length_byte, doc, offset, size = numbers
-        df, total, largest, min_byte, max_byte, first, last = 1, count, count, length_byte, length_byte, doc, doc
+        count, length_byte, offset, size = numbers
+        df, total, largest, min_byte, max_byte = 1, count, count, length_byte, length_byte
     else:
-        df, total, largest, min_byte, max_byte, first, span, offset, size = numbers
-        last = first + span
+        df, total, largest, min_byte, max_byte, offset, size = numbers
     weight = _FLOAT.unpack_from(info, at)[0] if info[0] & _WEIGHT else float(np.float32(total * boost))
     terminfo._weight = weight
     terminfo._df = df
     terminfo._minlength = byte_to_length(min_byte)
     terminfo._maxlength = byte_to_length(max_byte)
     terminfo._maxweight = float(np.float32(largest * boost))
-    terminfo._minid, terminfo._maxid = first, last
     terminfo._offset, terminfo._length = offset, -size
+    terminfo._minid = terminfo._maxid = None  # read from the list when asked
+    terminfo._postings = postings
     return terminfo
+
+
+class CompactTermInfo(W3TermInfo):
+    """A W3TermInfo whose first and last document are read from the posting list when asked."""
+
+    def _documents(self):
+        if self._postings is None:
+            raise ValueError("this term info was read without its posting list")
+        docs = self._postings(self._offset, -self._length, self._df)
+        self._minid, self._maxid = int(docs[0]), int(docs[-1])
+
+    def min_id(self):
+        if self._minid is None:
+            self._documents()
+        return self._minid
+
+    def max_id(self):
+        if self._maxid is None:
+            self._documents()
+        return self._maxid
 
 
 def info_weight(info: bytes, boost: float) -> float:

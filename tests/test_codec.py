@@ -97,10 +97,10 @@ def test_term_infos_round_trip_as_w3_reads_them():
     arr = lambda *v: np.array(v, dtype=np.int64)  # noqa: E731
     infos = pack_infos(df=arr(1, 40, 3), total_count=arr(2, 75, 3), max_count=arr(2, 9, 1),
                        weight_sum=np.array([3.0, 112.5, 1.25]), boost=1.5, min_length_byte=arr(20, 3, 7),
-                       max_length_byte=arr(20, 90, 8), first_doc=arr(7, 0, 100), last_doc=arr(7, 9000, 4000),
-                       offset=arr(0, 12, 70000), length=arr(12, 69988, 5))
-    assert len(infos[0]) < 8 and len(infos[1]) < 16  # W3's record: 35 bytes
-    single, many, odd = (unpack_info(i, 1.5) for i in infos)
+                       max_length_byte=arr(20, 90, 8), offset=arr(0, 12, 70000), length=arr(12, 69988, 5))
+    assert len(infos[0]) < 7 and len(infos[1]) < 12  # W3's record: 35 bytes
+    lists = {0: np.array([7]), 12: np.array([0, 55, 9000])}  # what the posting lists hold (first and last matter)
+    single, many, odd = (unpack_info(i, 1.5, lambda offset, length, df: lists[offset]) for i in infos)
     assert (single.doc_frequency(), single.weight(), single.max_weight(), single.min_id(), single.max_id()) == \
         (1, 3.0, 3.0, 7, 7)
     assert single.min_length() == single.max_length() == byte_to_length(20)
@@ -110,6 +110,8 @@ def test_term_infos_round_trip_as_w3_reads_them():
     assert (many.min_length(), many.max_length(), many.extent()) == (byte_to_length(3), byte_to_length(90),
                                                                      (12, -69988))
     assert odd.weight() == 1.25  # a weight sum that is not count × boost is kept as it was
+    with pytest.raises(ValueError, match="without its posting list"):
+        unpack_info(infos[2], 1.5).min_id()
     assert [info_doc_frequency(i) for i in infos] == [1, 40, 3]
     assert [info_weight(i, 1.5) for i in infos] == [3.0, 112.5, 1.25]
 

@@ -1,16 +1,18 @@
-"""A compact posting list for the positional text fields, inside otherwise ordinary Whoosh (W3) segments.
+"""Compact posting lists inside otherwise ordinary Whoosh (W3) segments.
 
 Whoosh's W3 codec writes postings in pickled blocks of up to 128: per block a pickled header, a pickled tuple of
 document gaps, a tuple of float weights (9 bytes each as soon as two frequencies differ) and one pickled bytes
 object per posting for its positions — about 17 bytes a posting on news text, most of an index's size, and most of
-its build time. For the fields whose format is `CompactPositions` (every headline/body/bigram field) the bulk
-builder (search/segments.py) writes instead one list per term (layout in `compact_lists`): a document stream of
-varints (gaps with a flag for the rare count above one), deflated when that is shorter, and the positions bit-packed
-at the width of the term's largest — about 2.8 bytes an occurrence where varint gaps, counts and positions took 4.3.
-It is encoded for a whole field of a segment at once with numpy. A term's weight in a document is its count × the
-field boost, as Whoosh's writer computes it, so no weights are stored. The term dictionary, stored fields, columns and lengths stay
-W3's; the term's extent is recorded with a negative length, which is how `CompactCodec.postings_reader` tells a
-compact list from a W3 one (segments merged by Whoosh's own writer hold W3 lists, and read as before).
+its build time. The bulk builder (search/segments.py) writes instead one list per term (layout in `compact_lists`)
+for every field whose weights are count × boost — the positional text fields and the plain ones (ids, dates,
+bylines, regions): a document stream of varints (gaps, with a flag for the rare count above one), deflated when
+that is shorter, and the positions bit-packed at the width of the term's largest or of each document's — about 2.5
+bytes an occurrence of a bigram where varint gaps, counts and positions took 4.3. It is encoded for a slice of a
+field's terms at a time with numpy. No weights are stored (count × the field's boost, as Whoosh's writer computes
+them); term statistics are a few varints (search/terminfo.py) with a negative list length, which is how
+`CompactCodec.postings_reader` tells a compact list from a W3 one (segments merged by Whoosh's own writer hold W3
+lists and W3 infos, and read as before). The term dictionary is search/termtable.py's, stored fields
+search/stored.py's; columns and lengths stay W3's.
 
 The index pickles the codec by import path: keep it at `search.codec.CompactCodec`.
 """
@@ -28,6 +30,7 @@ from whoosh.matching import ListMatcher
 
 from search import mapped
 from search.formats import CompactPositions
+from search.stored import StoredPerDocReader, StoredPerDocWriter
 from search.termtable import TermTableReader, TermTableWriter
 from search.terminfo import info_doc_frequency, info_weight, unpack_info
 
@@ -39,11 +42,17 @@ BY_DOCUMENT = 0xFF  # a list's width byte when each position takes the bits of i
 
 
 class CompactCodec(W3Codec):
-    """W3 with a compact term dictionary (search/termtable.py), reading (and, through search/segments.py, writing)
-    compact posting lists."""
+    """W3 with a compact term dictionary (search/termtable.py) and stored fields (search/stored.py), reading (and,
+    through search/segments.py, writing) compact posting lists."""
 
     def field_writer(self, storage, segment):
         return CompactFieldWriter(self, storage, segment)
+
+    def per_document_writer(self, storage, segment):
+        return StoredPerDocWriter(self, storage, segment)
+
+    def per_document_reader(self, storage, segment):
+        return StoredPerDocReader(storage, segment)
 
     def terms_reader(self, storage, segment):
         tiname = segment.make_filename(self.TERMS_EXT)

@@ -29,7 +29,7 @@ from whoosh.system import pack_uint
 from whoosh.matching import ListMatcher
 
 from search import mapped
-from search.formats import CompactPositions
+from search.formats import CompactPositions, read_varint
 from search.stored import StoredPerDocReader, StoredPerDocWriter
 from search.termtable import TermTableReader, TermTableWriter
 from search.terminfo import info_doc_frequency, info_weight, unpack_info
@@ -250,7 +250,7 @@ def read_compact_docs(dbfile, offset: int, length: int, df: int, doc_widths=None
     """(docnums, counts, `PackedPositions`) of one compact list: the positions stay packed until a phrase needs them.
     `doc_widths`: the field's per-document position widths (`CompactTermsReader.doc_widths`), for lists packed so."""
     data = dbfile.get(offset, length)
-    header, at = _read_varint(data, 0)
+    header, at = read_varint(data, 0, "posting list")
     a_length, deflated = header >> 1, header & 1
     if at >= len(data):
         raise ValueError("corrupt posting list: no position width")
@@ -280,18 +280,6 @@ def read_compact_docs(dbfile, offset: int, length: int, df: int, doc_widths=None
     if len(packed) != (bits + 7) // 8:
         raise ValueError("corrupt posting list: positions do not match the counts")
     return docs, counts, PackedPositions(packed, widths, occurrences)
-
-
-def _read_varint(data, at: int) -> tuple[int, int]:
-    value = shift = 0
-    while at < len(data):
-        byte = data[at]
-        at += 1
-        value |= (byte & 0x7F) << shift
-        if byte < 0x80:
-            return value, at
-        shift += 7
-    raise ValueError("corrupt posting list: truncated header")
 
 
 class PackedPositions:

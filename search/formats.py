@@ -10,7 +10,8 @@ from __future__ import annotations
 from whoosh.formats import Positions
 
 
-def _varints(numbers) -> bytes:
+def varints(numbers) -> bytes:
+    """LEB128 bytes of non-negative ints (7 bits a byte, high bit = more follows)."""
     out = bytearray()
     for n in numbers:
         while n > 0x7F:
@@ -18,6 +19,19 @@ def _varints(numbers) -> bytes:
             n >>= 7
         out.append(n)
     return bytes(out)
+
+
+def read_varint(data, at: int, what: str) -> tuple[int, int]:
+    """The varint at `at` in `data` and the offset after it; a ValueError naming `what` when the data ends first."""
+    value = shift = 0
+    while at < len(data):
+        byte = data[at]
+        at += 1
+        value |= (byte & 0x7F) << shift
+        if byte < 0x80:
+            return value, at
+        shift += 7
+    raise ValueError(f"corrupt {what}: a number is cut short")
 
 
 def _read_varints(data: bytes) -> list[int]:
@@ -40,7 +54,7 @@ class CompactPositions(Positions):
         for pos in poslist:
             deltas.append(pos - base)
             base = pos
-        return _varints(deltas)
+        return varints(deltas)
 
     def decode_positions(self, valuestring: bytes) -> list[int]:
         numbers = _read_varints(valuestring)

@@ -27,6 +27,8 @@ from array import array
 from whoosh.codec.whoosh3 import W3PerDocReader, W3PerDocWriter
 from whoosh.columns import Column, ColumnReader, ColumnWriter
 
+from search.formats import read_varint, varints
+
 MAGIC = b"NSS1"
 BLOCK_DOCS = 16  # documents deflated together: 0.39 bytes a byte of text (4: 0.41); a read inflates ~30 KB
 DICTIONARY_BYTES = 32 << 10  # deflate's window: a longer dictionary would not be seen
@@ -109,7 +111,7 @@ class _Writer(ColumnWriter):
         blocks = []
         for start in range(0, doccount, BLOCK_DOCS):
             part = docs[start:start + BLOCK_DOCS]
-            raw = b"".join(_varint(len(d)) for d in part) + b"".join(part)
+            raw = varints([len(d) for d in part]) + b"".join(part)
             deflate = zlib.compressobj(9, zlib.DEFLATED, -15, 9, zlib.Z_DEFAULT_STRATEGY, dictionary)
             blocks.append(deflate.compress(raw) + deflate.flush())
         packed = zlib.compress(dictionary, 9)
@@ -131,15 +133,6 @@ def _dictionary(docs: list[bytes]) -> bytes:
         return b""
     step = max(1, len(present) * _SAMPLE_BYTES // size)
     return b"".join(d[1:_SAMPLE_BYTES + 1] for d in present[::step])[-size:]
-
-
-def _varint(n: int) -> bytes:
-    out = bytearray()
-    while n > 0x7F:
-        out.append((n & 0x7F) | 0x80)
-        n >>= 7
-    out.append(n)
-    return bytes(out)
 
 
 def _little(values: array) -> array:
@@ -190,16 +183,7 @@ class _Reader(ColumnReader):
         count = min(self._block_docs, self._doccount - number * self._block_docs)
         lengths, at = [], 0
         for _ in range(count):
-            value = shift = 0
-            while True:
-                if at >= len(raw):
-                    raise ValueError(f"corrupt stored fields: block {number} is cut short")
-                byte = raw[at]
-                at += 1
-                value |= (byte & 0x7F) << shift
-                if byte < 0x80:
-                    break
-                shift += 7
+            value, at = read_varint(raw, at, f"stored fields: block {number}")
             lengths.append(value)
         if at + sum(lengths) != len(raw):
             raise ValueError(f"corrupt stored fields: block {number} does not hold its documents")

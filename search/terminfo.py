@@ -19,6 +19,8 @@ import numpy as np
 from whoosh.codec.whoosh3 import W3TermInfo
 from whoosh.util.numeric import byte_to_length
 
+from search.formats import read_varint
+
 _COMPACT, _SINGLE, _WEIGHT = 0x80, 0x01, 0x02
 _FLOAT = struct.Struct("!f")
 
@@ -113,13 +115,6 @@ def info_doc_frequency(info: bytes) -> int:
 def _varints(data: bytes, count: int) -> tuple[list[int], int]:
     out, at = [], 1
     for _ in range(count):
-        value = shift = 0
-        while True:
-            byte = data[at]
-            at += 1
-            value |= (byte & 0x7F) << shift
-            if byte < 0x80:
-                break
-            shift += 7
+        value, at = read_varint(data, at, "term info")
         out.append(value)
     return out, at

@@ -167,6 +167,21 @@ class _FileProgress:
     cross_file_duplicate: bool = False
 
 
+def live_ids(searcher) -> set[str]:
+    """The ids of the index's live articles. The term dictionary still lists the ids of deleted documents until
+    their segment is merged (a file replaced after a killed run leaves them), and an id taken for indexed would make
+    the article's next copy be skipped as a duplicate: lost."""
+    reader = searcher.reader()
+    ids = set(reader.field_terms("id"))
+    if reader.has_deletions():
+        for docnum in range(reader.doc_count_all()):
+            if reader.is_deleted(docnum):
+                article_id = reader.stored_fields(docnum).get("id")
+                if article_id in ids and searcher.document_number(id=article_id) is None:
+                    ids.discard(article_id)
+    return ids
+
+
 class _Sync:
     """One run's writer, batch and manifest bookkeeping."""
 
@@ -175,7 +190,7 @@ class _Sync:
         self.manifest = Manifest.load(index_dir)
         self.writer = _writer(ix, index_dir)
         self.searcher = ix.searcher()
-        self.known = set(self.searcher.reader().field_terms("id"))  # ids in the index, as this run leaves it
+        self.known = live_ids(self.searcher)  # ids in the index, as this run leaves it
         self.tracker = DuplicateTracker.from_reader(self.searcher.reader())  # near-duplicate clusters
         self.records: dict[str, FileRecord | None] = {}  # manifest changes waiting for the next commit
         self.documents: list[dict] = []  # analysed into new segments at the next commit

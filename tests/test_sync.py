@@ -303,3 +303,25 @@ def test_done_when_an_archive_is_indexed_edited_and_reindexed_with_prune(archive
                                      "page": "05", "paper": "湖南日报", "issue_date": "2020-03-10"}
     [added] = [h for h in browse["hits"] if h["source"] == "人民日报"]
     assert (added["date"], SearchEngine(ix).article(added["id"])["date_source"]) == ("2020-02-25", "catalog")
+
+
+def test_an_id_whose_document_was_deleted_is_indexed_again(tmp_path):
+    """The term dictionary keeps a deleted document's id until its segment is merged; the next copy of that article
+    (here: in another file, as after a killed run whose committed batch a later run deleted) must go in, not be
+    skipped as a duplicate of an article the index no longer has."""
+    from search.indexer import delete_articles
+
+    record = {"id": "again-1", "headline": "株洲新闻", "date": "2020-02-19", "region": "湖南省",
+              "body": "株洲市今天召开复工复产推进会。会议要求各地加快推进重点项目建设。"}
+    first, second = tmp_path / "first", tmp_path / "second"
+    first.mkdir()
+    second.mkdir()
+    (first / "a.jsonl").write_text(json.dumps(record, ensure_ascii=False) + "\n", encoding="utf-8")
+    (second / "b.jsonl").write_text(json.dumps(record, ensure_ascii=False) + "\n", encoding="utf-8")
+    ix = tmp_path / "ix"
+    index_paths(ix, [first])
+    assert delete_articles(ix, ["again-1"]) == (["again-1"], [])
+    assert "again-1" not in stored(ix)
+    summary = index_paths(ix, [second])
+    assert (summary.added, summary.duplicates) == (1, 0)
+    assert stored(ix)["again-1"]["file"] == "b.jsonl"

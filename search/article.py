@@ -35,6 +35,7 @@ class Article:
     id: str = ""
     cluster: str = ""  # id of the first-indexed near-duplicate (search.duplicates); "" means the article itself
     dup_signature: bytes = b""  # its body's MinHash record (search.duplicates), set by DuplicateTracker.assign
+    seq: int = 0  # its place in the archive's indexing order (1, 2, …), set by the indexer; 0 before indexing
 
     def __post_init__(self) -> None:
         if not self.id:

@@ -132,21 +132,16 @@ class DuplicateTracker:
     @classmethod
     def from_reader(cls, reader, threshold: float = THRESHOLD) -> "DuplicateTracker":
         """Everything needed from an open index reader (postings and the `minhash` column; no stored text)."""
+        return cls.from_rows(tracker_rows(reader), threshold)
+
+    @classmethod
+    def from_rows(cls, rows, threshold: float = THRESHOLD) -> "DuplicateTracker":
+        """From `tracker_rows` of one index, or of every shard of a sharded one, taken in `seq` order (indexing
+        order: the first member of a cluster comes first)."""
         tracker = cls(threshold=threshold)
-        if not reader.has_column("minhash"):
-            return tracker
-        fields = set(reader.indexed_field_names())
-        live = set(reader.all_doc_ids())
-        ids = _postings_map(reader, "id", live)
-        clusters = _postings_map(reader, "cluster", live) if "cluster" in fields else {}
-        files = _postings_map(reader, "file", live) if "file" in fields else {}
-        column = reader.column_reader("minhash")
-        for d in sorted(live):  # docnum order is indexing order: the first member of a cluster comes first
-            record = column[d]
-            if d not in ids or not record:
-                continue
+        for _, id_, cluster, file, record in sorted(rows, key=lambda row: row[0]):
             sig, keys = _parse_record(record)
-            tracker._add(ids[d], clusters.get(d) or ids[d], files.get(d, ""), sig, keys)
+            tracker._add(id_, cluster, file, sig, keys)
         return tracker
 
     # --- per article -----------------------------------------------------------------------------------------
@@ -253,6 +248,27 @@ class _KeyIndex:
             keys, members = np.concatenate((k1, k2)), np.concatenate((m1, m2))
             order = np.argsort(keys, kind="stable")
             self.runs.append((keys[order], members[order]))
+
+
+def tracker_rows(reader) -> list[tuple[int, str, str, str, bytes]]:
+    """(seq, id, cluster, file, minhash record) of every live document with a record, in document order."""
+    if not reader.has_column("minhash"):
+        return []
+    from search.facets import seq_numbers
+
+    fields = set(reader.indexed_field_names())
+    live = set(reader.all_doc_ids())
+    ids = _postings_map(reader, "id", live)
+    clusters = _postings_map(reader, "cluster", live) if "cluster" in fields else {}
+    files = _postings_map(reader, "file", live) if "file" in fields else {}
+    seq = seq_numbers(reader)
+    column = reader.column_reader("minhash")
+    rows = []
+    for d in sorted(live):
+        record = column[d]
+        if d in ids and record:
+            rows.append((int(seq[d]), ids[d], clusters.get(d) or ids[d], files.get(d, ""), record))
+    return rows
 
 
 def _postings_map(reader, fieldname: str, live: set[int]) -> dict[int, str]:

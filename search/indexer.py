@@ -182,6 +182,14 @@ def live_ids(searcher) -> set[str]:
     return ids
 
 
+def last_seq(reader) -> int:
+    """The highest `seq` an article of the index has had (0 for an empty index)."""
+    from search.facets import seq_numbers
+
+    numbers = seq_numbers(reader)
+    return int(numbers.max()) if numbers.size else 0
+
+
 class _Sync:
     """One run's writer, batch and manifest bookkeeping."""
 
@@ -192,6 +200,7 @@ class _Sync:
         self.searcher = ix.searcher()
         self.known = live_ids(self.searcher)  # ids in the index, as this run leaves it
         self.tracker = DuplicateTracker.from_reader(self.searcher.reader())  # near-duplicate clusters
+        self.next_seq = last_seq(self.searcher.reader()) + 1  # the indexing order continues where it stopped
         self.records: dict[str, FileRecord | None] = {}  # manifest changes waiting for the next commit
         self.documents: list[dict] = []  # analysed into new segments at the next commit
         self.pending = 0
@@ -232,6 +241,7 @@ class _Sync:
         self.known.add(article.id)
         progress.added.add(article.id)
         article.cluster = self.tracker.assign(article)
+        article.seq, self.next_seq = self.next_seq, self.next_seq + 1
         self.documents.append(to_document(article))
         self.pending += 1
 

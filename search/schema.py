@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 
-from whoosh.columns import VarBytesColumn
+from whoosh.columns import NumericColumn, VarBytesColumn
 from whoosh.fields import COLUMN, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 
 from search.analysis import NGRAMS, WORDS
@@ -24,7 +24,8 @@ from search.article import Article
 # 7: the term table's blocks hold whole keys after an offset table (search/termtable.py).
 # 8: compact lists: one per term, a flagged document stream (deflated when shorter) and bit-packed positions;
 #    compact term infos (search/terminfo.py); 8-bit MinHash signatures.
-SCHEMA_VERSION = 8
+# 9: `seq` column: each article's place in the indexing order of its archive (across every shard of a sharded one).
+SCHEMA_VERSION = 9
 
 # Separates list values (bylines, region paths) inside one text field, so no phrase runs from one into the next.
 VALUE_GAP = " \u3000|\u3000 "
@@ -56,6 +57,9 @@ def build_schema() -> Schema:
         payload=STORED,  # the rest of the Article, as JSON
         cluster=ID(stored=True),  # id of the first-indexed member of the article's near-duplicate cluster
         minhash=COLUMN(VarBytesColumn()),  # the body's MinHash signature, for later runs' near-duplicate checks
+        # 1, 2, 3 … in the order articles were indexed, across runs and shards: ties between shards are broken by it
+        # (a single index breaks them by document number, which is the same order until segments merge)
+        seq=COLUMN(NumericColumn("Q")),
     )
 
 
@@ -86,6 +90,7 @@ def to_document(article: Article) -> dict:
         "source_ng": article.source,
         "file": article.file,
         "ordinal": article.ordinal,
+        "seq": article.seq,
         "payload": json.dumps({k: getattr(article, k) for k in _PAYLOAD_FIELDS}, ensure_ascii=False),
     }
     if article.date:

@@ -325,3 +325,22 @@ def test_an_id_whose_document_was_deleted_is_indexed_again(tmp_path):
     summary = index_paths(ix, [second])
     assert (summary.added, summary.duplicates) == (1, 0)
     assert stored(ix)["again-1"]["file"] == "b.jsonl"
+
+
+def test_seq_numbers_articles_in_indexing_order_across_runs(tmp_path, archive):
+    """`seq` is 1, 2, 3 … in the order articles went in, and a later run (here: a replaced file) continues from
+    the highest number given, never reusing one: ties between shards are broken by it."""
+    from search.facets import seq_numbers
+
+    index_dir = tmp_path / "ix"
+    index_paths(index_dir, [archive])
+    with open_index(index_dir).reader() as reader:
+        first = seq_numbers(reader)
+        assert first.tolist() == list(range(1, reader.doc_count_all() + 1))
+    (archive / P002).write_text((SEEDS / P002).read_text(encoding="utf-8") + "\n补记：株洲市新增复工企业三家。\n",
+                                encoding="utf-8")
+    index_paths(index_dir, [archive])
+    with open_index(index_dir).reader() as reader:
+        live = [int(seq_numbers(reader)[d]) for d in reader.all_doc_ids()]
+    added = sorted(s for s in live if s > first.max())
+    assert added and added[0] == first.max() + 1 and len(set(live)) == len(live)

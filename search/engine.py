@@ -16,22 +16,28 @@ from whoosh import query as wq
 from whoosh.collectors import TimeLimit, TimeLimitCollector
 from whoosh.classify import Bo1Model, Expander
 from whoosh.scoring import BM25F
+from whoosh.searching import Searcher
 
+from search.combine import Part, assemble, candidates_wanted, page_picks
 from search.errors import NotFound, SearchError
 from search.evaluate import Evaluator, Hits, PostingCache, Unsupported
-from search.facets import FacetArrays, date_facet, region_facet
+from search.facets import FacetArrays, day_counts
 from search.indexer import open_index
 from search.query import parse_query
 from search.request import SearchRequest
 from search.schema import from_stored
 from search.snippets import highlight_ranges, make_snippets, mark_html, snippet_html
-from search.suggest import did_you_mean
+from search.statistics import GlobalBM25F
+from search.suggest import LocalVocabulary, did_you_mean
 
 
 class SearchEngine:
     def __init__(self, index_dir: str | Path, time_limit: float | None = None, vectorized: bool = True,
-                 posting_cache_mb: int = 512):
+                 posting_cache_mb: int = 512, ties_by_seq: bool = False):
         self.index_dir = Path(index_dir)
+        # equal scores and dates in `seq` order (a shard of a sharded index: the order the shards are merged in)
+        # rather than document order (one index: Whoosh's order)
+        self.ties_by_seq = ties_by_seq
         # match and rank with numpy over posting arrays (search/evaluate.py); False: Whoosh's matchers throughout
         self.vectorized = vectorized
         # seconds a search (or an export's selection) may take before it stops with SearchTimeout (None: the
@@ -100,65 +106,85 @@ class SearchEngine:
         started = time.perf_counter()
         _deadline.start(self.time_limit)
         searcher = self.searcher()
-        arrays = self.facet_arrays(searcher)
-        parsed = req.parsed
-        query = parsed.to_whoosh()
+        part, mask = self.match_part(searcher, req, candidates_wanted(req))
+        hits = self.fetch_hits(searcher, part, [i for _, i in page_picks(req, [part])], req.parsed.highlight, mask)
+        took_ms = round((time.perf_counter() - started) * 1000, 2)
+        suggestions = did_you_mean(LocalVocabulary(searcher), req.q, req.parsed,
+                                   lambda q: self.count(searcher, req, q)) if part.groups == 0 else []
+        return assemble(req, [part], hits, took_ms, suggestions)
 
-        matched, in_regions, in_dates, scored = self._masks(searcher, arrays, req, query)
+    def ranking(self, req: SearchRequest) -> list[tuple[str, float | None]]:
+        """(id, unrounded score — None when sorted by date) of every result up to the end of the requested page, in
+        order: what a sharded index is held to (tests/test_shards.py, bench/shards.py)."""
+        _deadline.start(self.time_limit)
+        searcher = self.searcher()
+        part, _ = self.match_part(searcher, req, candidates_wanted(req), facets=False)
+        scores = part.scores.tolist() if part.scores is not None else [None] * part.docs.size
+        return [(searcher.stored_fields(d)["id"], score) for d, score in zip(part.docs.tolist(), scores)]
+
+    # The steps of a search, which a shard of a sharded index runs for the coordinator (search/shard_service.py):
+    # match (counts and the best `wanted` candidates), then fetch (the hits of the page shown).
+    def match_part(self, searcher, req: SearchRequest, wanted: int, query=None, statistics=None,
+                   exclude: int | None = None, facets: bool = True) -> tuple[Part, np.ndarray]:
+        """What this index answers for `req` (or for `query` under req's filters): a `Part` with its best
+        `wanted` candidates, and the mask of the matching documents (for folded hits' similar articles).
+        `statistics`: the idf and field lengths to score with (those of a whole sharded index); `exclude`: a
+        document that must not be among the matches."""
+        arrays = self.facet_arrays(searcher)
+        query = req.parsed.to_whoosh() if query is None else query
+        matched, in_regions, in_dates, scored = self._masks(searcher, arrays, req, query, statistics)
+        if exclude is not None:
+            matched[exclude] = False
         hits_mask = matched & in_regions & in_dates
         total = int(hits_mask.sum())
-        # Collapsing: `total` counts clusters (a reprint's copies are one result); facets still count articles.
-        folded = req.effective_collapse and arrays.clusters is not None and total > 1
-        if folded:
-            total = int(np.unique(arrays.clusters[hits_mask]).size)
-            folded = total < int(hits_mask.sum())  # nothing to fold: the plain path
+        # Collapsing: `groups` counts clusters (a reprint's copies are one result); facets still count articles.
+        groups, folded = total, False
+        if req.effective_collapse and arrays.clusters is not None and total > 1:
+            groups = int(np.unique(arrays.clusters[hits_mask]).size)
+            folded = groups < total  # nothing to fold: the plain path
+        part = Part(searcher.reader().generation(), total, groups, folded)
+        if facets:
+            part.region_counts = arrays.region_counts(matched & in_dates)
+            part.days, part.day_counts = day_counts(arrays.date_values(matched & in_regions))
+            part.undated = int((matched & in_regions & (arrays.dates == 0)).sum())
+        if wanted > 0 and groups:
+            sort = req.effective_sort
+            docs, scores = self._page(searcher, query, hits_mask, sort, 0, wanted, collapse=folded, scored=scored,
+                                      statistics=statistics)
+            part.docs, part.scores, part.seq = docs, scores, arrays.seq[docs]
+            part.keys = -scores if scores is not None else arrays.date_keys(sort == "date")[docs].astype(np.float64)
+            if folded:
+                clusters, sizes = np.unique(arrays.clusters[hits_mask], return_counts=True)
+                part.similar = sizes[np.searchsorted(clusters, arrays.clusters[docs])] - 1
+        return part, hits_mask
 
-        region_counts = arrays.region_counts(matched & in_dates)
-        date_values = arrays.date_values(matched & in_regions)
-        bucket, date_items = date_facet(date_values, req.date_from, req.date_to)
+    def fetch_hits(self, searcher, part: Part, indexes: list[int], highlight: dict,
+                   mask: np.ndarray | None) -> list[dict]:
+        """The hits of candidates `indexes` of `part`, with snippets; folded ones with their similar articles."""
+        hits = [(int(part.docs[i]), float(part.scores[i]) if part.scores is not None else None) for i in indexes]
+        hit_dicts = [self._hit(searcher, docnum, score, highlight) for docnum, score in hits]
+        self._add_similar(searcher, self.facet_arrays(searcher), mask, hits, hit_dicts, part.folded)
+        return hit_dicts
 
-        offset = (req.page - 1) * req.per_page
-        hits = self._page(searcher, query, hits_mask, req.effective_sort, offset, offset + req.per_page,
-                          collapse=folded, scored=scored) if offset < total else []
-        hit_dicts = [self._hit(searcher, docnum, score, parsed.highlight) for docnum, score in hits]
-        self._add_similar(searcher, arrays, hits_mask, hits, hit_dicts, folded)
-        return {
-            "query": {"q": req.q, "parsed": parsed.parsed, "ignored": parsed.ignored, "filters": req.filters()},
-            "total": total,
-            "page": req.page,
-            "per_page": req.per_page,
-            "pages": (total + req.per_page - 1) // req.per_page,
-            "took_ms": round((time.perf_counter() - started) * 1000, 2),
-            "hits": hit_dicts,
-            "facets": {
-                "region": region_facet(region_counts, req.regions, req.facet_size),
-                "date": date_items,
-            },
-            "date_bucket": bucket,
-            "undated": int((matched & in_regions & (arrays.dates == 0)).sum()),
-            # "did you mean": offered (never applied) when nothing matched; each returns hits under the same filters
-            "suggestions": did_you_mean(searcher, req.q, parsed, lambda q: self._total(searcher, arrays, req, q))
-            if total == 0 else [],
-        }
-
-    def _total(self, searcher, arrays: FacetArrays, req: SearchRequest, q: str) -> int:
+    def count(self, searcher, req: SearchRequest, q: str) -> int:
         """Hits of query `q` under the filters of `req`."""
         _deadline.check()
         other = SearchRequest(q=q, regions=req.regions, date_from=req.date_from, date_to=req.date_to)
+        arrays = self.facet_arrays(searcher)
         matched, in_regions, in_dates, _ = self._masks(searcher, arrays, other, other.parsed.to_whoosh())
         return int((matched & in_regions & in_dates).sum())
 
-    def _masks(self, searcher, arrays: FacetArrays, req: SearchRequest, query):
+    def _masks(self, searcher, arrays: FacetArrays, req: SearchRequest, query, statistics=None):
         """Documents matching the query, in the chosen regions, in the date range: kept apart so each facet can be
         counted without its own filter; and the matches with their scores (None where Whoosh had to match)."""
         scored = None
-        if req.parsed.is_browse:
+        if isinstance(query, wq.Every):  # a browse
             matched = arrays.live.copy()
         else:
             try:
                 if not self.vectorized:
                     raise Unsupported("vectorized evaluation is off")
-                scored = Evaluator(searcher, self._postings, check=_deadline.check).run(query)
+                scored = Evaluator(searcher, self._postings, check=_deadline.check, statistics=statistics).run(query)
                 matched = np.zeros(arrays.doc_count, dtype=bool)
                 matched[scored.docs] = True
                 matched &= arrays.live
@@ -170,22 +196,25 @@ class SearchEngine:
         return matched, in_regions, in_dates, scored
 
     def _page(self, searcher, query, mask, sort: str, offset: int, limit: int, collapse: bool = False,
-              scored: Hits | None = None):
-        """(docnum, score) of results [offset, limit) among the documents of `mask`, in `sort` order; with `collapse`,
-        a near-duplicate cluster counts once, at its best-placed member."""
+              scored: Hits | None = None, statistics=None) -> tuple[np.ndarray, np.ndarray | None]:
+        """Document numbers and scores (None when sorted by date) of results [offset, limit) among the documents of
+        `mask`, in `sort` order; with `collapse`, a near-duplicate cluster counts once, at its best-placed member."""
         arrays = self.facet_arrays(searcher)
+        tiebreak = arrays.seq if self.ties_by_seq else None
         if sort != "relevance" or isinstance(query, wq.Every):
-            order = arrays.date_order(mask, ascending=sort == "date")
+            order = arrays.date_order(mask, ascending=sort == "date", tiebreak=tiebreak)
             if collapse:
                 _, first = np.unique(arrays.clusters[order], return_index=True)
                 order = order[np.sort(first)]
-            return [(int(d), None) for d in order[offset:limit]]
+            return order[offset:limit].astype(np.int64), None
         if scored is not None:
-            return _ranked(scored, mask, arrays.clusters if collapse else None, offset, limit)
+            return _ranked(scored, mask, arrays.clusters if collapse else None, offset, limit, tiebreak)
         docset = set(mask.nonzero()[0].tolist())
         window = max(2 * limit, 50) if collapse else limit
+        scoring = searcher if statistics is None else Searcher(searcher.reader(), weighting=GlobalBM25F(statistics),
+                                                               closereader=False)
         while True:
-            results = _timed_search(searcher, query, limit=window, filter=docset)
+            results = _timed_search(scoring, query, limit=window, filter=docset)
             shown, seen = [], set()
             for i in range(results.scored_length()):
                 docnum = results.docnum(i)
@@ -198,7 +227,9 @@ class SearchEngine:
                     break
             # ranked results are read in growing windows until `limit` clusters are seen
             if len(shown) >= limit or results.scored_length() < window or window >= len(docset):
-                return shown[offset:limit]
+                shown = shown[offset:limit]
+                return (np.array([d for d, _ in shown], dtype=np.int64),
+                        np.array([score for _, score in shown], dtype=np.float64))
             window *= 4
 
     @staticmethod
@@ -273,26 +304,25 @@ class SearchEngine:
 
     def related(self, article_id: str, limit: int = 5) -> list[dict]:
         """Articles most like this one (key terms of its body), excluding itself."""
+        _deadline.start(self.time_limit)
         searcher = self.searcher()
         docnum = searcher.document_number(id=article_id)
         if docnum is None:
             raise NotFound(f"no article with id {article_id!r}")
         stored = searcher.stored_fields(docnum)
-        text = f"{stored.get('headline', '')}\n{stored.get('body', '')}"
-        # Whoosh's more_like: an Or of the text's key terms, boosted by their weights; evaluated over posting arrays
-        key_terms = _key_terms(searcher.reader(), "body", text, 5, self.collection_frequencies(searcher))
-        query = wq.Or([wq.Term("body", word, boost=weight) for word, weight in key_terms])
-        try:
-            scored = Evaluator(searcher, self._postings).run(query)
-            arrays = self.facet_arrays(searcher)
-            mask = arrays.live.copy()
-            mask[docnum] = False
-            found = _ranked(scored, mask, None, 0, limit)
-        except Unsupported:
-            found = [(hit.docnum, hit.score) for hit in searcher.search(query, limit=limit, mask={docnum})]
-        hits = [self._hit(searcher, d, score, {}) for d, score in found]
-        for hit in hits:  # the Hit shape: nothing is folded into a related article
-            hit["similar"], hit["similar_ids"] = 0, []
+        known = self.collection_frequencies(searcher)
+        reader = searcher.reader()
+
+        def frequencies(words: list[str]) -> dict[str, int]:
+            field = reader.schema["body"]
+            for word in words:
+                if word not in known:
+                    known[word] = reader.frequency("body", field.to_bytes(word))
+            return {word: known[word] for word in words}
+
+        query = related_query(reader, related_text(stored), frequencies)
+        part, _ = self.match_part(searcher, RELATED_REQUEST, limit, query=query, exclude=docnum, facets=False)
+        hits = self.fetch_hits(searcher, part, list(range(part.docs.size)), {}, None)
         return hits
 
     def iter_matches(self, req: SearchRequest, limit: int) -> Iterator[dict]:
@@ -303,7 +333,8 @@ class SearchEngine:
         query = req.parsed.to_whoosh()
         matched, in_regions, in_dates, scored = self._masks(searcher, arrays, req, query)
         mask = matched & in_regions & in_dates
-        for docnum, _ in self._page(searcher, query, mask, req.effective_sort, 0, limit, scored=scored):
+        docs, _ = self._page(searcher, query, mask, req.effective_sort, 0, limit, scored=scored)
+        for docnum in docs.tolist():
             yield from_stored(searcher.stored_fields(docnum))
 
     def stats(self) -> dict:
@@ -333,20 +364,31 @@ class SearchEngine:
 _FREQUENCIES_KEPT = 500_000  # words in a snapshot's frequency table before it starts again
 
 
-def _key_terms(reader, fieldname: str, text: str, numterms: int, known: dict[str, int]) -> list[tuple[str, float]]:
-    """`Searcher.key_terms_from_text(..., model=Bo1Model, normalize=False)` with the collection frequencies taken
-    from `known` where it has them (and added to it), else with one term-dictionary lookup per word and segment —
-    Whoosh asks `in` before `frequency`; a word absent everywhere has frequency 0."""
+RELATED_REQUEST = SearchRequest(sort="relevance")  # no filters, nothing folded, ranked
+
+
+def related_text(stored: dict) -> str:
+    return f"{stored.get('headline', '')}\n{stored.get('body', '')}"
+
+
+def related_query(reader, text: str, frequencies, numterms: int = 5) -> wq.Query:
+    """Whoosh's more_like for `text`: an Or of its key body terms, boosted by their weights. `reader` gives the
+    analyzer and the collection's size (one index, or a whole sharded one); `frequencies(words)` each word's total
+    weight in the body field."""
+    key_terms = _key_terms(reader, "body", text, numterms, frequencies)
+    return wq.Or([wq.Term("body", word, boost=weight) for word, weight in key_terms])
+
+
+def _key_terms(reader, fieldname: str, text: str, numterms: int, frequencies) -> list[tuple[str, float]]:
+    """`Searcher.key_terms_from_text(..., model=Bo1Model, normalize=False)` with the collection frequencies of
+    the text's words from `frequencies` (asked once for all of them); a word absent everywhere has frequency 0."""
     expander = Expander(reader, fieldname, model=Bo1Model)
     expander.add_text(text)
-    field, model = reader.schema[fieldname], expander.model
-    scored = []
-    for word, weight in expander.topN_weight.items():
-        cf = known.get(word)
-        if cf is None:
-            cf = known[word] = reader.frequency(fieldname, field.to_bytes(word))
-        if cf:
-            scored.append((model.score(weight, cf, expander.top_total), word))
+    model = expander.model
+    weights = expander.topN_weight
+    cf = frequencies(list(weights))
+    scored = [(model.score(weight, cf[word], expander.top_total), word) for word, weight in weights.items()
+              if cf[word]]
     norm = max((score for score, _ in scored), default=0.0)
     scored = sorted(((score / norm, word) for score, word in scored), key=lambda x: (-x[0], x[1]))
     return [(word, weight) for weight, word in scored[:numterms]]
@@ -358,9 +400,11 @@ def provenance(article: dict) -> dict:
             "page": article.get("page", ""), "paper": article["source"], "issue_date": article.get("issue_date", "")}
 
 
-def _ranked(scored: Hits, mask: np.ndarray, clusters: np.ndarray | None, offset: int, limit: int):
-    """Results [offset, limit) of scored matches within `mask`: best score first, ties in index order (as Whoosh
-    orders them); with `clusters`, one result per cluster, at its best-placed member."""
+def _ranked(scored: Hits, mask: np.ndarray, clusters: np.ndarray | None, offset: int, limit: int,
+            tiebreak: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Document numbers and scores of results [offset, limit) of scored matches within `mask`: best score first,
+    ties in index order (as Whoosh orders them) or by `tiebreak[docnum]`; with `clusters`, one result per cluster,
+    at its best-placed member."""
     keep = mask[scored.docs]
     docs, scores = scored.docs[keep], scored.scores[keep]
     if clusters is None and limit < docs.size // 4:
@@ -368,11 +412,12 @@ def _ranked(scored: Hits, mask: np.ndarray, clusters: np.ndarray | None, offset:
         cut = np.partition(scores, docs.size - limit)[docs.size - limit]
         near = scores >= cut
         docs, scores = docs[near], scores[near]
-    order = np.lexsort((docs, -scores))
+    order = np.lexsort((docs if tiebreak is None else tiebreak[docs], -scores))
     if clusters is not None:
         _, first = np.unique(clusters[docs[order]], return_index=True)
         order = order[np.sort(first)]
-    return [(int(docs[i]), float(scores[i])) for i in order[offset:limit]]
+    chosen = order[offset:limit]
+    return docs[chosen].astype(np.int64), scores[chosen].astype(np.float64)
 
 
 def _iso(value: int) -> str:

@@ -107,8 +107,10 @@ class PostingCache:
 class Evaluator:
     """Evaluates queries against one searcher's snapshot."""
 
-    def __init__(self, searcher, cache: PostingCache, check=None):
+    def __init__(self, searcher, cache: PostingCache, check=None, statistics=None):
         self.searcher = searcher
+        # idf and average field lengths: the searcher's own, or those of a whole sharded index (search/statistics.py)
+        self.statistics = statistics
         self.schema = searcher.schema
         self.cache = cache
         self.check = check or (lambda: None)  # called between nodes (the engine's time budget)
@@ -246,9 +248,13 @@ class Evaluator:
         if docs.size == 0:
             return Hits.empty()
         if bm25:
-            parent = self.searcher.get_parent()
-            idf = parent.idf(fieldname, btext)
-            avgfl = parent.avg_field_length(fieldname) or 1
+            if self.statistics is not None:
+                idf = self.statistics.idf(fieldname, btext)
+                avgfl = self.statistics.avg_field_length(fieldname) or 1
+            else:
+                parent = self.searcher.get_parent()
+                idf = parent.idf(fieldname, btext)
+                avgfl = parent.avg_field_length(fieldname) or 1
             scores = idf * ((weights * (K1 + 1)) / (weights + K1 * ((1 - B) + B * lengths / avgfl)))
         else:
             scores = weights.copy()

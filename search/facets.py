@@ -25,7 +25,8 @@ class FacetArrays:
     region_ids: np.ndarray
     dates: np.ndarray  # int yyyymmdd per document, 0 when undated
     clusters: np.ndarray | None = None  # int per document: its near-duplicate cluster (search/duplicates.py)
-    _date_orders: dict = field(default_factory=dict, repr=False)  # ascending → every docnum in date order
+    seq: np.ndarray | None = None  # int per document: its place in the archive's indexing order
+    _date_orders: dict = field(default_factory=dict, repr=False)  # (ascending, by seq) → every docnum in date order
 
     @classmethod
     def build(cls, reader) -> "FacetArrays":
@@ -43,16 +44,24 @@ class FacetArrays:
             dates[posting] = int(term.replace("-", ""))
         return cls(n, live, terms,
                    np.concatenate(docs) if docs else np.zeros(0, dtype=np.int64),
-                   np.concatenate(ids) if ids else np.zeros(0, dtype=np.int32), dates, _clusters(reader, n))
+                   np.concatenate(ids) if ids else np.zeros(0, dtype=np.int32), dates, _clusters(reader, n),
+                   seq_numbers(reader))
 
-    def date_order(self, mask: np.ndarray, ascending: bool) -> np.ndarray:
-        """Docnums of `mask` by date, newest (or oldest) first; undated documents last either way, in index order.
-        Every document's order is sorted once per snapshot; a request only filters it."""
-        order = self._date_orders.get(ascending)
+    def date_keys(self, ascending: bool) -> np.ndarray:
+        """Every document's key in date order, smaller first: newest (or oldest) first, undated last either way."""
+        keys = self.dates.astype(np.int64)
+        return np.where(keys == 0, np.iinfo(np.int32).max, keys) if ascending else np.where(keys == 0, 1, -keys)
+
+    def date_order(self, mask: np.ndarray, ascending: bool, tiebreak: np.ndarray | None = None) -> np.ndarray:
+        """Docnums of `mask` by date, newest (or oldest) first; undated documents last either way; the same date in
+        index order (or by `tiebreak`). Every document's order is sorted once per snapshot; a request only filters
+        it."""
+        cache_key = (ascending, tiebreak is not None)
+        order = self._date_orders.get(cache_key)
         if order is None:
-            keys = self.dates.astype(np.int64)
-            keys = np.where(keys == 0, np.iinfo(np.int32).max, keys) if ascending else np.where(keys == 0, 1, -keys)
-            order = self._date_orders[ascending] = np.argsort(keys, kind="stable")
+            keys = self.date_keys(ascending)
+            order = np.argsort(keys, kind="stable") if tiebreak is None else np.lexsort((tiebreak, keys))
+            self._date_orders[cache_key] = order
         return order[mask[order]]
 
     def mask(self, docnums) -> np.ndarray:
@@ -206,10 +215,31 @@ def date_bucket(values: np.ndarray) -> str:
     return "day"
 
 
-def date_facet(values: np.ndarray, date_from: str | None, date_to: str | None) -> tuple[str, list[dict]]:
-    bucket = date_bucket(values)
+def day_counts(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(distinct yyyymmdd days ascending, documents on each) of an array of dates: what a date facet is drawn from,
+    and what the shards of a sharded index report to be added up (`add_day_counts`)."""
+    return _value_counts(values)
+
+
+def add_day_counts(parts: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
+    parts = [p for p in parts if p[0].size]
+    if len(parts) <= 1:
+        return parts[0] if parts else (np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.int64))
+    days, inverse = np.unique(np.concatenate([d for d, _ in parts]), return_inverse=True)
+    return days, np.bincount(inverse, weights=np.concatenate([c for _, c in parts])).astype(np.int64)
+
+
+def date_facet(days: np.ndarray, counts: np.ndarray, date_from: str | None,
+               date_to: str | None) -> tuple[str, list[dict]]:
+    """The date histogram of (day, count) pairs: its bucket and one item per bucket with matches."""
+    bucket = date_bucket(days)
     divisor = {"year": 10000, "month": 100, "day": 1}[bucket]
-    keys, counts = _value_counts(values // divisor)
+    buckets = days // divisor
+    if buckets.size:  # days come sorted, so each bucket's days are one run
+        starts = np.flatnonzero(np.concatenate(([True], buckets[1:] != buckets[:-1])))
+        keys, counts = buckets[starts], np.add.reduceat(counts, starts)
+    else:
+        keys = counts = buckets
     items = []
     for key, count in zip(keys.tolist(), counts.tolist()):
         value = _bucket_value(key, bucket)

@@ -88,6 +88,12 @@ def one_edit(a: str, b: str) -> bool:
 
 def candidates(reader, word: str) -> list[str]:
     """Lexicon words one edit from `word`, most documents first."""
+    return [term for term, _ in candidate_frequencies(reader, word)[:MAX_CANDIDATES]]
+
+
+def candidate_frequencies(reader, word: str) -> list[tuple[str, int]]:
+    """Every lexicon word one edit from `word` with its document frequency, most documents first (the shards of a
+    sharded index each report theirs, which add up to the whole index's)."""
     if not MIN_LENGTH <= len(word) <= MAX_LENGTH or " " in word:
         return []
     neighbours = lexicon_neighbours(reader)
@@ -97,7 +103,11 @@ def candidates(reader, word: str) -> list[str]:
     def frequency(term: str) -> int:
         return sum(reader.doc_frequency(f, term) for f in LEXICON_FIELDS if f in reader.indexed_field_names())
 
-    return sorted(found, key=lambda t: (-frequency(t), t))[:MAX_CANDIDATES]
+    return sort_candidates({t: frequency(t) for t in found})
+
+
+def sort_candidates(frequencies: dict[str, int]) -> list[tuple[str, int]]:
+    return sorted(frequencies.items(), key=lambda item: (-item[1], item[0]))
 
 
 def _searched_words(node, negated: bool = False):
@@ -135,17 +145,35 @@ def _render_replaced(node, word: Word, replacement: str) -> str:
     return swap(node).render()
 
 
-def did_you_mean(searcher, q: str, parsed: ParsedQuery, count: Callable[[str], int]) -> list[dict]:
+class LocalVocabulary:
+    """What `did_you_mean` asks of an index, answered by one index's searcher (a sharded index adds up its shards'
+    answers: search/fanout.py)."""
+
+    def __init__(self, searcher):
+        self.searcher = searcher
+
+    def matches(self, word: Word) -> bool:
+        return _matches(self.searcher, word)
+
+    def candidates(self, word: str) -> list[str]:
+        return [term for term, _ in candidate_frequencies(self.searcher.reader(), word)[:MAX_CANDIDATES]]
+
+    def occurrences(self, term: str) -> float:
+        return _occurrences(self.searcher.reader(), term)
+
+
+def did_you_mean(vocabulary, q: str, parsed: ParsedQuery, count: Callable[[str], int]) -> list[dict]:
     """Up to MAX_SUGGESTIONS {"q": corrected query, "total": hits} for a query that found nothing; `count(q)` runs a
-    query with the request's filters and returns its number of hits."""
+    query with the request's filters and returns its number of hits; `vocabulary` (a `LocalVocabulary`, or a
+    sharded index's) says which words match, their neighbours and their occurrences."""
     if parsed.is_browse:
         return []
     suggestions: list[dict] = []
     seen = {q}
     for word in list(dict.fromkeys(_searched_words(parsed.tree)))[:MAX_WORDS]:
-        if _matches(searcher, word):
+        if vocabulary.matches(word):
             continue  # this word is found: it is not the one to correct
-        for candidate in candidates(searcher.reader(), word.text):
+        for candidate in vocabulary.candidates(word.text):
             new_q = _replace(q, parsed, word, candidate)
             if new_q in seen:
                 continue
@@ -157,7 +185,7 @@ def did_you_mean(searcher, q: str, parsed: ParsedQuery, count: Callable[[str], i
             total = count(new_q)
             if total > 0:
                 # a substituted character (株州 → 株洲) before a dropped or added one; then hits, then occurrences
-                rank = (len(candidate) != len(word.text), -total, -_occurrences(searcher.reader(), candidate))
+                rank = (len(candidate) != len(word.text), -total, -vocabulary.occurrences(candidate))
                 suggestions.append((rank, {"q": new_q, "total": total}))
         if len(suggestions) >= MAX_SUGGESTIONS:
             break

@@ -22,7 +22,7 @@ from whoosh.index import LockError
 
 from search.errors import IndexLocked, IndexUnavailable
 from search.manifest import MANIFEST_FILE, FileRecord, Manifest, file_key
-from search.duplicates import DuplicateTracker
+from search.duplicates import DuplicateTracker, tracker_rows
 from search.schema import SCHEMA_VERSION, build_schema, to_document
 
 META_FILE = "newsearch.json"
@@ -115,14 +115,14 @@ def clear_index(index_dir: str | Path) -> None:
 
 def open_or_create(index_dir: str | Path, rebuild: bool = False):
     if rebuild:
-        _check_unlocked(index_dir)
+        check_unlocked(index_dir)
         clear_index(index_dir)
     if index_exists(index_dir):
         return open_index(index_dir)
     return create_index(index_dir)
 
 
-def _check_unlocked(index_dir: str | Path) -> None:
+def check_unlocked(index_dir: str | Path) -> None:
     if index_exists(index_dir):
         try:
             ix = whoosh_index.open_dir(str(index_dir))
@@ -162,7 +162,7 @@ _RACY_NS = 2_000_000_000
 
 @dataclass
 class _FileProgress:
-    old: dict[str, int]  # the file's committed articles before this run: id → docnum
+    old: set[str]  # the ids of the file's committed articles before this run
     added: set[str] = field(default_factory=set)
     cross_file_duplicate: bool = False
 
@@ -190,30 +190,77 @@ def last_seq(reader) -> int:
     return int(numbers.max()) if numbers.size else 0
 
 
-class _Sync:
-    """One run's writer, batch and manifest bookkeeping."""
+class IndexStore:
+    """One index's side of a sync: what the run reads from the index and writes into it. A sharded index has one
+    per shard, driven by one `_Sync` through search/sharding.py."""
 
-    def __init__(self, ix, index_dir: Path, summary: IndexSummary):
-        self.ix, self.index_dir, self.summary = ix, index_dir, summary
-        self.manifest = Manifest.load(index_dir)
+    def __init__(self, ix, index_dir: Path, parallel: bool = True):
+        self.ix, self.index_dir = ix, index_dir
         self.writer = _writer(ix, index_dir)
         self.searcher = ix.searcher()
-        self.known = live_ids(self.searcher)  # ids in the index, as this run leaves it
-        self.tracker = DuplicateTracker.from_reader(self.searcher.reader())  # near-duplicate clusters
-        self.next_seq = last_seq(self.searcher.reader()) + 1  # the indexing order continues where it stopped
+        # segment-building worker processes, started at the first batch big enough to build in parallel (a shard
+        # builds in its own process: the shards are the parallelism)
+        self.builders = SegmentBuilders() if parallel else None
+
+    def live_ids(self) -> set[str]:
+        return live_ids(self.searcher)
+
+    def tracker_rows(self) -> list:
+        return tracker_rows(self.searcher.reader())
+
+    def last_seq(self) -> int:
+        return last_seq(self.searcher.reader())
+
+    def ids_of(self, key: str) -> set[str]:
+        """The ids of file `key`'s committed articles."""
+        return {self.searcher.stored_fields(docnum)["id"] for docnum in self.searcher.document_numbers(file=key)}
+
+    def delete_file(self, key: str) -> None:
+        """Delete file `key`'s articles with the next commit."""
+        self.writer.delete_by_term("file", key)
+
+    def indexed_files(self, roots: list[str] | None = None) -> list[str]:
+        """Files with live articles in the index (those that are one of `roots` or lie under one of them)."""
+        reader = self.searcher.reader()
+        return [key for key in reader.field_terms("file") if (roots is None or _under(key, roots))
+                and next(iter(self.searcher.document_numbers(file=key)), None) is not None]
+
+    def commit(self, documents: list[dict], final: bool = False) -> None:
+        """Write `documents` as new segments and commit them with the deletions asked for since the last commit."""
+        segments = build_segments(self.ix, documents, self.builders, parallel=self.builders is not None)
+        commit_segments(self.writer, segments, merge_small=final)
+        self.searcher.close()
+        if final:
+            self.close()
+        else:
+            self.writer = _writer(self.ix, self.index_dir)
+            self.searcher = self.ix.searcher()
+
+    def cancel(self) -> None:
+        self.close()
+        self.writer.cancel()
+        self.searcher.close()
+
+    def close(self) -> None:
+        if self.builders is not None:
+            self.builders.close()
+
+
+class _Sync:
+    """One run's batch and manifest bookkeeping, over the `IndexStore` of one index or the shards of a sharded
+    one."""
+
+    def __init__(self, store, manifest_dir: Path, summary: IndexSummary):
+        self.store, self.summary = store, summary
+        self.manifest = Manifest.load(manifest_dir)
+        self.known = store.live_ids()  # ids in the index, as this run leaves it
+        self.tracker = DuplicateTracker.from_rows(store.tracker_rows())  # near-duplicate clusters
+        self.next_seq = store.last_seq() + 1  # the indexing order continues where it stopped
         self.records: dict[str, FileRecord | None] = {}  # manifest changes waiting for the next commit
         self.documents: list[dict] = []  # analysed into new segments at the next commit
         self.pending = 0
         self.started_ns = time.time_ns()
         self.current: _FileProgress | None = None  # the file whose articles are being replaced
-        self.builders = SegmentBuilders()  # started at the first batch big enough to build in parallel
-
-    def ids_of(self, key: str) -> dict[str, int]:
-        """The committed articles of file `key`: id → docnum."""
-        out = {}
-        for docnum in self.searcher.document_numbers(file=key):
-            out[self.searcher.stored_fields(docnum)["id"]] = docnum
-        return out
 
     def replace(self, key: str, articles, record: FileRecord | None) -> None:
         self.begin_file(key)
@@ -223,10 +270,10 @@ class _Sync:
 
     def begin_file(self, key: str) -> None:
         """Start replacing file `key`'s articles: its committed ones are deleted (with the next commit)."""
-        old = self.ids_of(key)
+        old = self.store.ids_of(key)
         if old:
-            self.writer.delete_by_term("file", key)
-            self.known -= old.keys()
+            self.store.delete_file(key)
+            self.known -= old
             self.tracker.forget_file(key)
             self.pending += len(old)
         self.current = _FileProgress(old)
@@ -247,7 +294,7 @@ class _Sync:
 
     def end_file(self, key: str, record: FileRecord | None) -> None:
         progress, self.current = self.current, None
-        old, added = progress.old.keys(), progress.added
+        old, added = progress.old, progress.added
         self.summary.added += len(added - old)
         self.summary.replaced += len(added & old)
         self.summary.removed += len(old - added)
@@ -257,10 +304,10 @@ class _Sync:
         self.records[key] = None if progress.cross_file_duplicate else record
 
     def remove(self, key: str) -> None:
-        old = self.ids_of(key)
+        old = self.store.ids_of(key)
         if old:
-            self.writer.delete_by_term("file", key)
-            self.known -= old.keys()
+            self.store.delete_file(key)
+            self.known -= old
             self.tracker.forget_file(key)
             self.summary.removed += len(old)
             self.pending += len(old)
@@ -282,10 +329,10 @@ class _Sync:
         return FileRecord(size=stat.st_size, mtime_ns=mtime, sha1=sha1, catalog=catalog)
 
     def commit(self, final: bool = False) -> None:
-        """Write the pending documents as new segments and commit them with this batch's deletions."""
-        segments = build_segments(self.ix, self.documents, self.builders)
-        self.documents = []
-        commit_segments(self.writer, segments, merge_small=final)
+        """Write the pending documents as new segments and commit them with this batch's deletions; then record the
+        batch's files in the manifest."""
+        documents, self.documents = self.documents, []
+        self.store.commit(documents, final)
         for key, record in self.records.items():
             if record is None:
                 self.manifest.files.pop(key, None)
@@ -294,27 +341,19 @@ class _Sync:
         self.manifest.save()
         self.records.clear()
         self.pending = 0
-        self.searcher.close()
-        if final:
-            self.builders.close()
-        else:
-            self.writer = _writer(self.ix, self.index_dir)
-            self.searcher = self.ix.searcher()
 
     def cancel(self) -> None:
-        self.builders.close()
-        self.writer.cancel()
-        self.searcher.close()
+        self.store.cancel()
 
 
-def build_segments(ix, documents: list[dict], builders: SegmentBuilders | None = None) -> list:
-    """New segments holding `documents`: built here for a small batch, else by one worker process per core (those
-    of `builders` when given, else processes started for this call)."""
+def build_segments(ix, documents: list[dict], builders: SegmentBuilders | None = None, parallel: bool = True) -> list:
+    """New segments holding `documents`: built here for a small batch (or when not `parallel`), else by one worker
+    process per core (those of `builders` when given, else processes started for this call)."""
     from search.segments import build_segment, worker_count
 
     if not documents:
         return []
-    workers = min(worker_count(), max(1, len(documents) // PARALLEL_MIN))
+    workers = min(worker_count(), max(1, len(documents) // PARALLEL_MIN)) if parallel else 1
     if workers == 1:
         return [build_segment(ix.storage, ix.indexname, ix.schema, documents)]
     size = -(-len(documents) // workers)
@@ -404,40 +443,63 @@ def index_paths(index_dir: str | Path, paths: Iterable[str | Path], rebuild: boo
     """Bring the index at `index_dir` in step with `paths` (page files or directories of them, with their
     catalogues). With `prune`, articles of indexed files under the given directories (or given files) that no
     longer exist there are removed."""
-    from search.catalog import CatalogSet
-    from search.ingest import iter_files, read_file
-
     index_dir = Path(index_dir)
-    given = [Path(p) for p in paths]
-    summary = IndexSummary()
-    files = list(dict.fromkeys(file_key(p) for p in iter_files(p for p in given if p.exists())))
-    for p in given:
-        if not p.exists() and not prune:
-            summary.errors.append(f"{p}: no such file or directory")
-            summary.failed += 1
-    catalogs = CatalogSet()
+    plan = SyncPlan.of(paths, prune)
     ix = open_or_create(index_dir, rebuild=rebuild)
     with run_lock(ix, index_dir):
-        sync = _Sync(ix, index_dir, summary)
-        try:
-            for key in files:
-                _sync_file(sync, key, catalogs, read_file)
-                if sync.pending >= BATCH_SIZE:
-                    sync.commit()
-                if on_file:
-                    on_file(key)
-            if prune:
-                present = set(files)
-                for key in _indexed_under(sync, given):
-                    if key not in present:
-                        sync.remove(key)
-            for error in catalogs.errors:
+        return run_sync(IndexStore(ix, index_dir), index_dir, plan, on_file)
+
+
+@dataclass
+class SyncPlan:
+    """What a sync was asked to do: the given paths, the page files under them (in order), whether to prune."""
+
+    given: list[Path]
+    files: list[str]
+    prune: bool
+    summary: IndexSummary
+
+    @classmethod
+    def of(cls, paths: Iterable[str | Path], prune: bool) -> SyncPlan:
+        from search.ingest import iter_files
+
+        given = [Path(p) for p in paths]
+        summary = IndexSummary()
+        files = list(dict.fromkeys(file_key(p) for p in iter_files(p for p in given if p.exists())))
+        for p in given:
+            if not p.exists() and not prune:
+                summary.errors.append(f"{p}: no such file or directory")
                 summary.failed += 1
-                summary.errors.append(error)
-        except BaseException:
-            sync.cancel()
-            raise
-        sync.commit(final=True)
+        return cls(given, files, prune, summary)
+
+
+def run_sync(store, manifest_dir: Path, plan: SyncPlan, on_file: Callable[[str], None] | None = None) -> IndexSummary:
+    """The sync of `plan` into `store` (one index, or the shards of a sharded one), the manifest in `manifest_dir`."""
+    from search.catalog import CatalogSet
+    from search.ingest import read_file
+
+    summary = plan.summary
+    catalogs = CatalogSet()
+    sync = _Sync(store, manifest_dir, summary)
+    try:
+        for key in plan.files:
+            _sync_file(sync, key, catalogs, read_file)
+            if sync.pending >= BATCH_SIZE:
+                sync.commit()
+            if on_file:
+                on_file(key)
+        if plan.prune:
+            present = set(plan.files)
+            for key in _indexed_under(store, plan.given):
+                if key not in present:
+                    sync.remove(key)
+        for error in catalogs.errors:
+            summary.failed += 1
+            summary.errors.append(error)
+    except BaseException:
+        sync.cancel()
+        raise
+    sync.commit(final=True)
     return summary
 
 
@@ -499,26 +561,25 @@ def _sync_bulk_file(sync: _Sync, key: str, entry, catalog: str, stat, before) ->
     sync.end_file(key, None if bulk.errors else sync.record(key, stat, bulk.digest, catalog))
 
 
-def _indexed_under(sync: _Sync, given: list[Path]) -> list[str]:
+def _indexed_under(store, given: list[Path]) -> list[str]:
     """Indexed files (with live articles) that are one of the given paths or lie under one of them."""
-    roots = [file_key(p) for p in given]
-    reader = sync.searcher.reader()
-    found = []
-    for key in reader.field_terms("file"):
-        if any(key == root or key.startswith(root.rstrip(os.sep) + os.sep) for root in roots):
-            if next(iter(sync.searcher.document_numbers(file=key)), None) is not None:
-                found.append(key)
-    return found
+    return store.indexed_files([file_key(p) for p in given])
 
 
-def delete_articles(index_dir: str | Path, ids: Iterable[str]) -> tuple[list[str], list[str]]:
+def _under(key: str, roots: list[str]) -> bool:
+    return any(key == root or key.startswith(root.rstrip(os.sep) + os.sep) for root in roots)
+
+
+def delete_articles(index_dir: str | Path, ids: Iterable[str],
+                    manifest_dir: str | Path | None = None) -> tuple[list[str], list[str]]:
     """Remove the articles with these ids: (removed ids, unknown ids). A page file whose article was deleted stays
-    recorded as indexed, so the article does not come back until that file changes."""
+    recorded as indexed, so the article does not come back until that file changes. (`manifest_dir`: where the
+    manifest is, when not in the index — a shard's is its sharded index's.)"""
     index_dir = Path(index_dir)
     ix = open_index(index_dir)
     removed, unknown = [], []
     with run_lock(ix, index_dir):
-        manifest = Manifest.load(index_dir)
+        manifest = Manifest.load(Path(manifest_dir) if manifest_dir else index_dir)
         writer = _writer(ix, index_dir)
         try:
             with ix.searcher() as searcher:

@@ -45,13 +45,19 @@ def main():
 @click.option("--rebuild", is_flag=True, help="Delete the existing index first and index everything afresh.")
 @click.option("--prune", is_flag=True, help="Also remove the articles of files that are gone from PATHS.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
-def index_command(paths, index_dir, rebuild, prune, quiet):
+@click.option("--shards", type=click.IntRange(1, 256), default=None,
+              help="Split the index into N shards built in parallel on Ray (an existing sharded index keeps its "
+                   "count; changing it needs --rebuild).")
+@click.option("--cluster", metavar="ADDRESS", default=None,
+              help="Run the shards' writers on the Ray cluster at ADDRESS (default: a local Ray instance).")
+def index_command(paths, index_dir, rebuild, prune, quiet, shards, cluster):
     """Index PATHS (files or directories, with the catalog.json/catalog.csv beside them; default: the bundled
     seeds/). Run again, it re-reads only changed files and replaces their articles."""
     from tqdm import tqdm
 
     from search.indexer import index_paths
     from search.ingest import iter_files
+    from search.sharding import index_sharded, is_sharded
 
     targets = [Path(p) for p in paths] or [default_seeds_dir()]
     missing = [str(p) for p in targets if not p.exists()]
@@ -62,7 +68,11 @@ def index_command(paths, index_dir, rebuild, prune, quiet):
         raise click.ClickException(f"no .txt, .md or .jsonl files under {', '.join(map(str, targets))}")
     with tqdm(total=len(files), unit="file", desc="indexing", disable=quiet or None, file=sys.stderr) as bar:
         try:
-            summary = index_paths(index_dir, targets, rebuild=rebuild, prune=prune, on_file=lambda _: bar.update())
+            if shards is not None or cluster is not None or is_sharded(index_dir):
+                summary = index_sharded(index_dir, targets, shards=shards, cluster=cluster, rebuild=rebuild,
+                                        prune=prune, on_file=lambda _: bar.update())
+            else:
+                summary = index_paths(index_dir, targets, rebuild=rebuild, prune=prune, on_file=lambda _: bar.update())
         except SearchError as exc:
             raise click.ClickException(exc.message) from None
     for error in summary.errors:
@@ -78,9 +88,10 @@ def index_command(paths, index_dir, rebuild, prune, quiet):
 def delete_command(ids, index_dir):
     """Remove the articles with these IDS from the index (they return only if their page file changes)."""
     from search.indexer import delete_articles
+    from search.sharding import delete_sharded, is_sharded
 
     try:
-        removed, unknown = delete_articles(index_dir, ids)
+        removed, unknown = (delete_sharded if is_sharded(index_dir) else delete_articles)(index_dir, ids)
     except SearchError as exc:
         raise click.ClickException(exc.message) from None
     for article_id in unknown:
@@ -102,14 +113,13 @@ def delete_command(ids, index_dir):
 @click.option("--json", "as_json", is_flag=True, help="Print the JSON the API returns.")
 def search_command(query, index_dir, regions, date_from, date_to, sort, limit, page, as_json):
     """Search the index for QUERY (empty: browse, newest first)."""
-    from search.engine import SearchEngine
     from search.request import SearchRequest
 
     params = {"q": query, "region": list(regions), "date_from": date_from, "date_to": date_to, "sort": sort,
               "page": str(page), "per_page": str(limit)}
     try:
         req = SearchRequest.from_params({k: v for k, v in params.items() if v})
-        result = SearchEngine(index_dir).search(req)
+        result = open_engine(index_dir).search(req)
     except SearchError as exc:
         raise click.ClickException(exc.message) from None
     if as_json:
@@ -138,10 +148,8 @@ def _marked_text(snippet: dict) -> str:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def stats_command(index_dir, as_json):
     """What the index holds."""
-    from search.engine import SearchEngine
-
     try:
-        stats = SearchEngine(index_dir).stats()
+        stats = open_engine(index_dir).stats()
     except SearchError as exc:
         raise click.ClickException(exc.message) from None
     if as_json:
@@ -152,6 +160,24 @@ def stats_command(index_dir, as_json):
     for source, count in list(stats["sources"].items())[:20]:
         click.echo(f"  {count:6d}  {source}")
     click.echo(f"index: {stats['index_dir']}")
+
+
+def open_engine(index_dir):
+    """The engine over `index_dir`: one index, or a sharded one searched shard by shard in this process (no Ray
+    needed for one command)."""
+    from search.sharding import is_sharded
+
+    if is_sharded(index_dir):
+        from search.cluster import InProcessShards
+        from search.fanout import ShardedEngine
+        from search.shard_service import ShardService
+        from search.sharding import open_layout
+
+        layout = open_layout(index_dir)
+        return ShardedEngine(index_dir, InProcessShards([ShardService(str(d), warm=False) for d in layout.dirs]))
+    from search.engine import SearchEngine
+
+    return SearchEngine(index_dir)
 
 
 @main.group("eval")
@@ -256,15 +282,29 @@ def default_workers() -> int:
 @index_option
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
-@click.option("--threads", default=2, show_default=True, type=click.IntRange(1, 64),
-              help="Request threads per worker (searches are CPU work: more threads only wait for the interpreter).")
+@click.option("--threads", default=None, type=click.IntRange(1, 64), show_default="2; 8 with --shards",
+              help="Request threads per worker (searches are CPU work: more threads only wait for the interpreter; "
+                   "with --shards the shards do the work and the threads wait for them).")
 @click.option("--workers", default=default_workers(), show_default=True, type=click.IntRange(1, 64),
-              help="Worker processes sharing the port (each searches on its own core).")
-def serve_command(index_dir, host, port, threads, workers):
+              help="Worker processes sharing the port (each searches on its own core). One with --shards.")
+@click.option("--shards", "shards_dir", default=None, type=click.Path(file_okay=False),
+              help="Serve the sharded index at this directory, each shard's searcher in a Ray actor.")
+@click.option("--cluster", metavar="ADDRESS", default=None,
+              help="With --shards: run the shard actors on the Ray cluster at ADDRESS (default: a local instance).")
+@click.option("--replicas", default=1, show_default=True, type=click.IntRange(1, 16),
+              help="With --shards: actors per shard (queries alternate between them; one answers when another is "
+                   "down).")
+def serve_command(index_dir, host, port, threads, workers, shards_dir, cluster, replicas):
     """Serve the web UI and JSON API (indexes the bundled seeds first when there is no index)."""
     from search.indexer import index_exists, index_paths
     from web.server import serve
 
+    if shards_dir is not None:
+        _serve_shards(shards_dir, host, port, threads or 8, cluster, replicas)
+        return
+    if cluster is not None or replicas != 1:
+        raise click.UsageError("--cluster and --replicas go with --shards DIR")
+    threads = threads or 2
     if not index_exists(index_dir):
         click.echo(f"no index at {index_dir}: indexing the bundled seeds first…", err=True)
         summary = index_paths(index_dir, [default_seeds_dir()])
@@ -275,6 +315,80 @@ def serve_command(index_dir, host, port, threads, workers):
         serve(index_dir, host, port, threads, workers)
     except OSError as exc:  # the port is taken, the address is not local…
         raise click.ClickException(f"cannot serve on {host}:{port}: {exc.strerror or exc}") from None
+
+
+def _serve_shards(shards_dir: str, host: str, port: int, threads: int, cluster: str | None, replicas: int) -> None:
+    from search.cluster import start_shards
+    from search.fanout import ShardedEngine
+    from search.shard_service import ShardService
+    from search.sharding import open_layout
+    from web.server import serve
+
+    try:
+        layout = open_layout(shards_dir)
+        click.echo(f"starting {layout.shards} shards × {replicas} replicas on "
+                   f"{cluster or 'a local Ray instance'}…", err=True)
+        shards = start_shards(ShardService, [str(d) for d in layout.dirs], cluster=cluster, role="search",
+                              replicas=replicas, max_restarts=-1, root=shards_dir)
+        engine = ShardedEngine(shards_dir, shards)
+    except SearchError as exc:
+        raise click.ClickException(exc.message) from None
+    click.echo(f"newsearch serving {layout.shards} shards of {shards_dir} on http://{host}:{port}/ "
+               f"({threads} threads)", err=True)
+    try:
+        serve(shards_dir, host, port, threads, 1, engine=engine)
+    except OSError as exc:
+        raise click.ClickException(f"cannot serve on {host}:{port}: {exc.strerror or exc}") from None
+    finally:
+        engine.close()
+
+
+@main.group("cluster")
+def cluster_group():
+    """A sharded index on Ray: what is running."""
+
+
+@cluster_group.command("status")
+@click.option("--shards", "shards_dir", required=True, type=click.Path(file_okay=False),
+              help="The sharded index directory.")
+@click.option("--cluster", metavar="ADDRESS", default=None,
+              help="The Ray cluster the shards are served on (default: the local instance `serve --shards` "
+                   "started).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def cluster_status_command(shards_dir, cluster, as_json):
+    """Shards on disk (articles, segments, bytes) and the actors serving them (replicas, documents, memory)."""
+    from search.cluster import ClusterUnavailable, replica_status, running_replicas
+
+    try:
+        on_disk = open_engine(shards_dir).stats()
+    except SearchError as exc:
+        raise click.ClickException(exc.message) from None
+    try:
+        actors = replica_status(running_replicas(shards_dir, cluster))
+        reached = None
+    except ClusterUnavailable as exc:
+        actors, reached = [], exc.message
+    if as_json:
+        click.echo(json.dumps({"shards": on_disk["shards"], "articles": on_disk["articles"], "actors": actors,
+                               "cluster_error": reached}, ensure_ascii=False, indent=2))
+        return
+    click.echo(f"{shards_dir}: {len(on_disk['shards'])} shards, {on_disk['articles']} articles, "
+               f"{on_disk['index_bytes']:,} bytes")
+    for shard in on_disk["shards"]:
+        click.echo(f"  shard {shard['shard']:2d}: {shard['articles']:9d} articles  {shard['segments']:3d} segments  "
+                   f"{shard['index_bytes'] / 2**20:9.1f} MiB")
+    if reached:
+        click.echo(f"no serving actors: {reached}")
+        return
+    if not actors:
+        click.echo("no serving actors (start them with `newsearch serve --shards DIR`)")
+        return
+    for actor in actors:
+        if actor["alive"]:
+            click.echo(f"  shard {actor['shard']:2d} replica {actor['replica']}: {actor['documents']:9d} documents  "
+                       f"{actor['rss_bytes'] / 2**20:7.0f} MiB  pid {actor['pid']}  node {actor['node'][:12]}")
+        else:
+            click.echo(f"  shard {actor['shard']:2d} replica {actor['replica']}: down ({actor['error']})")
 
 
 if __name__ == "__main__":

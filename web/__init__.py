@@ -41,7 +41,8 @@ def without_bidi_controls(value):
 
 
 def create_app(test_config: dict | None = None) -> Flask:
-    """Configuration: defaults, then `NEWSEARCH_INDEX` (the index directory), then `test_config` (`INDEX_DIR` …)."""
+    """Configuration: defaults, then `NEWSEARCH_INDEX` (the index directory), then `test_config` (`INDEX_DIR` …;
+    `ENGINE`: an engine to serve instead of opening INDEX_DIR, such as a sharded index's search.fanout.ShardedEngine)."""
     app = Flask(__name__)
     app.config.from_mapping({name: default for name, (default, _) in SETTINGS.items()})
     app.config["INDEX_DIR"] = default_index_dir()  # NEWSEARCH_INDEX when set, else the project's index/
@@ -51,6 +52,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.json.sort_keys = False  # keep the engine's key order: query, total, … hits, facets
     app.jinja_env.finalize = without_bidi_controls
     app.extensions[_ENGINE_KEY + ".lock"] = threading.Lock()
+    if app.config.get("ENGINE") is not None:
+        app.extensions[_ENGINE_KEY] = app.config["ENGINE"]
 
     from web import api, errors, views
 

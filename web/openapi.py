@@ -154,6 +154,11 @@ def schemas() -> dict:
                     "items": {"type": "object", "required": ["q", "total", "url"], "properties": {
                         "q": {"type": "string"}, "total": {"type": "integer", "minimum": 1},
                         "url": {"type": "string", "description": "This search with the corrected query"}}}},
+                "partial": {"type": "boolean",
+                            "description": "A sharded index only: true when some shards did not answer, so totals, "
+                                           "facets and hits lack their articles"},
+                "missing_shards": {"type": "array", "items": {"type": "integer", "minimum": 0},
+                                   "description": "A sharded index only: the shards that did not answer"},
                 "links": {"type": "object", "required": ["self", "prev", "next", "html", "json", "atom"],
                           "properties": {"self": {"type": "string"}, "prev": NULLABLE_STRING,
                                          "next": NULLABLE_STRING, "html": {"type": "string"},
@@ -223,6 +228,14 @@ def schemas() -> dict:
                 "sources": {"type": "object", "additionalProperties": {"type": "integer"},
                             "description": "Articles per source, most first"},
                 "segments": {"type": "integer"}, "index_bytes": {"type": "integer"}, "index_dir": {"type": "string"},
+                "shards": {"type": "array", "description": "A sharded index only: each shard's articles, segments "
+                                                           "and bytes",
+                           "items": {"type": "object", "required": ["shard", "articles", "segments", "index_bytes"],
+                                     "properties": {"shard": {"type": "integer"}, "articles": {"type": "integer"},
+                                                    "segments": {"type": "integer"},
+                                                    "index_bytes": {"type": "integer"}}}},
+                "partial": {"type": "boolean"},
+                "missing_shards": {"type": "array", "items": {"type": "integer", "minimum": 0}},
             },
         },
     }

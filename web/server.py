@@ -18,7 +18,9 @@ from pathlib import Path
 RESTART_PAUSE = 1.0  # seconds between replacing workers that keep dying, so a broken index cannot spin the CPU
 
 
-def serve(index_dir: Path, host: str, port: int, threads: int, workers: int) -> None:
+def serve(index_dir: Path, host: str, port: int, threads: int, workers: int, engine=None) -> None:
+    """Serve the index at `index_dir` (or `engine`, in one process: a sharded index's coordinator, whose shards
+    are Ray actors, cannot be forked)."""
     from waitress import serve as waitress_serve
 
     from search.errors import SearchError
@@ -26,9 +28,11 @@ def serve(index_dir: Path, host: str, port: int, threads: int, workers: int) -> 
 
     # "Task queue depth is N" on every request that waits for a thread: noise under load, not news
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
+    if engine is not None:
+        workers = 1
 
     def app():
-        application = create_app({"INDEX_DIR": index_dir})
+        application = create_app({"INDEX_DIR": index_dir, "ENGINE": engine})
         with application.app_context():
             try:
                 get_engine().warm_up()  # the did-you-mean index: seconds on a large index, built before it is needed

@@ -1,0 +1,301 @@
+"""Searching a sharded index: every request fanned out to the shards' `ShardService`s and their answers combined
+into exactly the answer one index holding every article gives.
+
+A search runs in up to three rounds, as Elasticsearch's dfs_query_then_fetch does:
+
+1. statistics — each shard reports the document frequencies of the query's scored terms, its document count and
+   field lengths; summed, they are the whole index's (search/statistics.py). Skipped when nothing is ranked by
+   score (a browse, or a sort by date).
+2. match — each shard scores with those statistics and returns its counts (total, region and date facets) and its
+   best `page × per_page` candidates with their sort keys and `seq` (search/combine.py); the coordinator adds the
+   counts and merges the candidates (equal keys in `seq` order, as one index orders equal scores).
+3. fetch — only the shards holding hits of the page shown build them (stored fields, snippets, similar reprints).
+
+A shard none of whose replicas answers is left out, and the result says so: `"partial": true, "missing_shards":
+[…]`. Deep pages are bounded by the request limits (page ≤ 1000, per_page ≤ 100), so no shard returns more than
+page × per_page candidates.
+"""
+from __future__ import annotations
+
+import itertools
+import threading
+import time
+from pathlib import Path
+
+from whoosh import query as wq
+
+from search.cluster import ShardDown
+from search.combine import Part, assemble, candidates_wanted, merged_order, page_picks
+from search.engine import RELATED_REQUEST, related_query
+from search.errors import NotFound, SearchError
+from search.request import SearchRequest
+from search.schema import build_schema
+from search.shard_service import StaleSnapshot
+from search.statistics import TermStatistics, scored_terms
+from search.suggest import MAX_CANDIDATES, did_you_mean, sort_candidates
+from search.sharding import open_layout
+
+EXPORT_BATCH = 500  # articles fetched from a shard per call when exporting
+
+
+class ShardsUnavailable(SearchError):
+    """No shard answered at all."""
+
+    status = 503
+
+
+class ShardedEngine:
+    """The `SearchEngine` interface (search, article, related, source_page, iter_matches, stats) over the shards of
+    a sharded index; `shards` is a search.cluster `Shards` of `ShardService`s, one per shard directory."""
+
+    def __init__(self, root: str | Path, shards, global_statistics: bool = True):
+        self.index_dir = Path(root)
+        self.layout = open_layout(root)
+        self.shards = shards
+        self.schema = build_schema()
+        # False: each shard scores with its own statistics (what the first round is for: tests show the difference)
+        self.global_statistics = global_statistics
+        self._tokens = itertools.count(1)
+        self._lock = threading.Lock()
+
+    # --- search ----------------------------------------------------------------------------------------------
+    def search(self, req: SearchRequest) -> dict:
+        started = time.perf_counter()
+        for attempt in range(2):
+            try:
+                return self._search(req, started)
+            except StaleSnapshot:  # a shard moved on between match and fetch: ask again
+                if attempt:
+                    raise
+
+    def _search(self, req: SearchRequest, started: float) -> dict:
+        missing: dict[int, str] = {}
+        query = req.parsed.to_whoosh()
+        statistics = self._statistics(query, req.effective_sort, missing)
+        token = next(self._tokens)
+        parts = self._parts(self.shards.run("match", (req, candidates_wanted(req), statistics, token),
+                                            shards=self._live(missing), report_down=True), missing)
+        picks = page_picks(req, list(parts.values()))
+        hits = self._fetch(parts, picks, req.parsed.highlight, token, missing)
+        took_ms = round((time.perf_counter() - started) * 1000, 2)
+        total = sum(p.groups for p in parts.values())
+        suggestions = did_you_mean(ShardedVocabulary(self, missing), req.q, req.parsed,
+                                   lambda q: self._count(req, q, missing)) if total == 0 else []
+        return self._marked(assemble(req, list(parts.values()), hits, took_ms, suggestions), missing)
+
+    def ranking(self, req: SearchRequest) -> list[tuple[str, float | None]]:
+        """`SearchEngine.ranking`: (id, unrounded score) of every result up to the end of the requested page."""
+        missing: dict[int, str] = {}
+        statistics = self._statistics(req.parsed.to_whoosh(), req.effective_sort, missing)
+        parts = self._parts(self.shards.run("match", (req, candidates_wanted(req), statistics, next(self._tokens),
+                                                      None, None, False), report_down=True), missing)
+        if missing:
+            raise ShardsUnavailable(f"shards {', '.join(map(str, sorted(missing)))} are unavailable")
+        numbers, order = list(parts), merged_order(list(parts.values()))[:candidates_wanted(req)]
+        wanted: dict[int, list[int]] = {}
+        for p, at in order:
+            wanted.setdefault(numbers[p], []).append(int(parts[numbers[p]].docs[at]))
+        ids = self.shards.run("ids", {s: (parts[s].generation, docs) for s, docs in wanted.items()},
+                              shards=sorted(wanted))
+        position = {shard: iter(found) for shard, found in ids.items()}
+        return [(next(position[numbers[p]]),
+                 float(parts[numbers[p]].scores[at]) if parts[numbers[p]].scores is not None else None)
+                for p, at in order]
+
+    def _statistics(self, query, sort: str, missing: dict) -> TermStatistics | None:
+        """The whole index's statistics for the query's scored terms (None when nothing is ranked by score)."""
+        if sort != "relevance" or isinstance(query, wq.Every) or not self.global_statistics:
+            return None
+        terms = scored_terms(query, self.schema)
+        answers = self._answered(self.shards.run("statistics", (terms,), shards=self._live(missing),
+                                                 report_down=True), missing)
+        return TermStatistics.combine(list(answers.values()))
+
+    def _parts(self, answers: dict, missing: dict) -> dict[int, Part]:
+        """The shards' parts, by shard number (ascending: the merged order is the same whoever answered first)."""
+        return dict(sorted(self._answered(answers, missing).items()))
+
+    def _fetch(self, parts: dict[int, Part], picks: list[tuple[int, int]], highlight: dict, token: int,
+               missing: dict) -> list[dict]:
+        numbers = list(parts)
+        wanted: dict[int, list[int]] = {}
+        for part_index, at in picks:
+            wanted.setdefault(numbers[part_index], []).append(at)
+        fetched = self._answered(self.shards.run(
+            "fetch", {shard: (parts[shard], at, highlight, token) for shard, at in wanted.items()},
+            shards=sorted(wanted), report_down=True), missing)
+        position = {shard: iter(hits) for shard, hits in fetched.items()}
+        # the page in merged order; a shard that went down after matching leaves its hits out (and is reported)
+        return [next(position[numbers[p]]) for p, _ in picks if numbers[p] in position]
+
+    def _count(self, req: SearchRequest, q: str, missing: dict) -> int:
+        return sum(self._answered(self.shards.run("count", (req, q), shards=self._live(missing), report_down=True),
+                                  missing).values())
+
+    def _live(self, missing: dict) -> list[int]:
+        return [shard for shard in range(self.layout.shards) if shard not in missing]
+
+    def _answered(self, answers: dict, missing: dict) -> dict:
+        """The answers of the shards that answered; the others recorded in `missing`."""
+        out = {}
+        for shard, answer in answers.items():
+            if isinstance(answer, ShardDown):
+                missing[shard] = answer.reason
+            else:
+                out[shard] = answer
+        if not out and answers:
+            raise ShardsUnavailable(f"no shard of {self.index_dir} answered: {'; '.join(sorted(set(missing.values())))}")
+        return out
+
+    def _marked(self, result: dict, missing: dict) -> dict:
+        result["partial"] = bool(missing)
+        result["missing_shards"] = sorted(missing)
+        return result
+
+    # --- articles --------------------------------------------------------------------------------------------
+    def _find(self, method: str, article_id: str, *args):
+        """The answer of the shard holding the article (shards answer None for articles they do not hold)."""
+        missing: dict[int, str] = {}
+        answers = self._answered(self.shards.run(method, (article_id, *args), report_down=True), missing)
+        for answer in answers.values():
+            if answer is not None:
+                return answer
+        if missing:
+            raise ShardsUnavailable(f"no article with id {article_id!r} on the shards that answered; shards "
+                                    f"{', '.join(map(str, sorted(missing)))} are unavailable")
+        raise NotFound(f"no article with id {article_id!r}")
+
+    def article(self, article_id: str, q: str | None = None) -> dict:
+        return self._find("article", article_id, q)
+
+    def source_page(self, article_id: str) -> dict:
+        return self._find("source_page", article_id)
+
+    def related(self, article_id: str, limit: int = 5) -> list[dict]:
+        """Articles most like this one, as one index would rank them: key terms weighed against the whole
+        index's frequencies, scored with its statistics."""
+        text = self._find("related_text", article_id)
+        missing: dict[int, str] = {}
+        collection = list(self._answered(self.shards.run("collection", ("body",), report_down=True),
+                                         missing).values())
+        view = _CollectionView(self.schema, sum(n for n, _ in collection), {"body": sum(l for _, l in collection)})
+
+        def frequencies(words: list[str]) -> dict[str, int]:
+            counts = dict.fromkeys(words, 0)
+            for found in self._answered(self.shards.run("frequencies", ("body", words), shards=self._live(missing),
+                                                        report_down=True), missing).values():
+                for word, count in found.items():
+                    counts[word] += count
+            return counts
+
+        query = related_query(view, text, frequencies)
+        statistics = self._statistics(query, "relevance", missing)
+        token = next(self._tokens)
+        parts = self._parts(self.shards.run("match", (RELATED_REQUEST, limit, statistics, token, query, article_id,
+                                                      False), shards=self._live(missing), report_down=True), missing)
+        picks = merged_order(list(parts.values()))[:limit]
+        return self._fetch(parts, picks, {}, token, missing)
+
+    def iter_matches(self, req: SearchRequest, limit: int):
+        """Full articles matching a request, in its sort order, at most `limit` (exports)."""
+        missing: dict[int, str] = {}
+        query = req.parsed.to_whoosh()
+        statistics = self._statistics(query, req.effective_sort, missing)
+        unfolded = SearchRequest(q=req.q, regions=req.regions, date_from=req.date_from, date_to=req.date_to,
+                                 sort=req.sort, collapse=False)
+        parts = self._parts(self.shards.run("match", (unfolded, limit, statistics, next(self._tokens), None, None,
+                                                      False), shards=self._live(missing), report_down=True), missing)
+        if missing:
+            raise ShardsUnavailable(f"shards {', '.join(map(str, sorted(missing)))} are unavailable: an export "
+                                    "would be incomplete")
+        numbers = list(parts)
+        order = merged_order(list(parts.values()))[:limit]
+        for start in range(0, len(order), EXPORT_BATCH):
+            batch = order[start:start + EXPORT_BATCH]
+            wanted: dict[int, list[int]] = {}
+            for p, at in batch:
+                wanted.setdefault(numbers[p], []).append(int(parts[numbers[p]].docs[at]))
+            fetched = self.shards.run("articles", {s: (parts[s].generation, docs) for s, docs in wanted.items()},
+                                      shards=sorted(wanted))
+            position = {shard: iter(articles) for shard, articles in fetched.items()}
+            for p, _ in batch:
+                yield next(position[numbers[p]])
+
+    # --- the index ----------------------------------------------------------------------------------------------
+    def stats(self) -> dict:
+        missing: dict[int, str] = {}
+        answers = self._answered(self.shards.run("stats", report_down=True), missing)
+        shards = [answers[k] for k in sorted(answers)]
+        dated_min = [s["date_min"] for s in shards if s["date_min"]]
+        dated_max = [s["date_max"] for s in shards if s["date_max"]]
+        sources: dict[str, int] = {}
+        for s in shards:
+            for name, count in s["sources"].items():
+                sources[name] = sources.get(name, 0) + count
+        root_bytes = sum(p.stat().st_size for p in self.index_dir.iterdir() if p.is_file())
+        return self._marked({
+            "articles": sum(s["articles"] for s in shards),
+            "dated": sum(s["dated"] for s in shards),
+            "date_min": min(dated_min, default=None),
+            "date_max": max(dated_max, default=None),
+            "regions": len(set().union(*(s["region_terms"] for s in shards))),
+            "sources": dict(sorted(sources.items(), key=lambda kv: -kv[1])),
+            "segments": sum(s["segments"] for s in shards),
+            "index_bytes": root_bytes + sum(s["index_bytes"] for s in shards),
+            "index_dir": str(self.index_dir),
+            "shards": [{"shard": k, "articles": answers[k]["articles"], "segments": answers[k]["segments"],
+                        "index_bytes": answers[k]["index_bytes"]} for k in sorted(answers)],
+        }, missing)
+
+    def status(self) -> list[dict]:
+        """Every replica of every shard: its documents, memory and process, or why it does not answer."""
+        return self.shards.status() if hasattr(self.shards, "status") else []
+
+    def warm_up(self) -> None:
+        """Shards warm themselves when they start."""
+
+    def close(self) -> None:
+        self.shards.close()
+
+
+class ShardedVocabulary:
+    """What did-you-mean asks of an index, added up over the shards that answer."""
+
+    def __init__(self, engine: ShardedEngine, missing: dict):
+        self.engine, self.missing = engine, missing
+
+    def _run(self, method: str, *args) -> list:
+        engine = self.engine
+        return list(engine._answered(engine.shards.run(method, args, shards=engine._live(self.missing),
+                                                        report_down=True), self.missing).values())
+
+    def matches(self, word) -> bool:
+        return any(self._run("word_matches", word))
+
+    def candidates(self, word: str) -> list[str]:
+        # a shard reports the neighbours in its own lexicon with their document frequencies; a word missing from a
+        # shard's lexicon has no documents there, so the sums are the whole index's
+        frequencies: dict[str, int] = {}
+        for found in self._run("candidate_frequencies", word):
+            for term, df in found:
+                frequencies[term] = frequencies.get(term, 0) + df
+        return [term for term, _ in sort_candidates(frequencies)[:MAX_CANDIDATES]]
+
+    def occurrences(self, term: str) -> float:
+        return sum(self._run("occurrences", term))
+
+
+class _CollectionView:
+    """The little of an index reader that Whoosh's Expander reads (the schema, document count, field length),
+    with a sharded index's totals."""
+
+    def __init__(self, schema, doc_count: int, field_lengths: dict[str, int]):
+        self.schema = schema
+        self._doc_count = doc_count
+        self._field_lengths = field_lengths
+
+    def doc_count_all(self) -> int:
+        return self._doc_count
+
+    def field_length(self, fieldname: str) -> int:
+        return self._field_lengths.get(fieldname, 0)

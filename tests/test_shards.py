@@ -1,0 +1,247 @@
+"""A sharded index on Ray (a local instance) answers exactly as one index over the same articles: the same ids in
+the same order, the same scores, totals, facet counts and snippets — because every shard scores with the whole
+index's statistics — and says which shards are missing when one is down instead of quietly answering with less."""
+from __future__ import annotations
+
+import json
+import random
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from search.engine import SearchEngine
+from search.request import SearchRequest
+
+from conftest import SEEDS
+
+ray = pytest.importorskip("ray")
+
+SYNTH = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "synth.py"
+SHARDS = 4
+
+
+@pytest.fixture(scope="module")
+def archive(tmp_path_factory) -> Path:
+    """The seeds and 1,500 generated articles (reprints among them), as an archive of page and bulk files."""
+    if not SYNTH.exists():
+        pytest.skip("shared/corpus is not beside the project")
+    root = tmp_path_factory.mktemp("sharded-archive")
+    shutil.copytree(SEEDS, root / "pages")
+    subprocess.run([sys.executable, str(SYNTH), "--n", "1500", "--seed", "3", "--out", str(root / "pages" /
+                                                                                          "bulk.jsonl")],
+                   check=True, capture_output=True)
+    return root / "pages"
+
+
+@pytest.fixture(scope="module")
+def single(archive, tmp_path_factory) -> SearchEngine:
+    from search.indexer import index_paths
+
+    index_dir = tmp_path_factory.mktemp("single")
+    assert index_paths(index_dir, [archive]).ok
+    return SearchEngine(index_dir)
+
+
+@pytest.fixture(scope="module")
+def ray_session():
+    from search.cluster import connect
+
+    connect()
+    yield ray
+    ray.shutdown()
+
+
+@pytest.fixture(scope="module")
+def sharded_root(archive, tmp_path_factory, ray_session) -> Path:
+    """The same archive in 4 shards, their writers Ray actors."""
+    from search.sharding import index_sharded
+
+    root = tmp_path_factory.mktemp("sharded") / "index"
+    summary = index_sharded(root, [archive], shards=SHARDS)
+    assert summary.ok and summary.added > 1500, summary.errors
+    return root
+
+
+def start(root: Path, **options):
+    from search.cluster import start_shards
+    from search.fanout import ShardedEngine
+    from search.shard_service import ShardService
+    from search.sharding import open_layout
+
+    layout = open_layout(root)
+    replicas = options.pop("replicas", 1)
+    shards = start_shards(ShardService, [str(d) for d in layout.dirs], role="search", replicas=replicas,
+                          max_restarts=-1, root=str(root), **options)
+    return ShardedEngine(root, shards)
+
+
+@pytest.fixture(scope="module")
+def sharded(sharded_root):
+    engine = start(sharded_root)
+    yield engine
+    engine.close()
+
+
+def queries(single: SearchEngine, count: int = 60) -> list[dict]:
+    """Words and pairs from the indexed headlines (fixed seed), with and without region and date filters, sorted
+    by date, deep pages, folded reprints, phrases, exclusions, fields and misspellings."""
+    from search.analysis import word_spans
+
+    searcher = single.searcher()
+    words = sorted({h[i:j] for d in searcher.all_stored_fields() for h in [d.get("headline", "")]
+                    for _, i, j, _ in word_spans(h) if j - i >= 2})
+    rng = random.Random(5)
+    picked = rng.sample(words, count)
+    texts = picked[:30] + [f"{a} {b}" for a, b in zip(picked[30:50:2], picked[31:51:2])] + \
+        [f'"{w}"' for w in picked[50:56]] + [f"{picked[56]} -{picked[57]}", f"{picked[58]} OR {picked[59]}",
+                                             "headline:公告", "byline:记者", "复工", "株洲", "", "株州", "date:2020-02"]
+    filters = [{}, {"region": "湖南"}, {"date_from": "2020-01-01", "date_to": "2020-06-30"}, {"sort": "-date"},
+               {"page": "2", "per_page": "7"}, {"collapse": "true"}, {"region": "河北", "sort": "date"}]
+    return [{"q": q, **filters[i % len(filters)]} for i, q in enumerate(texts)]
+
+
+def comparable(result: dict) -> dict:
+    return {k: v for k, v in result.items() if k not in ("took_ms", "partial", "missing_shards")}
+
+
+def test_the_shards_hold_every_article_once(single, sharded):
+    stats = sharded.stats()
+    assert stats["articles"] == single.stats()["articles"] > 1500
+    per_shard = [s["articles"] for s in stats["shards"]]
+    assert len(per_shard) == SHARDS and all(n > 200 for n in per_shard)  # a stable hash spreads them
+    assert stats["regions"] == single.stats()["regions"] and stats["sources"] == single.stats()["sources"]
+
+
+def test_fan_out_answers_exactly_as_one_index(single, sharded):
+    checked = with_hits = 0
+    for params in queries(single):
+        req = SearchRequest.from_params(params)
+        expected, got = single.ranking(req), sharded.ranking(req)
+        assert [i for i, _ in got] == [i for i, _ in expected], params
+        for (_, a), (_, b) in zip(got, expected):
+            assert (a is None and b is None) or abs(a - b) <= 1e-6, params
+        a, b = sharded.search(req), single.search(req)
+        assert a["partial"] is False and a["missing_shards"] == []
+        assert comparable(a) == comparable(b), params  # totals, facets, snippets, similar reprints, suggestions
+        checked += 1
+        with_hits += bool(b["hits"])
+    assert checked >= 50 and with_hits >= 30  # the rest: filters that leave nothing, misspellings
+
+
+def test_without_global_statistics_the_rankings_differ(single, sharded, sharded_root):
+    """The first round is what makes the rankings equal: scored with each shard's own statistics, the same
+    queries rank differently."""
+    from search.fanout import ShardedEngine
+
+    local = ShardedEngine(sharded_root, sharded.shards, global_statistics=False)
+    differ = 0
+    for params in queries(single):
+        if params.get("sort"):
+            continue
+        req = SearchRequest.from_params(params)
+        expected, got = single.ranking(req), local.ranking(req)
+        differ += [i for i, _ in got] != [i for i, _ in expected] or any(
+            abs(a - b) > 1e-6 for (_, a), (_, b) in zip(got, expected) if a is not None)
+    assert differ >= 10
+
+
+def test_articles_related_exports_and_suggestions_are_the_single_index_s(single, sharded):
+    ids = [h["id"] for h in single.search(SearchRequest.from_params({"q": "企业", "per_page": "5"}))["hits"]]
+    assert ids
+    for article_id in ids:
+        assert sharded.article(article_id, q="企业") == single.article(article_id, q="企业")
+        assert sharded.related(article_id, 5) == single.related(article_id, 5)
+        assert sharded.source_page(article_id) == single.source_page(article_id)
+    req = SearchRequest.from_params({"q": "湖南", "sort": "-date"})
+    assert list(sharded.iter_matches(req, 300)) == list(single.iter_matches(req, 300))
+    misspelt = SearchRequest.from_params({"q": "株州"})
+    offered = sharded.search(misspelt)["suggestions"]
+    assert offered and offered == single.search(misspelt)["suggestions"]
+    from search.errors import NotFound
+
+    with pytest.raises(NotFound):
+        sharded.article("0000000000000000")
+
+
+def test_a_killed_shard_is_reported_missing_then_restarted_with_correct_answers(single, sharded_root):
+    """Ray restarts a shard actor that dies; while it is down (its restart made slow here, as a large shard's
+    is), answers say which shard is missing and count only the others; once it is back they are whole again."""
+    engine = start(sharded_root, call_timeout=1.0, restart_delay=12.0)
+    try:
+        req = SearchRequest.from_params({"q": "企业"})
+        whole = comparable(single.search(req))
+        assert comparable(engine.search(req)) == whole
+        shard_one = engine.stats()["shards"][1]["articles"]
+        ray.kill(engine.shards.handles[1][0], no_restart=False)
+        down = engine.search(req)
+        assert down["partial"] is True and down["missing_shards"] == [1]
+        from search.sharding import shard_of
+
+        assert down["total"] == sum(1 for article in single.iter_matches(req, 10_000)
+                                    if shard_of(article["cluster"], SHARDS) != 1)
+        stats = engine.stats()
+        assert stats["missing_shards"] == [1] and stats["articles"] == single.stats()["articles"] - shard_one
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            answer = engine.search(req)
+            if not answer["partial"]:
+                break
+            time.sleep(0.5)
+        assert answer["partial"] is False and comparable(answer) == whole
+        assert [i for i, _ in engine.ranking(req)] == [i for i, _ in single.ranking(req)]
+    finally:
+        engine.close()
+
+
+def test_a_replica_answers_for_its_dead_twin(single, sharded_root):
+    engine = start(sharded_root, replicas=2)
+    try:
+        ray.kill(engine.shards.handles[0][0], no_restart=True)  # gone for good: its twin serves shard 0
+        for params in queries(single)[:14]:
+            req = SearchRequest.from_params(params)
+            answer = engine.search(req)
+            assert answer["partial"] is False and comparable(answer) == comparable(single.search(req)), params
+        status = engine.status()
+        assert [s["alive"] for s in status if s["shard"] == 0] == [False, True]
+        assert all(s["alive"] and s["documents"] > 0 for s in status if s["shard"] != 0)
+    finally:
+        engine.close()
+
+
+def test_resharding_needs_rebuild_and_a_sync_skips_what_is_unchanged(sharded_root, archive):
+    from search.sharding import ShardingError, index_sharded
+
+    with pytest.raises(ShardingError, match="has 4 shards, not 3"):
+        index_sharded(sharded_root, [archive], shards=3)
+    again = index_sharded(sharded_root, [archive])
+    assert again.ok and again.added == 0 and again.unchanged > 1500
+
+
+def test_the_sync_rules_are_the_single_index_s(tmp_path, ray_session):
+    """Changed files replaced, vanished ones pruned, ids deleted: the same counts and the same articles as one
+    index, with the shards' writers in this process and as Ray actors alike."""
+    from search.cli import open_engine
+    from search.indexer import delete_articles, index_paths
+    from search.sharding import delete_sharded, index_sharded
+
+    pages = tmp_path / "pages"
+    shutil.copytree(SEEDS, pages)
+    single_dir, sharded_dir = tmp_path / "single", tmp_path / "sharded"
+    first = index_paths(single_dir, [pages]).to_dict()
+    assert first == index_sharded(sharded_dir, [pages], shards=3, in_process=True).to_dict()
+    assert first["added"] > 0
+    page = pages / "002_35806e347c1c4678.txt"
+    page.write_text(page.read_text(encoding="utf-8") + "\n补记：湘潭市新增复工企业三家。\n", encoding="utf-8")
+    (pages / "001_52fef1ac75084d80.txt").unlink()
+    changed = index_paths(single_dir, [pages], prune=True).to_dict()
+    assert changed == index_sharded(sharded_dir, [pages], prune=True).to_dict()  # Ray actors this time
+    assert changed["removed"] >= 1 and changed["replaced"] + changed["added"] >= 1
+    victim = next(iter(SearchEngine(single_dir).searcher().all_stored_fields()))["id"]
+    assert delete_articles(single_dir, [victim, "nope"]) == delete_sharded(sharded_dir, [victim, "nope"])
+    req = SearchRequest.from_params({"q": "株洲 OR 湘潭"})
+    assert comparable(open_engine(sharded_dir).search(req)) == comparable(SearchEngine(single_dir).search(req))
+    assert json.loads((sharded_dir / "shards.json").read_text())["shards"] == 3

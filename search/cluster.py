@@ -92,12 +92,18 @@ class RayShards:
         shards = list(range(self.count)) if shards is None else list(shards)
         started = {shard: self._submit(shard, method, args[shard] if isinstance(args, dict) else args, [])
                    for shard in shards}
+        deadline = time.monotonic() + self.timeout
+        try:  # every shard answering is the common case: one wait for all of them
+            return dict(zip(shards, ray.get([started[shard][0] for shard in shards], timeout=self.timeout)))
+        except (ray.exceptions.RayError, TimeoutError):
+            pass  # see which shard failed, and why, one by one
         out, failure = {}, None
         for shard in shards:
             ref, replica, tried = started[shard]
             while True:
                 try:
-                    out[shard] = ray.get(ref, timeout=self.timeout)
+                    out[shard] = ray.get(ref, timeout=max(0.0, deadline - time.monotonic()) if not tried
+                                         else self.timeout)
                     break
                 except ray.exceptions.RayTaskError as exc:  # the method raised: the shard is fine
                     failure = failure or _cause(exc)

@@ -18,7 +18,6 @@ page × per_page candidates.
 from __future__ import annotations
 
 import itertools
-import threading
 import time
 from pathlib import Path
 
@@ -31,7 +30,7 @@ from search.errors import NotFound, SearchError
 from search.request import SearchRequest
 from search.schema import build_schema
 from search.shard_service import StaleSnapshot
-from search.statistics import TermStatistics, scored_terms
+from search.statistics import StatisticsCache, TermStatistics, scored_terms
 from search.suggest import MAX_CANDIDATES, did_you_mean, sort_candidates
 from search.sharding import open_layout
 
@@ -56,7 +55,8 @@ class ShardedEngine:
         # False: each shard scores with its own statistics (what the first round is for: tests show the difference)
         self.global_statistics = global_statistics
         self._tokens = itertools.count(1)
-        self._lock = threading.Lock()
+        self._generations: dict[int, object] = {}  # each shard's snapshot, as its last answer said
+        self._cache = StatisticsCache()
 
     # --- search ----------------------------------------------------------------------------------------------
     def search(self, req: SearchRequest) -> dict:
@@ -71,10 +71,8 @@ class ShardedEngine:
     def _search(self, req: SearchRequest, started: float) -> dict:
         missing: dict[int, str] = {}
         query = req.parsed.to_whoosh()
-        statistics = self._statistics(query, req.effective_sort, missing)
         token = next(self._tokens)
-        parts = self._parts(self.shards.run("match", (req, candidates_wanted(req), statistics, token),
-                                            shards=self._live(missing), report_down=True), missing)
+        parts = self._match(req, candidates_wanted(req), query, token, missing)
         picks = page_picks(req, list(parts.values()))
         hits = self._fetch(parts, picks, req.parsed.highlight, token, missing)
         took_ms = round((time.perf_counter() - started) * 1000, 2)
@@ -86,9 +84,8 @@ class ShardedEngine:
     def ranking(self, req: SearchRequest) -> list[tuple[str, float | None]]:
         """`SearchEngine.ranking`: (id, unrounded score) of every result up to the end of the requested page."""
         missing: dict[int, str] = {}
-        statistics = self._statistics(req.parsed.to_whoosh(), req.effective_sort, missing)
-        parts = self._parts(self.shards.run("match", (req, candidates_wanted(req), statistics, next(self._tokens),
-                                                      None, None, False), report_down=True), missing)
+        parts = self._match(req, candidates_wanted(req), req.parsed.to_whoosh(), next(self._tokens), missing,
+                            facets=False)
         if missing:
             raise ShardsUnavailable(f"shards {', '.join(map(str, sorted(missing)))} are unavailable")
         numbers, order = list(parts), merged_order(list(parts.values()))[:candidates_wanted(req)]
@@ -102,14 +99,41 @@ class ShardedEngine:
                  float(parts[numbers[p]].scores[at]) if parts[numbers[p]].scores is not None else None)
                 for p, at in order]
 
-    def _statistics(self, query, sort: str, missing: dict) -> TermStatistics | None:
-        """The whole index's statistics for the query's scored terms (None when nothing is ranked by score)."""
+    def _match(self, req: SearchRequest, wanted: int, query, token: int, missing: dict, custom=None,
+               exclude_id: str | None = None, facets: bool = True) -> dict[int, Part]:
+        """Rounds 1 and 2: the statistics (from the cache when every shard is still on the snapshot they were
+        counted on), then every shard's `Part` (scored with them), by shard number. A shard found on a newer
+        snapshot than the cached statistics' makes the query run again with fresh ones."""
+        for fresh in (False, True):
+            statistics = self._statistics(query if custom is None else custom, req.effective_sort, missing, fresh)
+            args = (req, wanted, statistics, token, custom, exclude_id, facets)
+            parts = self._parts(self.shards.run("match", args, shards=self._live(missing), report_down=True),
+                                missing)
+            generations = tuple(p.generation for p in parts.values())
+            for shard, part in parts.items():
+                self._generations[shard] = part.generation
+            if statistics is None or statistics.generation in (None, generations):
+                return parts
+        return parts
+
+    def _statistics(self, query, sort: str, missing: dict, fresh: bool = False) -> TermStatistics | None:
+        """The whole index's statistics for the query's scored terms (None when nothing is ranked by score), with
+        `generation` the shards' snapshots they were counted on (None when taken fresh for this query)."""
         if sort != "relevance" or isinstance(query, wq.Every) or not self.global_statistics:
             return None
         terms = scored_terms(query, self.schema)
-        answers = self._answered(self.shards.run("statistics", (terms,), shards=self._live(missing),
-                                                 report_down=True), missing)
-        return TermStatistics.combine(list(answers.values()))
+        live = self._live(missing)
+        known = tuple(self._generations.get(shard) for shard in live)
+        cached = None if fresh else self._cache.get(known, terms)
+        if cached is not None:
+            return cached
+        answers = self._answered(self.shards.run("statistics", (terms,), shards=live, report_down=True), missing)
+        stats = TermStatistics.combine(list(answers.values()))
+        counted_on = tuple(answers[shard].generation for shard in sorted(answers))
+        if len(answers) == self.layout.shards:
+            self._cache.put(counted_on, stats)
+        stats.generation = None  # fresh: nothing to check the parts against
+        return stats
 
     def _parts(self, answers: dict, missing: dict) -> dict[int, Part]:
         """The shards' parts, by shard number (ascending: the merged order is the same whoever answered first)."""
@@ -189,22 +213,18 @@ class ShardedEngine:
             return counts
 
         query = related_query(view, text, frequencies)
-        statistics = self._statistics(query, "relevance", missing)
         token = next(self._tokens)
-        parts = self._parts(self.shards.run("match", (RELATED_REQUEST, limit, statistics, token, query, article_id,
-                                                      False), shards=self._live(missing), report_down=True), missing)
+        parts = self._match(RELATED_REQUEST, limit, query, token, missing, custom=query, exclude_id=article_id,
+                            facets=False)
         picks = merged_order(list(parts.values()))[:limit]
         return self._fetch(parts, picks, {}, token, missing)
 
     def iter_matches(self, req: SearchRequest, limit: int):
         """Full articles matching a request, in its sort order, at most `limit` (exports)."""
         missing: dict[int, str] = {}
-        query = req.parsed.to_whoosh()
-        statistics = self._statistics(query, req.effective_sort, missing)
         unfolded = SearchRequest(q=req.q, regions=req.regions, date_from=req.date_from, date_to=req.date_to,
                                  sort=req.sort, collapse=False)
-        parts = self._parts(self.shards.run("match", (unfolded, limit, statistics, next(self._tokens), None, None,
-                                                      False), shards=self._live(missing), report_down=True), missing)
+        parts = self._match(unfolded, limit, req.parsed.to_whoosh(), next(self._tokens), missing, facets=False)
         if missing:
             raise ShardsUnavailable(f"shards {', '.join(map(str, sorted(missing)))} are unavailable: an export "
                                     "would be incomplete")

@@ -21,6 +21,7 @@ class TermStatistics:
     doc_count_all: int  # documents, deleted ones included until a merge (as Whoosh counts them)
     field_lengths: dict[str, int] = field(default_factory=dict)  # field → total length of the field
     doc_frequencies: dict[tuple[str, bytes], int] = field(default_factory=dict)  # (field, term) → documents
+    generation: object = None  # the snapshot a shard counted them on
 
     def idf(self, fieldname: str, btext: bytes) -> float:
         """whoosh.scoring.WeightingModel.idf, from these numbers."""
@@ -68,7 +69,7 @@ def scored_terms(query, schema) -> list[tuple[str, bytes]]:
 
 def local_statistics(reader, terms: list[tuple[str, bytes]]) -> TermStatistics:
     """One index's numbers for `terms`."""
-    stats = TermStatistics(reader.doc_count_all())
+    stats = TermStatistics(reader.doc_count_all(), generation=reader.generation())
     for fieldname in {name for name, _ in terms}:
         stats.field_lengths[fieldname] = reader.field_length(fieldname)
     for fieldname, btext in terms:
@@ -90,3 +91,34 @@ class GlobalBM25F(BM25F):
             scorer.idf = self.statistics.idf(fieldname, text)
             scorer.avgfl = self.statistics.avg_field_length(fieldname) or 1
         return scorer
+
+
+class StatisticsCache:
+    """A sharded index's summed statistics of recent terms, valid while no shard has a new snapshot: a query whose
+    terms were all counted on the shards' current snapshots needs no statistics round. The coordinator learns of a
+    new snapshot from the shards' answers and then asks again (`valid_for`)."""
+
+    def __init__(self, max_terms: int = 200_000):
+        self.max_terms = max_terms
+        self._generations: tuple | None = None
+        self._stats: TermStatistics | None = None
+
+    def get(self, generations: tuple, terms: list[tuple[str, bytes]]) -> TermStatistics | None:
+        stats = self._stats
+        if stats is None or generations != self._generations or None in generations:
+            return None
+        try:
+            return TermStatistics(stats.doc_count_all, {name: stats.field_lengths[name] for name, _ in terms},
+                                  {t: stats.doc_frequencies[t] for t in terms}, generation=generations)
+        except KeyError:  # a term not counted yet
+            return None
+
+    def put(self, generations: tuple, stats: TermStatistics) -> None:
+        if None in generations:
+            return
+        if generations != self._generations or self._stats is None or \
+                len(self._stats.doc_frequencies) > self.max_terms:
+            self._generations, self._stats = generations, TermStatistics(stats.doc_count_all)
+        kept = self._stats
+        kept.field_lengths.update(stats.field_lengths)
+        kept.doc_frequencies.update(stats.doc_frequencies)

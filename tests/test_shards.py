@@ -245,3 +245,24 @@ def test_the_sync_rules_are_the_single_index_s(tmp_path, ray_session):
     req = SearchRequest.from_params({"q": "株洲 OR 湘潭"})
     assert comparable(open_engine(sharded_dir).search(req)) == comparable(SearchEngine(single_dir).search(req))
     assert json.loads((sharded_dir / "shards.json").read_text())["shards"] == 3
+
+
+def test_a_new_commit_on_a_shard_refreshes_the_cached_statistics(single, sharded, sharded_root, tmp_path):
+    """Statistics of repeated terms are kept between queries while the shards' snapshots stay the same; a commit
+    that changes a term's frequency is seen at the next query, which then scores with fresh statistics."""
+    from search.indexer import index_paths
+    from search.sharding import index_sharded
+
+    req = SearchRequest.from_params({"q": "企业 发展"})
+    assert sharded.ranking(req) == single.ranking(req)
+    more = tmp_path / "more"
+    more.mkdir()
+    (more / "extra.jsonl").write_text("".join(json.dumps({"id": f"extra-{i}", "headline": f"企业发展第{i}期",
+                                                          "body": "企业" * (i + 1) + "。发展报告。", "date": "2020-05-01"},
+                                                         ensure_ascii=False) + "\n" for i in range(40)),
+                                      encoding="utf-8")
+    assert index_paths(single.index_dir, [more]).added == 40
+    assert index_sharded(sharded_root, [more], in_process=True).added == 40
+    after = sharded.ranking(req)
+    assert after == single.ranking(req) and after[0][0].startswith("extra-")
+    assert comparable(sharded.search(req)) == comparable(single.search(req))

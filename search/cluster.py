@@ -17,6 +17,7 @@ import hashlib
 import itertools
 import logging
 import os
+import socket
 import threading
 import time
 from contextlib import contextmanager
@@ -188,6 +189,8 @@ def connect(address: str | None = None):
         return ray
     options = {"namespace": NAMESPACE, "include_dashboard": False, "log_to_driver": False,
                "logging_level": logging.ERROR}
+    if address:
+        _check_reachable(address)
     try:
         if address:
             ray.init(address=address, **options)
@@ -197,6 +200,18 @@ def connect(address: str | None = None):
         where = f"the Ray cluster at {address}" if address else "a local Ray instance"
         raise ClusterUnavailable(f"cannot start or reach {where}: {str(exc).splitlines()[0]}") from None
     return ray
+
+
+def _check_reachable(address: str, timeout: float = 5.0) -> None:
+    """A HOST:PORT that nothing answers on is said at once (Ray itself retries its GCS for minutes)."""
+    host, _, port = address.rpartition(":")
+    if "://" in address or not host or not port.isdigit():
+        return  # "auto", ray://…: Ray's own business
+    try:
+        socket.create_connection((host, int(port)), timeout=timeout).close()
+    except OSError as exc:
+        raise ClusterUnavailable(f"cannot reach the Ray cluster at {address}: {exc.strerror or exc} (start its head "
+                                 "with `ray start --head`, and pass the address it prints)") from None
 
 
 LOCAL_OBJECT_STORE = 512 << 20

@@ -26,7 +26,7 @@ from whoosh import query as wq
 from search.cluster import ShardDown
 from search.combine import Part, assemble, candidates_wanted, merged_order, page_picks
 from search.engine import RELATED_REQUEST, related_query
-from search.errors import NotFound, SearchError
+from search.errors import BadRequest, NotFound, SearchError
 from search.request import SearchRequest
 from search.schema import build_schema
 from search.shard_service import StaleSnapshot
@@ -35,6 +35,9 @@ from search.suggest import MAX_CANDIDATES, did_you_mean, sort_candidates
 from search.sharding import open_layout
 
 EXPORT_BATCH = 500  # articles fetched from a shard per call when exporting
+# Results a request may reach (page × per_page): every shard returns that many candidates, so deep pages cost
+# every shard; past it, narrow the query (Elasticsearch's index.max_result_window is the same 10,000).
+MAX_RESULT_WINDOW = 10_000
 
 
 class ShardsUnavailable(SearchError):
@@ -61,6 +64,9 @@ class ShardedEngine:
     # --- search ----------------------------------------------------------------------------------------------
     def search(self, req: SearchRequest) -> dict:
         started = time.perf_counter()
+        if candidates_wanted(req) > MAX_RESULT_WINDOW:
+            raise BadRequest(f"page: results beyond the first {MAX_RESULT_WINDOW:,} are not served from a sharded "
+                             f"index (page {req.page} × per_page {req.per_page}); narrow the query or sort instead")
         for attempt in range(2):
             try:
                 return self._search(req, started)
@@ -103,8 +109,9 @@ class ShardedEngine:
                exclude_id: str | None = None, facets: bool = True) -> dict[int, Part]:
         """Rounds 1 and 2: the statistics (from the cache when every shard is still on the snapshot they were
         counted on), then every shard's `Part` (scored with them), by shard number. A shard found on a newer
-        snapshot than the cached statistics' makes the query run again with fresh ones."""
-        for fresh in (False, True):
+        snapshot than the statistics were counted on (a commit in between) makes the query run again with fresh
+        ones (twice at most: under a stream of commits the last answer is taken)."""
+        for fresh in (False, True, True):
             statistics = self._statistics(query if custom is None else custom, req.effective_sort, missing, fresh)
             args = (req, wanted, statistics, token, custom, exclude_id, facets)
             parts = self._parts(self.shards.run("match", args, shards=self._live(missing), report_down=True),
@@ -112,13 +119,13 @@ class ShardedEngine:
             generations = tuple(p.generation for p in parts.values())
             for shard, part in parts.items():
                 self._generations[shard] = part.generation
-            if statistics is None or statistics.generation in (None, generations):
+            if statistics is None or statistics.generation == generations:
                 return parts
         return parts
 
     def _statistics(self, query, sort: str, missing: dict, fresh: bool = False) -> TermStatistics | None:
         """The whole index's statistics for the query's scored terms (None when nothing is ranked by score), with
-        `generation` the shards' snapshots they were counted on (None when taken fresh for this query)."""
+        `generation` the shards' snapshots they were counted on."""
         if sort != "relevance" or isinstance(query, wq.Every) or not self.global_statistics:
             return None
         terms = scored_terms(query, self.schema)
@@ -132,7 +139,7 @@ class ShardedEngine:
         counted_on = tuple(answers[shard].generation for shard in sorted(answers))
         if len(answers) == self.layout.shards:
             self._cache.put(counted_on, stats)
-        stats.generation = None  # fresh: nothing to check the parts against
+        stats.generation = counted_on
         return stats
 
     def _parts(self, answers: dict, missing: dict) -> dict[int, Part]:

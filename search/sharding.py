@@ -261,11 +261,13 @@ def index_sharded(root: str | Path, paths: Iterable[str | Path], shards: int | N
     """`index_paths` for a sharded index at `root`: created with `shards` shards, or the existing layout synced.
     The shards' writers run as Ray actors (a local Ray instance, or the cluster at `cluster`), or in this process
     with `in_process`."""
-    from search.cluster import shard_objects
+    from search.cluster import connect, shard_objects
 
     root = Path(root)
     layout = plan_layout(root, shards, rebuild)
     plan = SyncPlan.of(paths, prune)
+    if not in_process:
+        connect(cluster)  # before anything is written: without Ray (or its cluster) nothing is half made
     with root_lock(root):
         if rebuild:
             clear_sharded(root)

@@ -161,10 +161,13 @@ def test_articles_related_exports_and_suggestions_are_the_single_index_s(single,
     misspelt = SearchRequest.from_params({"q": "株州"})
     offered = sharded.search(misspelt)["suggestions"]
     assert offered and offered == single.search(misspelt)["suggestions"]
-    from search.errors import NotFound
+    from search.errors import BadRequest, NotFound
 
     with pytest.raises(NotFound):
         sharded.article("0000000000000000")
+    with pytest.raises(BadRequest, match="beyond the first 10,000"):  # deep pages are bounded
+        sharded.search(SearchRequest.from_params({"q": "企业", "page": "101", "per_page": "100"}))
+    assert sharded.search(SearchRequest.from_params({"q": "企业", "page": "100", "per_page": "100"}))["hits"] == []
 
 
 def test_a_killed_shard_is_reported_missing_then_restarted_with_correct_answers(single, sharded_root):
@@ -266,3 +269,92 @@ def test_a_new_commit_on_a_shard_refreshes_the_cached_statistics(single, sharded
     after = sharded.ranking(req)
     assert after == single.ranking(req) and after[0][0].startswith("extra-")
     assert comparable(sharded.search(req)) == comparable(single.search(req))
+
+
+def test_the_command_line_builds_searches_and_reports_a_sharded_index(tmp_path, ray_session):
+    from click.testing import CliRunner
+
+    from search.cli import main
+
+    runner = CliRunner()
+    root = tmp_path / "ix"
+    built = runner.invoke(main, ["index", "-q", "--shards", "3", "--index", str(root), str(SEEDS)])
+    assert built.exit_code == 0, built.output
+    assert "articles added" in built.output and json.loads((root / "shards.json").read_text())["shards"] == 3
+    again = runner.invoke(main, ["index", "-q", "--index", str(root), str(SEEDS)])  # the layout is remembered
+    assert again.exit_code == 0 and "0 articles added" in again.output, again.output
+    wrong = runner.invoke(main, ["index", "-q", "--shards", "2", "--index", str(root), str(SEEDS)])
+    assert wrong.exit_code == 1 and "has 3 shards, not 2" in wrong.output and "--rebuild" in wrong.output
+    single = tmp_path / "single"
+    assert runner.invoke(main, ["index", "-q", "--index", str(single), str(SEEDS)]).exit_code == 0
+    a = json.loads(runner.invoke(main, ["search", "复工", "--json", "--index", str(root)]).output)
+    b = json.loads(runner.invoke(main, ["search", "复工", "--json", "--index", str(single)]).output)
+    assert comparable(a) == comparable(b) and a["total"] > 0
+    status = runner.invoke(main, ["cluster", "status", "--shards", str(root)])
+    assert status.exit_code == 0, status.output
+    assert "3 shards" in status.output and "no serving actors" in status.output
+    onto_single = runner.invoke(main, ["index", "-q", "--shards", "2", "--index", str(single), str(SEEDS)])
+    assert onto_single.exit_code == 1 and "holds an unsharded index" in onto_single.output
+    not_sharded = runner.invoke(main, ["serve", "--shards", str(single)])
+    assert not_sharded.exit_code == 1 and "no sharded index at" in not_sharded.output
+    stray = runner.invoke(main, ["serve", "--replicas", "2"])
+    assert stray.exit_code == 2 and "go with --shards" in stray.output
+
+
+def test_the_command_line_says_how_to_get_ray_when_it_is_missing(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from search.cli import main
+
+    monkeypatch.setitem(sys.modules, "ray", None)  # `import ray` fails as it does without the extra
+    result = CliRunner().invoke(main, ["index", "-q", "--shards", "2", "--index", str(tmp_path / "ix"), str(SEEDS)])
+    assert result.exit_code == 1 and "pip install 'newsearch[cluster]'" in result.output, result.output
+    assert not (tmp_path / "ix" / "shards.json").exists()  # nothing half-made is left behind
+
+
+class _OneShardDown:
+    """Shards whose shard 2 never answers: what the coordinator sees while a shard has no live replica."""
+
+    def __init__(self, shards):
+        self.inner, self.count, self.replicas = shards, shards.count, 1
+
+    def run(self, method, args=(), shards=None, tolerate=False, report_down=False):
+        from search.cluster import ShardDown, ShardUnavailable
+
+        wanted = [s for s in (range(self.count) if shards is None else shards)]
+        out = self.inner.run(method, args, shards=[s for s in wanted if s != 2], tolerate=tolerate)
+        if 2 in wanted:
+            if not report_down:
+                raise ShardUnavailable(ShardDown(2, "test: down"))
+            out[2] = ShardDown(2, "test: down")
+        return out
+
+    def close(self):
+        pass
+
+
+def test_the_page_and_the_api_say_when_shards_are_missing(sharded_root):
+    from search.cli import open_engine
+    from search.fanout import ShardedEngine
+    from web import create_app
+
+    engine = open_engine(sharded_root)
+    down = ShardedEngine(sharded_root, _OneShardDown(engine.shards))
+    client = create_app({"TESTING": True, "ENGINE": down, "INDEX_DIR": str(sharded_root)}).test_client()
+    api = client.get("/api/search?q=企业").get_json()
+    assert api["partial"] is True and api["missing_shards"] == [2] and api["total"] > 0
+    page = client.get("/search?q=企业").get_data(as_text=True)
+    assert "部分分片暂时无法访问" in page and "第 2 片" in page
+    whole = create_app({"TESTING": True, "ENGINE": engine, "INDEX_DIR": str(sharded_root)}).test_client()
+    assert "部分分片暂时无法访问" not in whole.get("/search?q=企业").get_data(as_text=True)
+    assert whole.get("/api/search?q=企业").get_json()["total"] > api["total"]
+
+
+def test_an_unreachable_cluster_is_said_at_once(tmp_path):
+    started = time.monotonic()
+    result = subprocess.run([sys.executable, "-m", "search.cli", "index", "-q", "--shards", "2", "--cluster",
+                             "127.0.0.1:9", "--index", str(tmp_path / "ix"), str(SEEDS)],
+                            capture_output=True, text=True, cwd=Path(__file__).resolve().parents[1], timeout=120)
+    assert result.returncode == 1 and "cannot reach the Ray cluster at 127.0.0.1:9" in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr and time.monotonic() - started < 60
+    assert not (tmp_path / "ix").exists()

@@ -54,6 +54,13 @@ class InProcessShards:
         self.replicas = 1
         self._lock = threading.Lock()
 
+    def submit(self, method: str, args=(), shards=None) -> dict:
+        """`run`, to be collected later (in this process it runs now)."""
+        return self.run(method, args, shards)
+
+    def collect(self, answers: dict) -> dict:
+        return answers
+
     def run(self, method: str, args=(), shards=None, tolerate: bool = False, report_down: bool = False) -> dict:
         out = {}
         with self._lock:
@@ -76,11 +83,12 @@ class InProcessShards:
 class RayShards:
     """Each shard's replicas (Ray actor handles); calls go to one replica of every shard at once, round robin."""
 
-    def __init__(self, replicas: list[list], timeout: float = CALL_TIMEOUT):
+    def __init__(self, replicas: list[list], timeout: float | None = CALL_TIMEOUT, retry: bool = True):
         self.handles = replicas
         self.count = len(replicas)
         self.replicas = max((len(r) for r in replicas), default=1)
-        self.timeout = timeout
+        self.timeout = timeout  # None: wait as long as it takes (a writer's commit)
+        self.retry = retry  # False: a failed call is not made again (a writer's calls are not idempotent)
         self._turn = [0] * self.count
         self._lock = threading.Lock()
 
@@ -88,12 +96,20 @@ class RayShards:
         """Each shard's answer; an exception raised by the shard's method is raised here (the first, by shard
         number), unless `tolerate`. A shard that cannot answer raises `ShardUnavailable`, or with `report_down` is
         answered by a `ShardDown`."""
-        import ray
+        return self.collect(self.submit(method, args, shards), tolerate, report_down)
 
+    def submit(self, method: str, args=(), shards=None):
+        """The calls of `run`, started: `collect` waits for them."""
         shards = list(range(self.count)) if shards is None else list(shards)
         started = {shard: self._submit(shard, method, args[shard] if isinstance(args, dict) else args, [])
                    for shard in shards}
-        deadline = time.monotonic() + self.timeout
+        return method, args, shards, started
+
+    def collect(self, pending, tolerate: bool = False, report_down: bool = False) -> dict:
+        import ray
+
+        method, args, shards, started = pending
+        deadline = None if self.timeout is None else time.monotonic() + self.timeout
         try:  # every shard answering is the common case: one wait for all of them
             return dict(zip(shards, ray.get([started[shard][0] for shard in shards], timeout=self.timeout)))
         except (ray.exceptions.RayError, TimeoutError):
@@ -103,8 +119,8 @@ class RayShards:
             ref, replica, tried = started[shard]
             while True:
                 try:
-                    out[shard] = ray.get(ref, timeout=max(0.0, deadline - time.monotonic()) if not tried
-                                         else self.timeout)
+                    out[shard] = ray.get(ref, timeout=self.timeout if tried or deadline is None
+                                         else max(0.0, deadline - time.monotonic()))
                     break
                 except ray.exceptions.RayTaskError as exc:  # the method raised: the shard is fine
                     failure = failure or _cause(exc)
@@ -112,8 +128,8 @@ class RayShards:
                 except (ray.exceptions.RayActorError, ray.exceptions.GetTimeoutError,
                         ray.exceptions.ObjectLostError) as exc:
                     tried.append(replica)
-                    retry = self._next_replica(shard, tried)
-                    if retry is None and tried.count(tried[0]) < 2:
+                    retry = self._next_replica(shard, tried) if self.retry else None
+                    if retry is None and self.retry and tried.count(tried[0]) < 2:
                         time.sleep(RETRY_PAUSE)  # a lone replica is likely restarting: one more try
                         retry = tried[0]
                     if retry is None:
@@ -264,7 +280,9 @@ def start_shards(cls, dirs: list[str], cluster: str | None = None, in_process: b
                                       num_cpus=actor_cpus(cluster), scheduling_strategy="SPREAD",
                                       get_if_exists=False).remote(directory, **kwargs)
                         for r in range(replicas)])
-    shards = RayShards(handles, timeout=call_timeout)
+    # a writer's calls change its shard: waited for however long a commit takes, never repeated
+    writing = role == "writer"
+    shards = RayShards(handles, timeout=None if writing else call_timeout, retry=not writing)
     _wait_ready(ray, shards, ready_timeout)
     return shards
 

@@ -95,15 +95,9 @@ class ShardedEngine:
         if missing:
             raise ShardsUnavailable(f"shards {', '.join(map(str, sorted(missing)))} are unavailable")
         numbers, order = list(parts), merged_order(list(parts.values()))[:candidates_wanted(req)]
-        wanted: dict[int, list[int]] = {}
-        for p, at in order:
-            wanted.setdefault(numbers[p], []).append(int(parts[numbers[p]].docs[at]))
-        ids = self.shards.run("ids", {s: (parts[s].generation, docs) for s, docs in wanted.items()},
-                              shards=sorted(wanted))
-        position = {shard: iter(found) for shard, found in ids.items()}
-        return [(next(position[numbers[p]]),
-                 float(parts[numbers[p]].scores[at]) if parts[numbers[p]].scores is not None else None)
-                for p, at in order]
+        ids = self._documents("ids", parts, order)
+        return [(article_id, float(parts[numbers[p]].scores[at]) if parts[numbers[p]].scores is not None else None)
+                for article_id, (p, at) in zip(ids, order)]
 
     def _match(self, req: SearchRequest, wanted: int, query, token: int, missing: dict, custom=None,
                exclude_id: str | None = None, facets: bool = True) -> dict[int, Part]:
@@ -235,18 +229,20 @@ class ShardedEngine:
         if missing:
             raise ShardsUnavailable(f"shards {', '.join(map(str, sorted(missing)))} are unavailable: an export "
                                     "would be incomplete")
-        numbers = list(parts)
         order = merged_order(list(parts.values()))[:limit]
         for start in range(0, len(order), EXPORT_BATCH):
-            batch = order[start:start + EXPORT_BATCH]
-            wanted: dict[int, list[int]] = {}
-            for p, at in batch:
-                wanted.setdefault(numbers[p], []).append(int(parts[numbers[p]].docs[at]))
-            fetched = self.shards.run("articles", {s: (parts[s].generation, docs) for s, docs in wanted.items()},
-                                      shards=sorted(wanted))
-            position = {shard: iter(articles) for shard, articles in fetched.items()}
-            for p, _ in batch:
-                yield next(position[numbers[p]])
+            yield from self._documents("articles", parts, order[start:start + EXPORT_BATCH])
+
+    def _documents(self, method: str, parts: dict[int, Part], order: list[tuple[int, int]]) -> list:
+        """`method` ("ids", "articles") of the candidates `order` names, asked of each shard once, in that order."""
+        numbers = list(parts)
+        wanted: dict[int, list[int]] = {}
+        for p, at in order:
+            wanted.setdefault(numbers[p], []).append(int(parts[numbers[p]].docs[at]))
+        fetched = self.shards.run(method, {s: (parts[s].generation, docs) for s, docs in wanted.items()},
+                                  shards=sorted(wanted))
+        position = {shard: iter(found) for shard, found in fetched.items()}
+        return [next(position[numbers[p]]) for p, _ in order]
 
     # --- the index ----------------------------------------------------------------------------------------------
     def stats(self) -> dict:

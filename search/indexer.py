@@ -201,6 +201,8 @@ class IndexStore:
         # segment-building worker processes, started at the first batch big enough to build in parallel (a shard
         # builds in its own process: the shards are the parallelism)
         self.builders = SegmentBuilders() if parallel else None
+        self._deletes: list[str] = []  # files whose articles go with the next batch
+        self._building = None  # the batch in flight: (its segments, or their pending result; deletions; final)
 
     def live_ids(self) -> set[str]:
         return live_ids(self.searcher)
@@ -216,8 +218,8 @@ class IndexStore:
         return {self.searcher.stored_fields(docnum)["id"] for docnum in self.searcher.document_numbers(file=key)}
 
     def delete_file(self, key: str) -> None:
-        """Delete file `key`'s articles with the next commit."""
-        self.writer.delete_by_term("file", key)
+        """Delete file `key`'s articles with the next batch."""
+        self._deletes.append(key)
 
     def indexed_files(self, roots: list[str] | None = None) -> list[str]:
         """Files with live articles in the index (those that are one of `roots` or lie under one of them)."""
@@ -226,8 +228,26 @@ class IndexStore:
                 and next(iter(self.searcher.document_numbers(file=key)), None) is not None]
 
     def commit(self, documents: list[dict], final: bool = False) -> None:
-        """Write `documents` as new segments and commit them with the deletions asked for since the last commit."""
-        segments = build_segments(self.ix, documents, self.builders, parallel=self.builders is not None)
+        """Write `documents` as new segments and commit them with the deletions asked for since the last batch."""
+        self.start_commit(documents, final)
+        self.finish_commit()
+
+    def start_commit(self, documents: list[dict], final: bool = False) -> None:
+        """Start building the segments of a batch — in the worker processes, while the caller reads the next one —
+        with the deletions asked for since the last batch. `finish_commit` commits it."""
+        deletes, self._deletes = self._deletes, []
+        self._building = (build_segments(self.ix, documents, self.builders, parallel=self.builders is not None,
+                                         wait=False), deletes, final)
+
+    def finish_commit(self) -> None:
+        """Wait for the batch in flight and commit it (a no-op without one)."""
+        if self._building is None:
+            return
+        pending, deletes, final = self._building
+        self._building = None
+        segments = pending.get() if hasattr(pending, "get") else pending
+        for key in deletes:
+            self.writer.delete_by_term("file", key)
         commit_segments(self.writer, segments, merge_small=final)
         self.searcher.close()
         if final:
@@ -237,7 +257,8 @@ class IndexStore:
             self.searcher = self.ix.searcher()
 
     def cancel(self) -> None:
-        self.close()
+        self._building = None
+        self.close()  # stops a build in flight
         self.writer.cancel()
         self.searcher.close()
 
@@ -261,6 +282,7 @@ class _Sync:
         self.pending = 0
         self.started_ns = time.time_ns()
         self.current: _FileProgress | None = None  # the file whose articles are being replaced
+        self._in_flight: dict[str, FileRecord | None] | None = None  # manifest changes of the batch being built
 
     def replace(self, key: str, articles, record: FileRecord | None) -> None:
         self.begin_file(key)
@@ -329,26 +351,47 @@ class _Sync:
         return FileRecord(size=stat.st_size, mtime_ns=mtime, sha1=sha1, catalog=catalog)
 
     def commit(self, final: bool = False) -> None:
-        """Write the pending documents as new segments and commit them with this batch's deletions; then record the
-        batch's files in the manifest."""
+        """Send the pending documents and this batch's deletions to be built and committed. The batch before this
+        one is committed first and its files recorded in the manifest, so one batch builds while the next is read
+        (the manifest never names a file before its articles are committed); the final batch is waited for."""
         documents, self.documents = self.documents, []
-        self.store.commit(documents, final)
-        for key, record in self.records.items():
+        records, self.records = self.records, {}
+        self._finish()
+        self.store.start_commit(documents, final)
+        self._in_flight = records
+        self.pending = 0
+        if final:
+            self._finish()
+
+    def _finish(self) -> None:
+        """Commit the batch in flight, then record its files."""
+        records, self._in_flight = self._in_flight, None
+        if records is None:
+            return
+        self.store.finish_commit()
+        for key, record in records.items():
             if record is None:
                 self.manifest.files.pop(key, None)
             else:
                 self.manifest.files[key] = record
         self.manifest.save()
-        self.records.clear()
-        self.pending = 0
 
     def cancel(self) -> None:
-        self.store.cancel()
+        """After an error or an interrupt: the batch in flight — files read whole — is still committed and
+        recorded (when that fails too, it is read again next run); what was read since is dropped."""
+        try:
+            self._finish()
+        except Exception:  # noqa: BLE001 - the error being handled is the one to report
+            pass
+        finally:
+            self.store.cancel()
 
 
-def build_segments(ix, documents: list[dict], builders: SegmentBuilders | None = None, parallel: bool = True) -> list:
+def build_segments(ix, documents: list[dict], builders: SegmentBuilders | None = None, parallel: bool = True,
+                   wait: bool = True):
     """New segments holding `documents`: built here for a small batch (or when not `parallel`), else by one worker
-    process per core (those of `builders` when given, else processes started for this call)."""
+    process per core (those of `builders` when given, else processes started for this call). With `wait` False
+    and `builders`, the workers' pending result (`.get()` gives the segments) is returned at once."""
     from search.segments import build_segment, worker_count
 
     if not documents:
@@ -359,7 +402,8 @@ def build_segments(ix, documents: list[dict], builders: SegmentBuilders | None =
     size = -(-len(documents) // workers)
     tasks = [(str(ix.storage.folder), ix.indexname, documents[i:i + size]) for i in range(0, len(documents), size)]
     if builders is not None:
-        return builders.pool(worker_count()).starmap(_build_in_worker, tasks)
+        pool = builders.pool(worker_count())
+        return pool.starmap(_build_in_worker, tasks) if wait else pool.starmap_async(_build_in_worker, tasks)
     with SegmentBuilders() as own:
         return own.pool(len(tasks)).starmap(_build_in_worker, tasks)
 

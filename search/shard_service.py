@@ -15,12 +15,11 @@ import numpy as np
 from whoosh.scoring import BM25F
 
 from search.combine import Part
-from search.engine import SearchEngine, _deadline, provenance, related_text
+from search.engine import SearchEngine, _deadline, related_text
 from search.errors import NotFound
-from search.query import parse_query, word_query
+from search.query import word_query
 from search.request import SearchRequest
 from search.schema import from_stored
-from search.snippets import highlight_ranges
 from search.statistics import TermStatistics, local_statistics
 from search.suggest import LEXICON_FIELDS, candidate_frequencies, lexicon_neighbours
 
@@ -120,19 +119,10 @@ class ShardService:
     # --- articles -----------------------------------------------------------------------------------------------
     def article(self, article_id: str, q: str | None = None) -> dict | None:
         """The article with this id if this shard holds it, else None."""
-        searcher = self._current()
-        docnum = searcher.document_number(id=article_id)
-        if docnum is None:
+        try:
+            return self.engine.article(article_id, q)
+        except NotFound:
             return None
-        article = from_stored(searcher.stored_fields(docnum))
-        article["provenance"] = provenance(article)
-        if q:
-            highlight = parse_query(q).highlight
-            article["highlights"] = {
-                "headline": highlight_ranges(article["headline"], highlight.get("headline", [])),
-                "body": highlight_ranges(article["body"], highlight.get("body", [])),
-            }
-        return article
 
     def source_page(self, article_id: str) -> dict | None:
         if self._current().document_number(id=article_id) is None:

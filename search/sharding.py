@@ -13,15 +13,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-import shutil
 from collections.abc import Callable, Iterable
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from search.errors import IndexLocked, IndexUnavailable, SearchError
-from search.indexer import (MANIFEST_FILE, IndexStore, IndexSummary, SyncPlan, check_unlocked, index_exists,
-                            open_or_create, run_sync)
+from search.indexer import (MANIFEST_FILE, IndexStore, IndexSummary, SyncPlan, check_unlocked, clear_index,
+                            index_exists, open_or_create, run_sync)
 from search.schema import SCHEMA_VERSION
 
 LAYOUT_FILE = "shards.json"
@@ -146,13 +145,7 @@ def clear_sharded(root: Path) -> None:
     check_unlocked(root)  # an unsharded index being replaced by shards
     for directory in sorted(root.glob("shard-*")):  # whatever layout (or version) wrote them
         check_unlocked(directory)
-    for entry in root.iterdir() if root.is_dir() else []:
-        if entry.name.startswith(".") or entry.name == "README.md":
-            continue
-        if entry.is_dir():
-            shutil.rmtree(entry)
-        else:
-            entry.unlink()
+    clear_index(root)
 
 
 # --- one shard's writer ------------------------------------------------------------------------------------------
@@ -215,6 +208,7 @@ class ShardedStore:
     def __init__(self, writers):
         self.writers = writers  # search.cluster.Shards of ShardWriter objects
         self.count = writers.count
+        self._in_flight = None  # the batch the shards are committing
         self.holders: dict[str, set[int]] = {}  # file key → the shards with articles from it
         for shard, keys in writers.run("files").items():
             for key in keys:
@@ -243,13 +237,24 @@ class ShardedStore:
         return sorted(set().union(*self.writers.run("indexed_files", (roots,)).values()))
 
     def commit(self, documents: list[dict], final: bool = False) -> None:
+        self.start_commit(documents, final)
+        self.finish_commit()
+
+    def start_commit(self, documents: list[dict], final: bool = False) -> None:
+        """Send each shard its share of the batch; the shards build and commit while the driver reads on (a shard
+        answers the driver's next calls after its commit: Ray runs one caller's calls to an actor in order)."""
         batches: dict[int, list[dict]] = {shard: [] for shard in range(self.count)}
         for doc in documents:
             shard = shard_of(doc["cluster"], self.count)
             batches[shard].append(doc)
             self.holders.setdefault(doc["file"], set()).add(shard)
         # every shard commits, with or without documents: its deletions go with it, and the final one lets go
-        self.writers.run("commit", {shard: (docs, final) for shard, docs in batches.items()})
+        self._in_flight = self.writers.submit("commit", {shard: (docs, final) for shard, docs in batches.items()})
+
+    def finish_commit(self) -> None:
+        pending, self._in_flight = self._in_flight, None
+        if pending is not None:
+            self.writers.collect(pending)
 
     def cancel(self) -> None:
         self.writers.run("cancel", tolerate=True)

@@ -83,13 +83,15 @@ class SearchEngine:
             return self._frequencies[1]
 
     def warm_up(self) -> threading.Thread:
-        """Build the did-you-mean index of the current snapshot in a background thread, with its own reader (readers
-        are not shared between threads); a server calls this at start."""
+        """Build the current snapshot's facet arrays, then its did-you-mean index, in a background thread with its
+        own searcher (searchers are not shared between threads); a server calls this at start. At a million
+        articles each takes seconds that the first request would otherwise wait."""
         from search.suggest import lexicon_neighbours
 
         def build() -> None:
-            with self._ix.reader() as reader:
-                lexicon_neighbours(reader)
+            with self._ix.searcher(weighting=BM25F()) as searcher:
+                self.facet_arrays(searcher)
+                lexicon_neighbours(searcher.reader())
 
         thread = threading.Thread(target=build, name="newsearch-suggest", daemon=True)
         thread.start()

@@ -250,27 +250,6 @@ def test_the_sync_rules_are_the_single_index_s(tmp_path, ray_session):
     assert json.loads((sharded_dir / "shards.json").read_text())["shards"] == 3
 
 
-def test_a_new_commit_on_a_shard_refreshes_the_cached_statistics(single, sharded, sharded_root, tmp_path):
-    """Statistics of repeated terms are kept between queries while the shards' snapshots stay the same; a commit
-    that changes a term's frequency is seen at the next query, which then scores with fresh statistics."""
-    from search.indexer import index_paths
-    from search.sharding import index_sharded
-
-    req = SearchRequest.from_params({"q": "企业 发展"})
-    assert sharded.ranking(req) == single.ranking(req)
-    more = tmp_path / "more"
-    more.mkdir()
-    (more / "extra.jsonl").write_text("".join(json.dumps({"id": f"extra-{i}", "headline": f"企业发展第{i}期",
-                                                          "body": "企业" * (i + 1) + "。发展报告。", "date": "2020-05-01"},
-                                                         ensure_ascii=False) + "\n" for i in range(40)),
-                                      encoding="utf-8")
-    assert index_paths(single.index_dir, [more]).added == 40
-    assert index_sharded(sharded_root, [more], in_process=True).added == 40
-    after = sharded.ranking(req)
-    assert after == single.ranking(req) and after[0][0].startswith("extra-")
-    assert comparable(sharded.search(req)) == comparable(single.search(req))
-
-
 def test_the_command_line_builds_searches_and_reports_a_sharded_index(tmp_path, ray_session):
     from click.testing import CliRunner
 
@@ -358,3 +337,81 @@ def test_an_unreachable_cluster_is_said_at_once(tmp_path):
     assert result.returncode == 1 and "cannot reach the Ray cluster at 127.0.0.1:9" in result.stderr, result.stderr
     assert "Traceback" not in result.stderr and time.monotonic() - started < 60
     assert not (tmp_path / "ix").exists()
+
+
+def test_cluster_status_lists_the_serving_actors(sharded, sharded_root):
+    from click.testing import CliRunner
+
+    from search.cli import main
+
+    result = CliRunner().invoke(main, ["cluster", "status", "--shards", str(sharded_root), "--json"])
+    assert result.exit_code == 0, result.output
+    status = json.loads(result.output)
+    assert [s["shard"] for s in status["shards"]] == list(range(SHARDS))
+    alive = [a for a in status["actors"] if a["alive"]]
+    assert sorted({a["shard"] for a in alive}) == list(range(SHARDS))
+    assert all(a["documents"] > 0 and a["rss_bytes"] > 0 for a in alive)
+
+
+def test_a_writer_killed_mid_run_fails_the_run_and_the_next_run_finishes_it(tmp_path, archive, ray_session,
+                                                                           monkeypatch):
+    """A shard's writer that dies stops the sync with a message naming the shard; the manifest holds only what
+    every shard committed, so the next run adds the rest — and the answers are then one index's."""
+    import search.indexer
+    from search.cli import open_engine
+    from search.cluster import NAMESPACE, ShardUnavailable
+    from search.indexer import index_paths
+    from search.sharding import index_sharded
+
+    pages = tmp_path / "pages"
+    shutil.copytree(SEEDS, pages)
+    lines = (archive / "bulk.jsonl").read_text(encoding="utf-8").splitlines()
+    for part in range(5):
+        (pages / f"bulk-{part}.jsonl").write_text("\n".join(lines[part * 300:(part + 1) * 300]) + "\n",
+                                                  encoding="utf-8")
+    monkeypatch.setattr(search.indexer, "BATCH_SIZE", 300)  # a batch a bulk file
+    killed = []
+
+    def kill_a_writer(key):
+        if killed or not key.endswith("bulk-1.jsonl"):
+            return
+        for entry in ray.util.list_named_actors(all_namespaces=True):
+            if entry["namespace"] == NAMESPACE and "-writer-" in entry["name"] and entry["name"].endswith("-01-r0"):
+                ray.kill(ray.get_actor(entry["name"], namespace=NAMESPACE), no_restart=True)
+                killed.append(entry["name"])
+
+    root = tmp_path / "ix"
+    with pytest.raises(ShardUnavailable, match="shard 1 is unavailable"):
+        index_sharded(root, [pages], shards=SHARDS, on_file=kill_a_writer)
+    assert killed
+    kept = open_engine(root).stats()["articles"]
+    finished = index_sharded(root, [pages])
+    assert finished.ok and finished.added > 0 and finished.added + finished.replaced + kept >= 1500
+    one = tmp_path / "one"
+    assert index_paths(one, [pages]).ok
+    single, engine = SearchEngine(one), open_engine(root)
+    assert engine.stats()["articles"] == single.stats()["articles"]
+    for q in ("企业", "复工 OR 复产", ""):
+        req = SearchRequest.from_params({"q": q})
+        assert comparable(engine.search(req)) == comparable(single.search(req)), q
+
+
+def test_a_new_commit_on_a_shard_refreshes_the_cached_statistics(single, sharded, sharded_root, tmp_path):
+    """Statistics of repeated terms are kept between queries while the shards' snapshots stay the same; a commit
+    that changes a term's frequency is seen at the next query, which then scores with fresh statistics."""
+    from search.indexer import index_paths
+    from search.sharding import index_sharded
+
+    req = SearchRequest.from_params({"q": "企业 发展"})
+    assert sharded.ranking(req) == single.ranking(req)
+    more = tmp_path / "more"
+    more.mkdir()
+    (more / "extra.jsonl").write_text("".join(json.dumps({"id": f"extra-{i}", "headline": f"企业发展第{i}期",
+                                                          "body": "企业" * (i + 1) + "。发展报告。", "date": "2020-05-01"},
+                                                         ensure_ascii=False) + "\n" for i in range(40)),
+                                      encoding="utf-8")
+    assert index_paths(single.index_dir, [more]).added == 40
+    assert index_sharded(sharded_root, [more], in_process=True).added == 40
+    after = sharded.ranking(req)
+    assert after == single.ranking(req) and after[0][0].startswith("extra-")
+    assert comparable(sharded.search(req)) == comparable(single.search(req))

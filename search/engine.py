@@ -69,7 +69,8 @@ class SearchEngine:
         generation = searcher.reader().generation()
         with self._facet_lock:
             if self._facets is None or self._facets[0] != generation:
-                self._facets = (generation, FacetArrays.build(searcher.reader()))
+                previous = self._facets[1] if self._facets is not None else None
+                self._facets = (generation, FacetArrays.build(searcher.reader(), previous))
             return self._facets[1]
 
     def collection_frequencies(self, searcher) -> dict[str, int]:

@@ -2,7 +2,8 @@
 
 Grouping every hit through Whoosh is the slow path; instead, once per index snapshot, the region and date postings
 are turned into numpy arrays (document → region term ids, document → date), and a query's facet counts are a
-`bincount` over its matching documents. Multi-select: region counts are taken without the region filter, date counts
+`bincount` over its matching documents. Segments never change (only their deletions), so a new snapshot rereads
+only its new segments' postings. Multi-select: region counts are taken without the region filter, date counts
 without the date filter, so a reader can always add a second region or widen the dates.
 """
 from __future__ import annotations
@@ -27,25 +28,49 @@ class FacetArrays:
     clusters: np.ndarray | None = None  # int per document: its near-duplicate cluster (search/duplicates.py)
     seq: np.ndarray | None = None  # int per document: its place in the archive's indexing order
     _date_orders: dict = field(default_factory=dict, repr=False)  # (ascending, by seq) → every docnum in date order
+    _segments: dict = field(default_factory=dict, repr=False)  # what was read of each segment, for the next snapshot
 
     @classmethod
-    def build(cls, reader) -> "FacetArrays":
+    def build(cls, reader, previous: "FacetArrays | None" = None) -> "FacetArrays":
+        """The arrays of `reader`'s snapshot. Segments never change, only their deletions: what `previous` (an
+        earlier snapshot's arrays) read of a segment that is still there with the same deletions is reused, so a
+        commit costs the reading of its new segments (a million articles from scratch: ~20 s)."""
         n = reader.doc_count_all()
         live = np.zeros(n, dtype=bool)
-        live[np.fromiter(reader.all_doc_ids(), dtype=np.int64)] = True
-        terms, docs, ids = [], [], []
-        by_region = _term_docs(reader, "region")
-        for term_id, term in enumerate(sorted(by_region)):
-            terms.append(term)
-            docs.append(by_region[term])
-            ids.append(np.full(len(by_region[term]), term_id, dtype=np.int32))
         dates = np.zeros(n, dtype=np.int32)
-        for term, posting in _term_docs(reader, "date").items():
-            dates[posting] = int(term.replace("-", ""))
-        return cls(n, live, terms,
-                   np.concatenate(docs) if docs else np.zeros(0, dtype=np.int64),
-                   np.concatenate(ids) if ids else np.zeros(0, dtype=np.int32), dates, _clusters(reader, n),
-                   seq_numbers(reader))
+        kept = previous._segments if previous is not None else {}
+        segments: dict[tuple, _SegmentFacets] = {}
+        leaves = []
+        for leaf, offset in reader.leaf_readers():
+            key = _segment_key(leaf)
+            part = kept.get(key) if key is not None else None
+            if part is None:
+                part = _SegmentFacets.read(leaf)
+            if key is not None:
+                segments[key] = part
+            leaves.append((leaf, offset, part))
+            count = leaf.doc_count_all()
+            live[offset:offset + count] = True
+            if leaf.has_deletions():
+                deleted = np.fromiter(_deleted_docs(leaf), dtype=np.int64)
+                live[deleted + offset] = False
+            dates[offset:offset + count] = part.dates
+        by_region: dict[str, list[np.ndarray]] = {}
+        for _, offset, part in leaves:
+            for term, docs in part.regions.items():
+                by_region.setdefault(term, []).append(docs + offset)
+        terms, docs, ids = [], [], []
+        for term_id, term in enumerate(sorted(by_region)):
+            found = by_region[term]
+            terms.append(term)
+            docs.append(found[0] if len(found) == 1 else np.concatenate(found))
+            ids.append(np.full(len(docs[-1]), term_id, dtype=np.int32))
+        arrays = cls(n, live, terms,
+                     np.concatenate(docs) if docs else np.zeros(0, dtype=np.int64),
+                     np.concatenate(ids) if ids else np.zeros(0, dtype=np.int32), dates,
+                     _clusters(reader, n, leaves), seq_numbers(reader))
+        arrays._segments = segments
+        return arrays
 
     def date_keys(self, ascending: bool) -> np.ndarray:
         """Every document's key in date order, smaller first: newest (or oldest) first, undated last either way."""
@@ -118,17 +143,51 @@ def seq_numbers(reader) -> np.ndarray:
     return out
 
 
-def _term_docs(reader, fieldname: str) -> dict[str, np.ndarray]:
-    """term → its documents (deleted ones excluded), read segment by segment (a term looked up in every segment of
-    the index costs a lookup per segment; each segment's own terms do not)."""
-    found: dict[str, list[np.ndarray]] = {}
-    if fieldname not in reader.indexed_field_names():
+@dataclass
+class _SegmentFacets:
+    """What the facets read of one segment, in its own document numbers (deleted documents left out)."""
+
+    regions: dict[str, np.ndarray]  # region path → documents
+    dates: np.ndarray  # int yyyymmdd per document, 0 when undated
+    cluster_terms: list[tuple[bytes, int]]  # (cluster term, documents in this segment)
+    cluster_docs: dict[bytes, np.ndarray] = field(default_factory=dict)  # filled for clusters spanning documents
+
+    @classmethod
+    def read(cls, leaf) -> "_SegmentFacets":
+        dates = np.zeros(leaf.doc_count_all(), dtype=np.int32)
+        for term, posting in _term_docs(leaf, "date").items():
+            dates[posting] = int(term.replace("-", ""))
+        clusters = _doc_frequencies(leaf, "cluster") if "cluster" in leaf.indexed_field_names() else []
+        return cls(_term_docs(leaf, "region"), dates, clusters)
+
+    def docs_of_cluster(self, leaf, term: bytes) -> np.ndarray:
+        docs = self.cluster_docs.get(term)
+        if docs is None:
+            docs = self.cluster_docs[term] = np.fromiter(leaf.postings("cluster", term).all_ids(), dtype=np.int64)
+        return docs
+
+
+def _segment_key(leaf) -> tuple | None:
+    """A segment and its deletions; None for a reader that is not one segment's."""
+    segment = leaf.segment() if hasattr(leaf, "segment") else None
+    if segment is None or not hasattr(segment, "segment_id"):
+        return None
+    return segment.segment_id(), segment.deleted_count()
+
+
+def _deleted_docs(leaf):
+    found = getattr(leaf, "deleted_docs_set", None)
+    if found is not None:
+        return found
+    return (d for d in range(leaf.doc_count_all()) if leaf.is_deleted(d))
+
+
+def _term_docs(leaf, fieldname: str) -> dict[str, np.ndarray]:
+    """term → its documents in one segment (deleted ones excluded)."""
+    if fieldname not in leaf.indexed_field_names():
         return {}
-    for leaf, offset in reader.leaf_readers():
-        for term in leaf.field_terms(fieldname):
-            docs = np.fromiter(leaf.postings(fieldname, term).all_ids(), dtype=np.int64)
-            found.setdefault(term, []).append(docs + offset)
-    return {term: parts[0] if len(parts) == 1 else np.concatenate(parts) for term, parts in found.items()}
+    return {term: np.fromiter(leaf.postings(fieldname, term).all_ids(), dtype=np.int64)
+            for term in leaf.field_terms(fieldname)}
 
 
 def _doc_frequencies(leaf, fieldname: str) -> list[tuple[bytes, int]]:
@@ -147,24 +206,22 @@ def _doc_frequencies(leaf, fieldname: str) -> list[tuple[bytes, int]]:
     return out
 
 
-def _clusters(reader, n: int) -> np.ndarray:
+def _clusters(reader, n: int, leaves: list) -> np.ndarray:
     """Document → cluster number; a document alone in its cluster is a cluster of its own. Only cluster terms with
     two or more documents are read (nearly every article is alone: reading every term's postings took seconds)."""
     clusters = np.arange(n, dtype=np.int64) + n  # own clusters, numbered past every shared cluster
     if "cluster" not in reader.indexed_field_names():
         return clusters
-    leaves = [(leaf, offset, _doc_frequencies(leaf, "cluster")) for leaf, offset in reader.leaf_readers()]
     sizes: dict[bytes, int] = {}
-    for _, _, found in leaves:
-        for term, df in found:
+    for _, _, part in leaves:
+        for term, df in part.cluster_terms:
             sizes[term] = sizes.get(term, 0) + df
     numbers: dict[bytes, int] = {}
-    for leaf, offset, found in leaves:
-        for term, _ in found:
+    for leaf, offset, part in leaves:
+        for term, _ in part.cluster_terms:
             if sizes[term] > 1:
                 number = numbers.setdefault(term, len(numbers))
-                docs = np.fromiter(leaf.postings("cluster", term).all_ids(), dtype=np.int64)
-                clusters[docs + offset] = number
+                clusters[part.docs_of_cluster(leaf, term) + offset] = number
     return clusters
 
 

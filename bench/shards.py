@@ -27,7 +27,7 @@ sys.path.insert(0, str(BENCH))
 sys.path.insert(0, str(ROOT))
 
 import corpus as corpora  # noqa: E402
-from procmem import _children, _pss, run_measured  # noqa: E402
+from procmem import _pss, run_measured, tree_memory  # noqa: E402
 from run import PAGES, PER_PAGE, index_dir, machine, now, summary, versions  # noqa: E402
 
 OUT = BENCH / "out"
@@ -89,7 +89,7 @@ class PeakSampler:
             for pid in pids:
                 self._cpu_last[pid] = max(self._cpu_last.get(pid, 0.0), cpu_seconds(pid))
             self.peak_ray = max(self.peak_ray, ray_part)
-            self.peak_total = max(self.peak_total, ray_part + _tree_pss(os.getpid()))
+            self.peak_total = max(self.peak_total, ray_part + tree_memory(os.getpid())[1])
             self._done.wait(self.interval)
 
     def __enter__(self):
@@ -99,15 +99,6 @@ class PeakSampler:
     def __exit__(self, *exc):
         self._done.set()
         self._thread.join()
-
-
-def _tree_pss(pid: int) -> int:
-    tree, total, todo = _children(), 0, [pid]
-    while todo:
-        p = todo.pop()
-        total += _pss(p)
-        todo.extend(tree.get(p, []))
-    return total
 
 
 def build(size: str, shards: int, corpus: Path) -> dict:

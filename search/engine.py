@@ -83,18 +83,22 @@ class SearchEngine:
                 self._frequencies = (generation, {})
             return self._frequencies[1]
 
-    def warm_up(self) -> threading.Thread:
-        """Build the current snapshot's facet arrays, then its did-you-mean index, in a background thread with its
-        own searcher (searchers are not shared between threads); a server calls this at start. At a million
-        articles each takes seconds that the first request would otherwise wait."""
+    def warm(self, searcher) -> None:
+        """Build `searcher`'s snapshot's facet arrays, then its did-you-mean index: at a million articles each
+        takes seconds that the first request would otherwise wait."""
         from search.suggest import lexicon_neighbours
 
+        self.facet_arrays(searcher)
+        lexicon_neighbours(searcher.reader())
+
+    def warm_up(self) -> threading.Thread:
+        """`warm` in a background thread with its own searcher (searchers are not shared between threads); a server
+        calls this at start."""
         def build() -> None:
             with self._ix.searcher(weighting=BM25F()) as searcher:
-                self.facet_arrays(searcher)
-                lexicon_neighbours(searcher.reader())
+                self.warm(searcher)
 
-        thread = threading.Thread(target=build, name="newsearch-suggest", daemon=True)
+        thread = threading.Thread(target=build, name="newsearch-warm-up", daemon=True)
         thread.start()
         return thread
 

@@ -169,10 +169,8 @@ class _SegmentFacets:
 
 def _segment_key(leaf) -> tuple | None:
     """A segment and its deletions; None for a reader that is not one segment's."""
-    segment = leaf.segment() if hasattr(leaf, "segment") else None
-    if segment is None or not hasattr(segment, "segment_id"):
-        return None
-    return segment.segment_id(), segment.deleted_count()
+    segment = leaf.segment()
+    return None if segment is None else (segment.segment_id(), segment.deleted_count())
 
 
 def _deleted_docs(leaf):

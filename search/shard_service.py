@@ -21,7 +21,7 @@ from search.query import word_query
 from search.request import SearchRequest
 from search.schema import from_stored
 from search.statistics import TermStatistics, local_statistics
-from search.suggest import LEXICON_FIELDS, candidate_frequencies, lexicon_neighbours
+from search.suggest import LEXICON_FIELDS, candidate_frequencies
 
 KEPT_SNAPSHOTS = 3  # snapshots kept open for fetches of queries matched on them
 KEPT_MASKS = 16  # matches whose document masks are kept for folded hits' similar articles
@@ -37,10 +37,8 @@ class ShardService:
                                    ties_by_seq=True)
         self._snapshots: OrderedDict[object, object] = OrderedDict()  # generation → searcher
         self._masks: OrderedDict[tuple, np.ndarray] = OrderedDict()  # (generation, token) → matching documents
-        if warm:  # before the first query: the facet arrays and the did-you-mean index of this shard
-            searcher = self._current()
-            self.engine.facet_arrays(searcher)
-            lexicon_neighbours(searcher.reader())
+        if warm:  # before the first query
+            self.engine.warm(self._current())
 
     # --- snapshots ---------------------------------------------------------------------------------------------
     def _current(self):

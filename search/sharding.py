@@ -236,10 +236,6 @@ class ShardedStore:
     def indexed_files(self, roots: list[str]) -> list[str]:
         return sorted(set().union(*self.writers.run("indexed_files", (roots,)).values()))
 
-    def commit(self, documents: list[dict], final: bool = False) -> None:
-        self.start_commit(documents, final)
-        self.finish_commit()
-
     def start_commit(self, documents: list[dict], final: bool = False) -> None:
         """Send each shard its share of the batch; the shards build and commit while the driver reads on (a shard
         answers the driver's next calls after its commit: Ray runs one caller's calls to an actor in order)."""

@@ -19,6 +19,7 @@ How (the scripts are ../shared/corpus/, see its README):
 
 A file that already exists is reused (its sha256 is printed, compare with bench/RESULTS.md); --force rebuilds.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -74,8 +75,22 @@ def build_synth(size: str, git_dir: Path, force: bool = False) -> Path:
         return out
     build_xwlb(git_dir)
     tmp = out.with_suffix(".jsonl.part")
-    _run([sys.executable, SHARED / "synth.py", "--n", SIZES[size], "--seed", SEED, "--extra-pool", XWLB,
-          "--workers", 2, "--out", tmp])
+    _run(
+        [
+            sys.executable,
+            SHARED / "synth.py",
+            "--n",
+            SIZES[size],
+            "--seed",
+            SEED,
+            "--extra-pool",
+            XWLB,
+            "--workers",
+            2,
+            "--out",
+            tmp,
+        ]
+    )
     tmp.replace(out)
     return out
 

@@ -7,6 +7,7 @@ time with a realistic mix of requests; throughput, latency percentiles and error
 The corpus is bench/data/synth-<N>.jsonl (made with ../shared/corpus/synth.py when missing), the index
 bench/data/index-<N> (built with `newsearch index` when missing). Target: >= 100 requests/s, p99 < 500 ms, 0 errors.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -21,7 +22,7 @@ import subprocess
 import sys
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import quote
 
@@ -47,8 +48,11 @@ def ensure_index(corpus: Path, index_dir: Path) -> float | None:
     if (index_dir / "manifest.json").exists():
         return None
     started = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "search.cli", "index", "--index", str(index_dir), "-q", str(corpus)],
-                   cwd=ROOT, check=True)
+    subprocess.run(
+        [sys.executable, "-m", "search.cli", "index", "--index", str(index_dir), "-q", str(corpus)],
+        cwd=ROOT,
+        check=True,
+    )
     return time.perf_counter() - started
 
 
@@ -71,7 +75,7 @@ def request_mix(corpus: Path, seed: int = 1) -> list[str]:
         cjk = "".join(ch for ch in head if "\u4e00" <= ch <= "\u9fff")
         if len(cjk) >= 4:
             at = rng.randrange(0, len(cjk) - 3)
-            words.append(cjk[at:at + rng.choice((2, 2, 3, 4))])
+            words.append(cjk[at : at + rng.choice((2, 2, 3, 4))])
     paths = []
     for _ in range(2000):
         kind = rng.random()
@@ -108,9 +112,26 @@ def free_port() -> int:
 def start_server(index_dir: Path, port: int, threads: int, workers: int, log: Path) -> subprocess.Popen:
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     env.pop("NEWSEARCH_INDEX", None)
-    process = subprocess.Popen([sys.executable, "-m", "search.cli", "serve", "--index", str(index_dir), "--port",
-                                str(port), "--threads", str(threads), "--workers", str(workers)], cwd=ROOT, env=env,
-                               stdout=open(log, "wb"), stderr=subprocess.STDOUT)
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "search.cli",
+            "serve",
+            "--index",
+            str(index_dir),
+            "--port",
+            str(port),
+            "--threads",
+            str(threads),
+            "--workers",
+            str(workers),
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=open(log, "wb"),
+        stderr=subprocess.STDOUT,
+    )
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -174,9 +195,11 @@ def machine() -> str:
                 break
     except OSError:
         pass
-    load = ", load average %.1f before the run (other work on the machine)" % os.getloadavg()[0]
-    return (f"{os.cpu_count()} CPUs ({cpu}), Python {platform.python_version()}, {platform.system()} "
-            f"{platform.release()}{load}")
+    load = f", load average {os.getloadavg()[0]:.1f} before the run (other work on the machine)"
+    return (
+        f"{os.cpu_count()} CPUs ({cpu}), Python {platform.python_version()}, {platform.system()} "
+        f"{platform.release()}{load}"
+    )
 
 
 def main(argv=None) -> int:
@@ -203,8 +226,10 @@ def main(argv=None) -> int:
         start = time.perf_counter()
         warm_until, stop = start + args.warmup, start + args.warmup + args.duration
         out: dict = {}
-        threads = [threading.Thread(target=client, args=(port, paths, start, warm_until, stop, out, seed))
-                   for seed in range(args.clients)]
+        threads = [
+            threading.Thread(target=client, args=(port, paths, start, warm_until, stop, out, seed))
+            for seed in range(args.clients)
+        ]
         for thread in threads:
             thread.start()
         for thread in threads:
@@ -219,15 +244,20 @@ def main(argv=None) -> int:
         for k, v in st.items():
             statuses[str(k)] = statuses.get(str(k), 0) + v
     figures = {
-        "requests": len(latencies), "rps": len(latencies) / args.duration,
-        "p50_ms": percentile(latencies, 50) * 1000, "p95_ms": percentile(latencies, 95) * 1000,
-        "p99_ms": percentile(latencies, 99) * 1000, "max_ms": max(latencies) * 1000,
-        "mean_ms": statistics.fmean(latencies) * 1000, "errors": len(errors), "statuses": statuses,
+        "requests": len(latencies),
+        "rps": len(latencies) / args.duration,
+        "p50_ms": percentile(latencies, 50) * 1000,
+        "p95_ms": percentile(latencies, 95) * 1000,
+        "p99_ms": percentile(latencies, 99) * 1000,
+        "max_ms": max(latencies) * 1000,
+        "mean_ms": statistics.fmean(latencies) * 1000,
+        "errors": len(errors),
+        "statuses": statuses,
     }
     met = figures["rps"] >= 100 and figures["p99_ms"] < 500 and not errors
     command = "python bench/load.py " + " ".join(argv if argv is not None else sys.argv[1:])
     section = [
-        f"### {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC — {args.articles:,} articles",
+        f"### {datetime.now(UTC):%Y-%m-%d %H:%M} UTC — {args.articles:,} articles",
         "",
         f"- command: `{command.strip()}`",
         f"- machine: {machine()}; server `newsearch serve --workers {args.workers} --threads {args.threads}`, "
@@ -237,8 +267,7 @@ def main(argv=None) -> int:
         f"- throughput **{figures['rps']:.1f} requests/s** ({figures['requests']} requests)",
         f"- latency p50 **{figures['p50_ms']:.0f} ms**, p95 **{figures['p95_ms']:.0f} ms**, "
         f"p99 **{figures['p99_ms']:.0f} ms**, max {figures['max_ms']:.0f} ms, mean {figures['mean_ms']:.0f} ms",
-        f"- errors **{len(errors)}**; statuses {json.dumps(statuses)}"
-        + (f"; first: {errors[0]}" if errors else ""),
+        f"- errors **{len(errors)}**; statuses {json.dumps(statuses)}" + (f"; first: {errors[0]}" if errors else ""),
         f"- target (>= 100 requests/s, p99 < 500 ms, 0 errors): **{'met' if met else 'not met'}**",
         "",
     ]

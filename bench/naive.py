@@ -21,6 +21,7 @@ whoosh3 3.54.0 quirks worked around (not optimisations):
   python bench/naive.py index CORPUS.jsonl INDEX_DIR
   python bench/naive.py search INDEX_DIR '湖南 疫情' [--region 湖南] [--date-from 2020-01-01]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -32,7 +33,8 @@ from pathlib import Path
 
 import jieba
 from jieba.analyse import ChineseAnalyzer
-from whoosh import highlight, index as whoosh_index
+from whoosh import highlight
+from whoosh import index as whoosh_index
 from whoosh import query as wq
 from whoosh.fields import ID, KEYWORD, STORED, TEXT, Schema
 from whoosh.qparser import MultifieldParser
@@ -78,9 +80,15 @@ def index_corpus(corpus: str | Path, index_dir: str | Path) -> dict:
             if not line.strip():
                 continue
             a = json.loads(line)
-            doc = {"id": a["id"], "headline": a.get("headline") or "", "byline": a.get("byline") or "",
-                   "region": ",".join(region_paths(a.get("region") or "")), "source": a.get("source") or "",
-                   "body": a["body"], "url": a.get("url") or ""}
+            doc = {
+                "id": a["id"],
+                "headline": a.get("headline") or "",
+                "byline": a.get("byline") or "",
+                "region": ",".join(region_paths(a.get("region") or "")),
+                "source": a.get("source") or "",
+                "body": a["body"],
+                "url": a.get("url") or "",
+            }
             if a.get("date"):
                 doc["date"] = a["date"]
             writer.add_document(**{k: v for k, v in doc.items() if v != ""})
@@ -100,8 +108,15 @@ class NaiveSearcher:
     def close(self):
         self.searcher.close()
 
-    def search(self, q: str, region: str | None = None, date_from: str | None = None, date_to: str | None = None,
-               page: int = 1, per_page: int = 10) -> dict:
+    def search(
+        self,
+        q: str,
+        region: str | None = None,
+        date_from: str | None = None,
+        date_to: str | None = None,
+        page: int = 1,
+        per_page: int = 10,
+    ) -> dict:
         query = self.parser.parse(q)
         filters = []
         if region:
@@ -110,8 +125,11 @@ class NaiveSearcher:
             filters.append(wq.TermRange("date", date_from, date_to))
         filt = wq.And(filters) if len(filters) > 1 else (filters[0] if filters else None)
         results = self.searcher.search(
-            query, filter=filt, limit=page * per_page,
-            groupedby=[FieldFacet("region", allow_overlap=True), FieldFacet("date")])
+            query,
+            filter=filt,
+            limit=page * per_page,
+            groupedby=[FieldFacet("region", allow_overlap=True), FieldFacet("date")],
+        )
         results.fragmenter = highlight.ContextFragmenter(maxchars=200, surround=40)
         total = len(results)
         region_facet = sorted(((k, len(v)) for k, v in results.groups("region").items()), key=lambda kv: -kv[1])[:10]
@@ -120,11 +138,23 @@ class NaiveSearcher:
             if day:
                 months[day[:7]] = months.get(day[:7], 0) + len(docs)
         hits = []
-        for hit in results[(page - 1) * per_page:page * per_page]:  # limit is ignored with groupedby: slice
-            hits.append({"id": hit["id"], "headline": hit.get("headline", ""), "date": hit.get("date"),
-                         "score": hit.score, "snippet": _highlight(hit)})
-        return {"q": q, "parsed": str(query), "total": total, "hits": hits,
-                "facets": {"region": region_facet, "date": sorted(months.items())}}
+        for hit in results[(page - 1) * per_page : page * per_page]:  # limit is ignored with groupedby: slice
+            hits.append(
+                {
+                    "id": hit["id"],
+                    "headline": hit.get("headline", ""),
+                    "date": hit.get("date"),
+                    "score": hit.score,
+                    "snippet": _highlight(hit),
+                }
+            )
+        return {
+            "q": q,
+            "parsed": str(query),
+            "total": total,
+            "hits": hits,
+            "facets": {"region": region_facet, "date": sorted(months.items())},
+        }
 
 
 def _highlight(hit) -> str:
@@ -133,8 +163,9 @@ def _highlight(hit) -> str:
     except TypeError:  # existing_terms(reader) without fieldname= on some query types in whoosh3 3.54.0
         results = hit.results
         terms = {t[1] for t in results.q.all_terms() if t[0] == "body"}
-        return highlight.highlight(hit["body"], terms, hit.searcher.schema["body"].analyzer,
-                                   results.fragmenter, results.formatter, top=3)
+        return highlight.highlight(
+            hit["body"], terms, hit.searcher.schema["body"].analyzer, results.fragmenter, results.formatter, top=3
+        )
 
 
 def main() -> None:
@@ -158,8 +189,13 @@ def main() -> None:
         print(json.dumps(out))
     else:
         s = NaiveSearcher(args.index_dir)
-        json.dump(s.search(args.q, args.region, args.date_from, args.date_to, args.page), sys.stdout,
-                  ensure_ascii=False, indent=1, default=str)
+        json.dump(
+            s.search(args.q, args.region, args.date_from, args.date_to, args.page),
+            sys.stdout,
+            ensure_ascii=False,
+            indent=1,
+            default=str,
+        )
         print()
 
 

@@ -4,6 +4,7 @@ forked workers' common pages out instead of counting them once per process), and
 
 Standard library only (psutil is not installed in the project's environment).
 """
+
 from __future__ import annotations
 
 import os
@@ -24,7 +25,7 @@ def _children() -> dict[int, list[int]]:
                 stat = f.read()
         except OSError:
             continue
-        ppid = int(stat[stat.rindex(b")") + 2:].split()[1])
+        ppid = int(stat[stat.rindex(b")") + 2 :].split()[1])
         tree.setdefault(ppid, []).append(int(entry))
     return tree
 
@@ -78,8 +79,10 @@ def run_measured(cmd: list[str], *, interval: float = 0.1, **popen) -> dict:
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
     out: dict[str, bytes] = {}
-    readers = [threading.Thread(target=lambda n=n, s=s: out.__setitem__(n, s.read()), daemon=True)
-               for n, s in (("stdout", proc.stdout), ("stderr", proc.stderr))]
+    readers = [
+        threading.Thread(target=lambda n=n, s=s: out.__setitem__(n, s.read()), daemon=True)
+        for n, s in (("stdout", proc.stdout), ("stderr", proc.stderr))
+    ]
     for t in readers:
         t.start()
     _, status, usage = os.wait4(proc.pid, 0)
@@ -89,9 +92,13 @@ def run_measured(cmd: list[str], *, interval: float = 0.1, **popen) -> dict:
     for t in readers:
         t.join()
     proc.returncode = os.waitstatus_to_exitcode(status)
-    return {"seconds": round(seconds, 3), "returncode": proc.returncode, "peak_tree_rss_bytes": peak[0],
-            "peak_tree_pss_bytes": peak[1],
-            "ru_maxrss_bytes": usage.ru_maxrss * 1024,
-            "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 3),
-            "stdout": out.get("stdout", b"").decode("utf-8", "replace"),
-            "stderr": out.get("stderr", b"").decode("utf-8", "replace")}
+    return {
+        "seconds": round(seconds, 3),
+        "returncode": proc.returncode,
+        "peak_tree_rss_bytes": peak[0],
+        "peak_tree_pss_bytes": peak[1],
+        "ru_maxrss_bytes": usage.ru_maxrss * 1024,
+        "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 3),
+        "stdout": out.get("stdout", b"").decode("utf-8", "replace"),
+        "stderr": out.get("stderr", b"").decode("utf-8", "replace"),
+    }

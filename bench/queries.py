@@ -17,6 +17,7 @@ jieba (the pinned 0.42.1, default dictionary), and the queries are cut from them
 Every query comes from one article, and every third query is filtered by that article's province (region=…),
 every third by its year (date_from/date_to), the rest unfiltered — so filtered queries still have hits.
 """
+
 from __future__ import annotations
 
 import json
@@ -32,8 +33,34 @@ SAMPLE = 400
 COUNTS = {"word": 30, "place": 20, "person": 20, "and": 20, "phrase": 20}
 CJK = re.compile(r"^[\u4e00-\u9fff]+$")
 ROLE = re.compile(r"记者|通讯员|本报|摄影|摄|实习|编辑|报道|供稿|整理|特约|主持")
-STOP = {"我们", "他们", "一个", "没有", "这个", "就是", "可以", "已经", "进行", "通过", "表示", "目前", "同时",
-        "今年", "以来", "其中", "还是", "这些", "工作", "发展", "建设", "推进", "开展", "加强", "全面", "重要"}
+STOP = {
+    "我们",
+    "他们",
+    "一个",
+    "没有",
+    "这个",
+    "就是",
+    "可以",
+    "已经",
+    "进行",
+    "通过",
+    "表示",
+    "目前",
+    "同时",
+    "今年",
+    "以来",
+    "其中",
+    "还是",
+    "这些",
+    "工作",
+    "发展",
+    "建设",
+    "推进",
+    "开展",
+    "加强",
+    "全面",
+    "重要",
+}
 
 
 def _pick_lines(path: Path, rng: random.Random) -> list[dict]:
@@ -57,8 +84,13 @@ def build(path: str | Path) -> list[dict]:
     words_of = []  # per doc: its distinct 2-char CJK words, in text order
     df: Counter = Counter()
     for d in docs:
-        seen = list(dict.fromkeys(w for w in jieba.lcut(f"{d.get('headline', '')}\n{d['body']}")
-                                  if len(w) == 2 and CJK.match(w) and w not in STOP))
+        seen = list(
+            dict.fromkeys(
+                w
+                for w in jieba.lcut(f"{d.get('headline', '')}\n{d['body']}")
+                if len(w) == 2 and CJK.match(w) and w not in STOP
+            )
+        )
         words_of.append(seen)
         df.update(seen)
     lo, hi = max(2, int(0.005 * len(docs))), int(0.15 * len(docs))
@@ -123,9 +155,13 @@ def build(path: str | Path) -> list[dict]:
         spans = []
         for i in range(len(words)):
             for j in (2, 3):
-                piece = "".join(words[i:i + j])
-                if i + j <= len(words) and 4 <= len(piece) <= 6 and CJK.match(piece) and \
-                        all(len(w) >= 2 for w in words[i:i + j]):
+                piece = "".join(words[i : i + j])
+                if (
+                    i + j <= len(words)
+                    and 4 <= len(piece) <= 6
+                    and CJK.match(piece)
+                    and all(len(w) >= 2 for w in words[i : i + j])
+                ):
                     spans.append(piece)
         if spans:
             add("phrase", f'"{rng.choice(spans)}"', docs[k])

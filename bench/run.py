@@ -9,6 +9,7 @@
 Writes bench/out/<size>-<UTC time>.json (raw figures: every latency, every total) and prints a Markdown table.
 Indexes live in bench/data/index-<system>-<size>/. See bench/README.md for what each figure means.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -79,16 +80,24 @@ def measure_index(system: str, size: str, corpus: Path, text: dict) -> dict:
         raise SystemExit(f"[{system}] indexing failed ({m['returncode']}):\n{m['stderr'][-3000:]}")
     size_bytes = dir_bytes(target)
     fig = {
-        "system": system, "size": size, "command": cmd, "seconds": m["seconds"],
+        "system": system,
+        "size": size,
+        "command": cmd,
+        "seconds": m["seconds"],
         "articles_per_s": round(text["articles"] / m["seconds"], 1),
         "text_MB_per_s": round(text["text_bytes"] / 1e6 / m["seconds"], 3),
         "cpu_seconds": m["cpu_seconds"],
         "articles_per_cpu_s": round(text["articles"] / m["cpu_seconds"], 1) if m["cpu_seconds"] else None,
-        "index_bytes": size_bytes, "index_to_text": round(size_bytes / text["text_bytes"], 2),
+        "index_bytes": size_bytes,
+        "index_to_text": round(size_bytes / text["text_bytes"], 2),
         "peak_tree_rss_bytes": m["peak_tree_rss_bytes"],
-        "peak_tree_pss_bytes": m["peak_tree_pss_bytes"], "ru_maxrss_bytes": m["ru_maxrss_bytes"],
-        "stdout_tail": m["stdout"][-500:], "stderr_tail": m["stderr"][-500:],
-        "measured_at": now(), "loadavg_before": load_before, "loadavg_after": os.getloadavg(),
+        "peak_tree_pss_bytes": m["peak_tree_pss_bytes"],
+        "ru_maxrss_bytes": m["ru_maxrss_bytes"],
+        "stdout_tail": m["stdout"][-500:],
+        "stderr_tail": m["stderr"][-500:],
+        "measured_at": now(),
+        "loadavg_before": load_before,
+        "loadavg_after": os.getloadavg(),
     }
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / f"index-{system}-{size}.json").write_text(json.dumps(fig, ensure_ascii=False, indent=1) + "\n")
@@ -108,16 +117,16 @@ def _requests(queries: list[dict]) -> list[dict]:
 
 def search_child(system: str, index: str, queries_file: str) -> None:
     """In a fresh process: open the index, run every request twice (cold, then warm); JSON on stdout."""
-    import io
     import contextlib
+    import io
 
     queries = json.loads(Path(queries_file).read_text(encoding="utf-8"))
     reqs = _requests(queries)
     t0 = time.perf_counter()
     with contextlib.redirect_stderr(io.StringIO()):
         if system == "newsearch":
-            from search.engine import SearchEngine
-            from search.request import SearchRequest
+            from search.query.engine import SearchEngine
+            from search.query.request import SearchRequest
 
             engine = SearchEngine(index)
 
@@ -134,6 +143,7 @@ def search_child(system: str, index: str, queries_file: str) -> None:
             def run(r):
                 res = s.search(r["q"], r.get("region"), r.get("date_from"), r.get("date_to"), r["page"], PER_PAGE)
                 return res["total"], len(res["hits"])
+
     opened = time.perf_counter() - t0
     passes = []
     for _ in ("cold", "warm"):
@@ -177,8 +187,18 @@ def measure_http(size: str, queries: list[dict]) -> dict:
     # One worker process: this pass measures one request at a time, and "warm" must mean the process answering has
     # seen the query (with several workers the second pass lands on either). Throughput under concurrency, with
     # several workers, is bench/load.py's.
-    cmd = [sys.executable, "-m", "search.cli", "serve", "--index", str(index_dir("newsearch", size)),
-           "--port", str(port), "--workers", "1"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "search.cli",
+        "serve",
+        "--index",
+        str(index_dir("newsearch", size)),
+        "--port",
+        str(port),
+        "--workers",
+        "1",
+    ]
     print(f"[newsearch] HTTP API on port {port}", file=sys.stderr, flush=True)
     started = time.perf_counter()
     server = subprocess.Popen(cmd, cwd=str(ROOT), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -255,7 +275,7 @@ def totals_by_class(queries: list[dict], results: dict) -> dict:
 
 
 def now() -> str:
-    return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def machine() -> dict:
@@ -268,12 +288,17 @@ def machine() -> dict:
     except OSError:
         pass
     mem = subprocess.run(["free", "-h"], capture_output=True, text=True).stdout.strip()
-    return {"nproc": os.cpu_count(), "cpu": cpu, "free_h": mem, "python": platform.python_version(),
-            "platform": platform.platform()}
+    return {
+        "nproc": os.cpu_count(),
+        "cpu": cpu,
+        "free_h": mem,
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+    }
 
 
 def versions() -> dict:
-    from importlib.metadata import version, PackageNotFoundError
+    from importlib.metadata import PackageNotFoundError, version
 
     out = {}
     for pkg in ("newsearch", "whoosh3", "jieba", "numpy", "flask", "waitress"):
@@ -282,10 +307,12 @@ def versions() -> dict:
         except PackageNotFoundError:
             out[pkg] = None
     try:
-        out["git"] = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True,
-                                    text=True).stdout.strip()
-        dirty = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "search"], capture_output=True,
-                               text=True).stdout
+        out["git"] = subprocess.run(
+            ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True, text=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", str(ROOT), "status", "--porcelain", "search"], capture_output=True, text=True
+        ).stdout
         out["search_dirty_files"] = [line[3:] for line in dirty.splitlines()]
     except OSError:
         pass
@@ -339,14 +366,24 @@ def table(doc: dict) -> str:
     tb = doc.get("totals_by_class")
     if tb:
         out += "\n\nTotals per query class (page-1 requests, summed; warm pass):\n\n"
-        out += "| class | queries | " + " | ".join(f"{s} total" for s in systems) + \
-               " | " + " | ".join(f"{s} zero-hit queries" for s in systems) + \
-               (" | queries with newsearch ≥ naive |" if both else " |") + "\n"
+        out += (
+            "| class | queries | "
+            + " | ".join(f"{s} total" for s in systems)
+            + " | "
+            + " | ".join(f"{s} zero-hit queries" for s in systems)
+            + (" | queries with newsearch ≥ naive |" if both else " |")
+            + "\n"
+        )
         out += "|" + "---|" * (2 + 2 * len(systems) + both) + "\n"
         for cls, r in tb.items():
-            out += f"| {cls} | {r['queries']} | " + " | ".join(f"{r.get(f'{s}_total', 0):,}" for s in systems) + \
-                   " | " + " | ".join(str(r["zero_hits"].get(s, 0)) for s in systems) + \
-                   (f" | {r['ns_ge_naive']}/{r['queries']} |" if both else " |") + "\n"
+            out += (
+                f"| {cls} | {r['queries']} | "
+                + " | ".join(f"{r.get(f'{s}_total', 0):,}" for s in systems)
+                + " | "
+                + " | ".join(str(r["zero_hits"].get(s, 0)) for s in systems)
+                + (f" | {r['ns_ge_naive']}/{r['queries']} |" if both else " |")
+                + "\n"
+            )
     return out
 
 
@@ -365,8 +402,11 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--size", required=True, choices=[*corpora.SIZES, "xwlb"])
     ap.add_argument("--systems", default="newsearch,naive")
-    ap.add_argument("--skip-index", action="store_true",
-                    help="reuse bench/data/index-<system>-<size>/ and the indexing figures recorded when it was built")
+    ap.add_argument(
+        "--skip-index",
+        action="store_true",
+        help="reuse bench/data/index-<system>-<size>/ and the indexing figures recorded when it was built",
+    )
     ap.add_argument("--index-only", action="store_true", help="build the indexes, measure indexing, stop")
     ap.add_argument("--no-http", action="store_true", help="skip the HTTP API pass")
     args = ap.parse_args()
@@ -379,9 +419,18 @@ def main() -> None:
 
     corpus = corpora.ensure(args.size)
     text = text_figures(corpus)
-    doc = {"size": args.size, "corpus": str(corpus.relative_to(ROOT)), "corpus_sha256": corpora.sha256(corpus),
-           "text": text, "started": now(), "machine": machine(), "versions": versions(),
-           "argv": sys.argv, "index": {}, "search": {}}
+    doc = {
+        "size": args.size,
+        "corpus": str(corpus.relative_to(ROOT)),
+        "corpus_sha256": corpora.sha256(corpus),
+        "text": text,
+        "started": now(),
+        "machine": machine(),
+        "versions": versions(),
+        "argv": sys.argv,
+        "index": {},
+        "search": {},
+    }
     for system in systems:
         if args.skip_index:
             fig = recorded_index(system, args.size)
@@ -413,8 +462,10 @@ def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     out = OUT / f"{args.size}-{doc['started'].replace(':', '')}.json"
     out.write_text(json.dumps(doc, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
-    print(f"# {args.size}: {text['articles']:,} articles, {text['text_bytes'] / 1e6:.1f} MB of headline+body text "
-          f"({doc['started']})\n")
+    print(
+        f"# {args.size}: {text['articles']:,} articles, {text['text_bytes'] / 1e6:.1f} MB of headline+body text "
+        f"({doc['started']})\n"
+    )
     print(table(doc))
     print(f"\nraw figures: {out.relative_to(ROOT)}")
 

@@ -10,6 +10,7 @@ pages 1 and 5 with region and date facets and highlighted hits) on one index and
 warm, each answer checked to be the one index's; the fan-out's own cost (a round of calls that do nothing, a query
 that matches nothing); and the memory of the Ray runtime serving the shards. Writes bench/out/shards-<size>-<time>.json.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -104,8 +105,10 @@ class PeakSampler:
 def build(size: str, shards: int, corpus: Path) -> dict:
     newsearch = str(Path(sys.executable).with_name("newsearch"))
     figures = {}
-    for name, target, extra in (("single", index_dir("newsearch", size), []),
-                                ("sharded", sharded_dir(size, shards), ["--shards", str(shards)])):
+    for name, target, extra in (
+        ("single", index_dir("newsearch", size), []),
+        ("sharded", sharded_dir(size, shards), ["--shards", str(shards)]),
+    ):
         if target.exists():
             shutil.rmtree(target)
         cmd = [newsearch, "index", "--rebuild", "--quiet", "--index", str(target), *extra, str(corpus)]
@@ -115,17 +118,21 @@ def build(size: str, shards: int, corpus: Path) -> dict:
         if m["returncode"] != 0:
             raise SystemExit(f"[{name}] indexing failed:\n{m['stderr'][-3000:]}")
         # the shards' writers are Ray actors, not children of the command: their CPU time is not in cpu_seconds
-        figures[name] = {"seconds": m["seconds"], "driver_cpu_seconds": m["cpu_seconds"],
-                         "ray_cpu_seconds": peak.ray_cpu_seconds,
-                         "peak_pss_bytes_with_ray": peak.peak_total, "peak_ray_pss_bytes": peak.peak_ray,
-                         "loadavg_after": os.getloadavg(), "index_bytes": sum(
-                             p.stat().st_size for p in target.rglob("*") if p.is_file())}
+        figures[name] = {
+            "seconds": m["seconds"],
+            "driver_cpu_seconds": m["cpu_seconds"],
+            "ray_cpu_seconds": peak.ray_cpu_seconds,
+            "peak_pss_bytes_with_ray": peak.peak_total,
+            "peak_ray_pss_bytes": peak.peak_ray,
+            "loadavg_after": os.getloadavg(),
+            "index_bytes": sum(p.stat().st_size for p in target.rglob("*") if p.is_file()),
+        }
         print(f"[{name}] {m['seconds']:.1f} s", file=sys.stderr, flush=True)
     return figures
 
 
 def requests(queries: list[dict]) -> list:
-    from search.request import SearchRequest
+    from search.query.request import SearchRequest
 
     out = []
     for q in queries:
@@ -152,12 +159,13 @@ def comparable(result: dict) -> dict:
 
 def search(size: str, shards: int, corpus: Path) -> dict:
     import queries as query_mix
-    from search.cluster import connect, start_shards
-    from search.engine import SearchEngine
-    from search.fanout import ShardedEngine
-    from search.request import SearchRequest
-    from search.shard_service import ShardService
-    from search.sharding import open_layout
+
+    from search.cluster.actors import connect, start_shards
+    from search.cluster.fanout import ShardedEngine
+    from search.cluster.layout import open_layout
+    from search.cluster.shard import ShardService
+    from search.query.engine import SearchEngine
+    from search.query.request import SearchRequest
 
     mix = query_mix.build(corpus)
     reqs = requests(mix)
@@ -167,8 +175,9 @@ def search(size: str, shards: int, corpus: Path) -> dict:
     out["ray_runtime_pss_bytes_idle"] = ray_pss() - before
     root = sharded_dir(size, shards)
     t = time.perf_counter()
-    pool = start_shards(ShardService, [str(d) for d in open_layout(root).dirs], role="search", max_restarts=-1,
-                        root=str(root))
+    pool = start_shards(
+        ShardService, [str(d) for d in open_layout(root).dirs], role="search", max_restarts=-1, root=str(root)
+    )
     out["actors_ready_ms"] = round((time.perf_counter() - t) * 1000, 1)
     sharded = ShardedEngine(root, pool)
     out["ray_pss_bytes_serving"] = ray_pss()
@@ -194,8 +203,10 @@ def search(size: str, shards: int, corpus: Path) -> dict:
     out["ping_round_ms"] = summary(rounds)
     # an empty query (a browse: no statistics round, every shard matches and sorts by date, one fetches) and one
     # that matches nothing (two rounds, then did-you-mean's rounds)
-    for label, req in (("empty_query", SearchRequest.from_params({"q": "", "per_page": "1"})),
-                       ("zero_hit", SearchRequest.from_params({"q": "无此词汇组合甲乙"}))):
+    for label, req in (
+        ("empty_query", SearchRequest.from_params({"q": "", "per_page": "1"})),
+        ("zero_hit", SearchRequest.from_params({"q": "无此词汇组合甲乙"})),
+    ):
         for name, engine in (("single", single), ("sharded", sharded)):
             engine.search(req)
             lat, _ = timed(engine, [req] * 100)
@@ -212,8 +223,14 @@ def main() -> None:
     ap.add_argument("--skip-index", action="store_true")
     args = ap.parse_args()
     corpus = corpora.ensure(args.size)
-    doc = {"size": args.size, "shards": args.shards, "started": now(), "machine": machine(), "versions": versions(),
-           "argv": sys.argv}
+    doc = {
+        "size": args.size,
+        "shards": args.shards,
+        "started": now(),
+        "machine": machine(),
+        "versions": versions(),
+        "argv": sys.argv,
+    }
     if not args.skip_index:
         doc["build"] = build(args.size, args.shards, corpus)
     doc["search"] = search(args.size, args.shards, corpus)

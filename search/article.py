@@ -1,4 +1,5 @@
 """The unit of the index: one news article, as ingest produces it and the indexer stores it."""
+
 from __future__ import annotations
 
 import hashlib
@@ -7,8 +8,6 @@ from dataclasses import asdict, dataclass, field
 
 # Layout whitespace and the pre-segmentation bar are not part of an article's identity.
 _IDENTITY_NOISE = re.compile(r"[\s\u3000\xa0|]+")
-
-DATE_SOURCES = ("catalog", "page", "dateline", "text", "none")
 
 
 @dataclass
@@ -20,7 +19,7 @@ class Article:
     byline: list[str] = field(default_factory=list)
     byline_roles: list[dict] = field(default_factory=list)  # [{"name": "戴凛", "role": "记者"}]
     date: str | None = None  # ISO yyyy-mm-dd
-    date_source: str = "none"  # one of DATE_SOURCES
+    date_source: str = "none"  # catalog, page, dateline, text or none
     date_partial: str = ""  # a year-less date seen in the text ("03-09"), never completed by guessing
     region: list[str] = field(default_factory=list)  # most specific full paths: "湖南省/株洲市/石峰区"
     source: str = ""  # paper name when known, else the file name
@@ -33,8 +32,8 @@ class Article:
     issue_date: str = ""  # the catalogue's issue date of that page (ISO), kept beside `date` for provenance
     kind: str = "news"  # news / notice / commentary / caption ...
     id: str = ""
-    cluster: str = ""  # id of the first-indexed near-duplicate (search.duplicates); "" means the article itself
-    dup_signature: bytes = b""  # its body's MinHash record (search.duplicates), set by DuplicateTracker.assign
+    cluster: str = ""  # id of the first-indexed near-duplicate (search.index.reprints); "" means the article itself
+    dup_signature: bytes = b""  # its body's MinHash record (search.index.reprints), set by DuplicateTracker.assign
     seq: int = 0  # its place in the archive's indexing order (1, 2, …), set by the indexer; 0 before indexing
 
     def __post_init__(self) -> None:

@@ -1,4 +1,5 @@
 """The `newsearch` command: index, search, stats, serve."""
+
 from __future__ import annotations
 
 import json
@@ -10,28 +11,25 @@ from pathlib import Path
 import click
 
 from search.errors import SearchError
-
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-
-
-def default_index_dir() -> str:
-    """`NEWSEARCH_INDEX`, else `index/` of the project checkout (or of the working directory when installed)."""
-    if os.environ.get("NEWSEARCH_INDEX"):
-        return os.environ["NEWSEARCH_INDEX"]
-    root = PROJECT_ROOT if (PROJECT_ROOT / "seeds").is_dir() else Path.cwd()
-    return str(root / "index")
+from search.service import PROJECT_ROOT, default_index_dir, default_seeds_dir, open_engine
 
 
-def default_seeds_dir() -> Path:
-    for root in (PROJECT_ROOT, Path.cwd()):
-        if (root / "seeds").is_dir():
-            return root / "seeds"
-    raise click.ClickException("no seeds/ directory found: give the files or directories to index")
+def bundled_seeds() -> Path:
+    found = default_seeds_dir()
+    if found is None:
+        raise click.ClickException("no seeds/ directory found: give the files or directories to index")
+    return found
 
 
 def index_option(command):
-    return click.option("--index", "index_dir", default=default_index_dir, show_default="index/ or $NEWSEARCH_INDEX",
-                        type=click.Path(file_okay=False), help="Index directory.")(command)
+    return click.option(
+        "--index",
+        "index_dir",
+        default=default_index_dir,
+        show_default="index/ or $NEWSEARCH_INDEX",
+        type=click.Path(file_okay=False),
+        help="Index directory.",
+    )(command)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -45,21 +43,29 @@ def main():
 @click.option("--rebuild", is_flag=True, help="Delete the existing index first and index everything afresh.")
 @click.option("--prune", is_flag=True, help="Also remove the articles of files that are gone from PATHS.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
-@click.option("--shards", type=click.IntRange(1, 256), default=None,
-              help="Split the index into N shards built in parallel on Ray (an existing sharded index keeps its "
-                   "count; changing it needs --rebuild).")
-@click.option("--cluster", metavar="ADDRESS", default=None,
-              help="Run the shards' writers on the Ray cluster at ADDRESS (default: a local Ray instance).")
+@click.option(
+    "--shards",
+    type=click.IntRange(1, 256),
+    default=None,
+    help="Split the index into N shards built in parallel on Ray (an existing sharded index keeps its "
+    "count; changing it needs --rebuild).",
+)
+@click.option(
+    "--cluster",
+    metavar="ADDRESS",
+    default=None,
+    help="Run the shards' writers on the Ray cluster at ADDRESS (default: a local Ray instance).",
+)
 def index_command(paths, index_dir, rebuild, prune, quiet, shards, cluster):
     """Index PATHS (files or directories, with the catalog.json/catalog.csv beside them; default: the bundled
     seeds/). Run again, it re-reads only changed files and replaces their articles."""
     from tqdm import tqdm
 
-    from search.indexer import index_paths
+    from search.cluster.layout import index_sharded, is_sharded
+    from search.index.sync import index_paths
     from search.ingest import iter_files
-    from search.sharding import index_sharded, is_sharded
 
-    targets = [Path(p) for p in paths] or [default_seeds_dir()]
+    targets = [Path(p) for p in paths] or [bundled_seeds()]
     missing = [str(p) for p in targets if not p.exists()]
     if missing and not prune:  # with --prune a vanished path means: remove its articles
         raise click.BadParameter(f"no such file or directory: {', '.join(missing)}", param_hint="PATHS")
@@ -69,8 +75,15 @@ def index_command(paths, index_dir, rebuild, prune, quiet, shards, cluster):
     with tqdm(total=len(files), unit="file", desc="indexing", disable=quiet or None, file=sys.stderr) as bar:
         try:
             if shards is not None or cluster is not None or is_sharded(index_dir):
-                summary = index_sharded(index_dir, targets, shards=shards, cluster=cluster, rebuild=rebuild,
-                                        prune=prune, on_file=lambda _: bar.update())
+                summary = index_sharded(
+                    index_dir,
+                    targets,
+                    shards=shards,
+                    cluster=cluster,
+                    rebuild=rebuild,
+                    prune=prune,
+                    on_file=lambda _: bar.update(),
+                )
             else:
                 summary = index_paths(index_dir, targets, rebuild=rebuild, prune=prune, on_file=lambda _: bar.update())
         except SearchError as exc:
@@ -87,8 +100,8 @@ def index_command(paths, index_dir, rebuild, prune, quiet, shards, cluster):
 @index_option
 def delete_command(ids, index_dir):
     """Remove the articles with these IDS from the index (they return only if their page file changes)."""
-    from search.indexer import delete_articles
-    from search.sharding import delete_sharded, is_sharded
+    from search.cluster.layout import delete_sharded, is_sharded
+    from search.index.sync import delete_articles
 
     try:
         removed, unknown = (delete_sharded if is_sharded(index_dir) else delete_articles)(index_dir, ids)
@@ -113,10 +126,17 @@ def delete_command(ids, index_dir):
 @click.option("--json", "as_json", is_flag=True, help="Print the JSON the API returns.")
 def search_command(query, index_dir, regions, date_from, date_to, sort, limit, page, as_json):
     """Search the index for QUERY (empty: browse, newest first)."""
-    from search.request import SearchRequest
+    from search.query.request import SearchRequest
 
-    params = {"q": query, "region": list(regions), "date_from": date_from, "date_to": date_to, "sort": sort,
-              "page": str(page), "per_page": str(limit)}
+    params = {
+        "q": query,
+        "region": list(regions),
+        "date_from": date_from,
+        "date_to": date_to,
+        "sort": sort,
+        "page": str(page),
+        "per_page": str(limit),
+    }
     try:
         req = SearchRequest.from_params({k: v for k, v in params.items() if v})
         result = open_engine(index_dir).search(req)
@@ -162,24 +182,6 @@ def stats_command(index_dir, as_json):
     click.echo(f"index: {stats['index_dir']}")
 
 
-def open_engine(index_dir):
-    """The engine over `index_dir`: one index, or a sharded one searched shard by shard in this process (no Ray
-    needed for one command)."""
-    from search.sharding import is_sharded
-
-    if is_sharded(index_dir):
-        from search.cluster import InProcessShards
-        from search.fanout import ShardedEngine
-        from search.shard_service import ShardService
-        from search.sharding import open_layout
-
-        layout = open_layout(index_dir)
-        return ShardedEngine(index_dir, InProcessShards([ShardService(str(d), warm=False) for d in layout.dirs]))
-    from search.engine import SearchEngine
-
-    return SearchEngine(index_dir)
-
-
 @main.group("eval")
 def eval_group():
     """Measure the engine against labelled data."""
@@ -200,12 +202,22 @@ def labelled_data_errors(what: str):
 
 
 @eval_group.command("queries")
-@click.option("--queries", "queries_file", type=click.Path(dir_okay=False),
-              default=lambda: str(PROJECT_ROOT.parent / "shared" / "eval" / "seeds-queries-dev.json"),
-              show_default="../shared/eval/seeds-queries-dev.json", help="Labelled query set (JSON).")
-@click.option("--gold", "gold_file", type=click.Path(dir_okay=False),
-              default=lambda: str(GOLD_FILE),
-              show_default="../shared/eval/seeds-gold.json", help="Gold article metadata (JSON).")
+@click.option(
+    "--queries",
+    "queries_file",
+    type=click.Path(dir_okay=False),
+    default=lambda: str(PROJECT_ROOT.parent / "shared" / "eval" / "seeds-queries-dev.json"),
+    show_default="../shared/eval/seeds-queries-dev.json",
+    help="Labelled query set (JSON).",
+)
+@click.option(
+    "--gold",
+    "gold_file",
+    type=click.Path(dir_okay=False),
+    default=lambda: str(GOLD_FILE),
+    show_default="../shared/eval/seeds-gold.json",
+    help="Gold article metadata (JSON).",
+)
 @index_option
 @click.option("--json", "as_json", is_flag=True, help="Print the figures and misses as JSON.")
 def eval_queries_command(queries_file, gold_file, index_dir, as_json):
@@ -213,8 +225,8 @@ def eval_queries_command(queries_file, gold_file, index_dir, as_json):
     hit, and each miss.
 
     Exits 1 when a target is missed (recall 1.0, precision >= 0.95, MRR >= 0.9)."""
-    from search.engine import SearchEngine
-    from search.eval_queries import load_json, score_queries
+    from search.eval.queries import load_json, score_queries
+    from search.query.engine import SearchEngine
 
     with labelled_data_errors("cannot read the labelled data"):
         queries = load_json(queries_file, "query set")["queries"]
@@ -225,23 +237,44 @@ def eval_queries_command(queries_file, gold_file, index_dir, as_json):
     else:
         for miss in score.misses:
             click.echo(f"  miss: {miss.describe()}")
-        click.echo(f"mapped {score.mapped}/{score.gold} gold articles; {score.queries} queries: "
-                   f"recall {score.recall:.3f} precision {score.precision:.3f} MRR {score.mrr:.3f}")
+        click.echo(
+            f"mapped {score.mapped}/{score.gold} gold articles; {score.queries} queries: "
+            f"recall {score.recall:.3f} precision {score.precision:.3f} MRR {score.mrr:.3f}"
+        )
         failed = score.failed_targets()
-        click.echo("targets missed: " + "; ".join(failed) if failed else
-                   "targets met (recall 1.0, precision >= 0.95, MRR >= 0.9)")
+        click.echo(
+            "targets missed: " + "; ".join(failed)
+            if failed
+            else "targets met (recall 1.0, precision >= 0.95, MRR >= 0.9)"
+        )
     if score.failed_targets():
         sys.exit(1)
 
 
 @eval_group.command("metadata")
-@click.option("--gold", "gold_file", type=click.Path(dir_okay=False),
-              default=lambda: str(GOLD_FILE),
-              show_default="../shared/eval/seeds-gold.json", help="Gold article metadata (JSON).")
-@click.option("--seeds", "seeds_dir", type=click.Path(file_okay=False), default=None,
-              show_default="the project's seeds/", help="Directory holding the files the gold names.")
-@click.option("--index", "index_dir", type=click.Path(file_okay=False), default=None,
-              help="Score the articles this index holds (and its stored clusters) instead of ingesting the files.")
+@click.option(
+    "--gold",
+    "gold_file",
+    type=click.Path(dir_okay=False),
+    default=lambda: str(GOLD_FILE),
+    show_default="../shared/eval/seeds-gold.json",
+    help="Gold article metadata (JSON).",
+)
+@click.option(
+    "--seeds",
+    "seeds_dir",
+    type=click.Path(file_okay=False),
+    default=None,
+    show_default="the project's seeds/",
+    help="Directory holding the files the gold names.",
+)
+@click.option(
+    "--index",
+    "index_dir",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Score the articles this index holds (and its stored clusters) instead of ingesting the files.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the figures and misses as JSON.")
 def eval_metadata_command(gold_file, seeds_dir, index_dir, as_json):
     """Score extracted metadata against a gold file: boundary F1, headline, date, byline F1, region F1 and
@@ -249,20 +282,22 @@ def eval_metadata_command(gold_file, seeds_dir, index_dir, as_json):
 
     Exits 1 when a target is missed (boundaries, headline, date >= 0.95; byline, region, duplicate pairs >= 0.9;
     no false merges)."""
-    from search.eval_metadata import evaluate
+    from search.eval.metadata import evaluate
 
     with labelled_data_errors("cannot evaluate"):
-        score = evaluate(gold_file, seeds_dir or default_seeds_dir(), index_dir)
+        score = evaluate(gold_file, seeds_dir or bundled_seeds(), index_dir)
     if as_json:
         click.echo(json.dumps(score.to_dict(), ensure_ascii=False, indent=2))
     else:
         for miss in score.misses:
             click.echo(f"  miss: {miss}")
         f = score.figures
-        click.echo(f"articles {score.articles} vs gold {score.gold}: boundary F1 {f['boundary_f1']:.3f} "
-                   f"headline {f['headline']:.3f} date {f['date']:.3f} byline {f['byline']:.3f} "
-                   f"region {f['region']:.3f}; duplicate pairs {score.duplicate_found}/{score.duplicate_pairs}, "
-                   f"false merges {len(score.false_merges)}")
+        click.echo(
+            f"articles {score.articles} vs gold {score.gold}: boundary F1 {f['boundary_f1']:.3f} "
+            f"headline {f['headline']:.3f} date {f['date']:.3f} byline {f['byline']:.3f} "
+            f"region {f['region']:.3f}; duplicate pairs {score.duplicate_found}/{score.duplicate_pairs}, "
+            f"false merges {len(score.false_merges)}"
+        )
         failed = score.failed_targets()
         click.echo("targets missed: " + "; ".join(failed) if failed else "targets met")
     if score.failed_targets():
@@ -282,21 +317,45 @@ def default_workers() -> int:
 @index_option
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
-@click.option("--threads", default=None, type=click.IntRange(1, 64), show_default="2; 8 with --shards",
-              help="Request threads per worker (searches are CPU work: more threads only wait for the interpreter; "
-                   "with --shards the shards do the work and the threads wait for them).")
-@click.option("--workers", default=default_workers(), show_default=True, type=click.IntRange(1, 64),
-              help="Worker processes sharing the port (each searches on its own core). One with --shards.")
-@click.option("--shards", "shards_dir", default=None, type=click.Path(file_okay=False),
-              help="Serve the sharded index at this directory, each shard's searcher in a Ray actor.")
-@click.option("--cluster", metavar="ADDRESS", default=None,
-              help="With --shards: run the shard actors on the Ray cluster at ADDRESS (default: a local instance).")
-@click.option("--replicas", default=1, show_default=True, type=click.IntRange(1, 16),
-              help="With --shards: actors per shard (queries alternate between them; one answers when another is "
-                   "down).")
+@click.option(
+    "--threads",
+    default=None,
+    type=click.IntRange(1, 64),
+    show_default="2; 8 with --shards",
+    help="Request threads per worker (searches are CPU work: more threads only wait for the interpreter; "
+    "with --shards the shards do the work and the threads wait for them).",
+)
+@click.option(
+    "--workers",
+    default=default_workers(),
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Worker processes sharing the port (each searches on its own core). One with --shards.",
+)
+@click.option(
+    "--shards",
+    "shards_dir",
+    default=None,
+    type=click.Path(file_okay=False),
+    help="Serve the sharded index at this directory, each shard's searcher in a Ray actor.",
+)
+@click.option(
+    "--cluster",
+    metavar="ADDRESS",
+    default=None,
+    help="With --shards: run the shard actors on the Ray cluster at ADDRESS (default: a local instance).",
+)
+@click.option(
+    "--replicas",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 16),
+    help="With --shards: actors per shard (queries alternate between them; one answers when another is down).",
+)
 def serve_command(index_dir, host, port, threads, workers, shards_dir, cluster, replicas):
     """Serve the web UI and JSON API (indexes the bundled seeds first when there is no index)."""
-    from search.indexer import index_exists, index_paths
+    from search.index.store import index_exists
+    from search.index.sync import index_paths
     from web.server import serve
 
     if shards_dir is not None:
@@ -307,10 +366,13 @@ def serve_command(index_dir, host, port, threads, workers, shards_dir, cluster, 
     threads = threads or 2
     if not index_exists(index_dir):
         click.echo(f"no index at {index_dir}: indexing the bundled seeds first…", err=True)
-        summary = index_paths(index_dir, [default_seeds_dir()])
+        summary = index_paths(index_dir, [bundled_seeds()])
         click.echo(f"{summary.added} articles indexed", err=True)
-    click.echo(f"newsearch serving {index_dir} on http://{host}:{port}/ ({workers} worker process"
-               f"{'es' if workers > 1 else ''} × {threads} threads)", err=True)
+    click.echo(
+        f"newsearch serving {index_dir} on http://{host}:{port}/ ({workers} worker process"
+        f"{'es' if workers > 1 else ''} × {threads} threads)",
+        err=True,
+    )
     try:
         serve(index_dir, host, port, threads, workers)
     except OSError as exc:  # the port is taken, the address is not local…
@@ -318,23 +380,21 @@ def serve_command(index_dir, host, port, threads, workers, shards_dir, cluster, 
 
 
 def _serve_shards(shards_dir: str, host: str, port: int, threads: int, cluster: str | None, replicas: int) -> None:
-    from search.cluster import start_shards
-    from search.fanout import ShardedEngine
-    from search.shard_service import ShardService
-    from search.sharding import open_layout
+    from search.cluster.layout import open_layout
     from web.server import serve
 
     try:
         layout = open_layout(shards_dir)
-        click.echo(f"starting {layout.shards} shards × {replicas} replicas on "
-                   f"{cluster or 'a local Ray instance'}…", err=True)
-        shards = start_shards(ShardService, [str(d) for d in layout.dirs], cluster=cluster, role="search",
-                              replicas=replicas, max_restarts=-1, root=shards_dir)
-        engine = ShardedEngine(shards_dir, shards)
+        click.echo(
+            f"starting {layout.shards} shards × {replicas} replicas on {cluster or 'a local Ray instance'}…", err=True
+        )
+        engine = open_engine(shards_dir, on_ray=True, cluster=cluster, replicas=replicas)
     except SearchError as exc:
         raise click.ClickException(exc.message) from None
-    click.echo(f"newsearch serving {layout.shards} shards of {shards_dir} on http://{host}:{port}/ "
-               f"({threads} threads)", err=True)
+    click.echo(
+        f"newsearch serving {layout.shards} shards of {shards_dir} on http://{host}:{port}/ ({threads} threads)",
+        err=True,
+    )
     try:
         serve(shards_dir, host, port, threads, 1, engine=engine)
     except OSError as exc:
@@ -349,15 +409,20 @@ def cluster_group():
 
 
 @cluster_group.command("status")
-@click.option("--shards", "shards_dir", required=True, type=click.Path(file_okay=False),
-              help="The sharded index directory.")
-@click.option("--cluster", metavar="ADDRESS", default=None,
-              help="The Ray cluster the shards are served on (default: the local instance `serve --shards` "
-                   "started).")
+@click.option(
+    "--shards", "shards_dir", required=True, type=click.Path(file_okay=False), help="The sharded index directory."
+)
+@click.option(
+    "--cluster",
+    metavar="ADDRESS",
+    default=None,
+    help="The Ray cluster the shards are served on (default: the local instance `serve --shards` started).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def cluster_status_command(shards_dir, cluster, as_json):
     """Shards on disk (articles, segments, bytes) and the actors serving them (replicas, documents, memory)."""
-    from search.cluster import ClusterUnavailable, replica_status, running_replicas
+    from search.cluster.actors import replica_status, running_replicas
+    from search.errors import ClusterUnavailable
 
     try:
         on_disk = open_engine(shards_dir).stats()
@@ -369,14 +434,28 @@ def cluster_status_command(shards_dir, cluster, as_json):
     except ClusterUnavailable as exc:
         actors, reached = [], exc.message
     if as_json:
-        click.echo(json.dumps({"shards": on_disk["shards"], "articles": on_disk["articles"], "actors": actors,
-                               "cluster_error": reached}, ensure_ascii=False, indent=2))
+        click.echo(
+            json.dumps(
+                {
+                    "shards": on_disk["shards"],
+                    "articles": on_disk["articles"],
+                    "actors": actors,
+                    "cluster_error": reached,
+                },
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
         return
-    click.echo(f"{shards_dir}: {len(on_disk['shards'])} shards, {on_disk['articles']} articles, "
-               f"{on_disk['index_bytes']:,} bytes")
+    click.echo(
+        f"{shards_dir}: {len(on_disk['shards'])} shards, {on_disk['articles']} articles, "
+        f"{on_disk['index_bytes']:,} bytes"
+    )
     for shard in on_disk["shards"]:
-        click.echo(f"  shard {shard['shard']:2d}: {shard['articles']:9d} articles  {shard['segments']:3d} segments  "
-                   f"{shard['index_bytes'] / 2**20:9.1f} MiB")
+        click.echo(
+            f"  shard {shard['shard']:2d}: {shard['articles']:9d} articles  {shard['segments']:3d} segments  "
+            f"{shard['index_bytes'] / 2**20:9.1f} MiB"
+        )
     if reached:
         click.echo(f"no serving actors: {reached}")
         return
@@ -385,8 +464,10 @@ def cluster_status_command(shards_dir, cluster, as_json):
         return
     for actor in actors:
         if actor["alive"]:
-            click.echo(f"  shard {actor['shard']:2d} replica {actor['replica']}: {actor['documents']:9d} documents  "
-                       f"{actor['rss_bytes'] / 2**20:7.0f} MiB  pid {actor['pid']}  node {actor['node'][:12]}")
+            click.echo(
+                f"  shard {actor['shard']:2d} replica {actor['replica']}: {actor['documents']:9d} documents  "
+                f"{actor['rss_bytes'] / 2**20:7.0f} MiB  pid {actor['pid']}  node {actor['node'][:12]}"
+            )
         else:
             click.echo(f"  shard {actor['shard']:2d} replica {actor['replica']}: down ({actor['error']})")
 

@@ -1,74 +1,7 @@
-"""A leaner posting value for positional fields.
+"""The import path the index stores for its posting format (Whoosh pickles it in the schema):
+`search.formats.CompactPositions`. The code lives in search/index/codec/formats.py; this module only keeps the stored
+name."""
 
-Whoosh's `Positions` format pickles every posting's position list (about ten bytes and a pickle call for a term
-that occurs once). `CompactPositions` stores the same information as varints — the count, then the gaps between
-positions — which is smaller on disk and faster to build and read. The index pickles this class by import path:
-keep it at `search.formats.CompactPositions`.
-"""
-from __future__ import annotations
+from search.index.codec.formats import CompactPositions
 
-from whoosh.formats import Positions
-
-
-def varints(numbers) -> bytes:
-    """LEB128 bytes of non-negative ints (7 bits a byte, high bit = more follows)."""
-    out = bytearray()
-    for n in numbers:
-        while n > 0x7F:
-            out.append((n & 0x7F) | 0x80)
-            n >>= 7
-        out.append(n)
-    return bytes(out)
-
-
-def read_varint(data, at: int, what: str) -> tuple[int, int]:
-    """The varint at `at` in `data` and the offset after it; a ValueError naming `what` when the data ends first."""
-    value = shift = 0
-    while at < len(data):
-        byte = data[at]
-        at += 1
-        value |= (byte & 0x7F) << shift
-        if byte < 0x80:
-            return value, at
-        shift += 7
-    raise ValueError(f"corrupt {what}: a number is cut short")
-
-
-def _read_varints(data: bytes) -> list[int]:
-    numbers, n, shift = [], 0, 0
-    for byte in data:
-        n |= (byte & 0x7F) << shift
-        if byte & 0x80:
-            shift += 7
-        else:
-            numbers.append(n)
-            n, shift = 0, 0
-    return numbers
-
-
-class CompactPositions(Positions):
-    """Positions as varints: count, then deltas."""
-
-    def encode(self, poslist) -> bytes:
-        deltas, base = [len(poslist)], 0
-        for pos in poslist:
-            deltas.append(pos - base)
-            base = pos
-        return varints(deltas)
-
-    def decode_positions(self, valuestring: bytes) -> list[int]:
-        numbers = _read_varints(valuestring)
-        positions, at = [], 0
-        for delta in numbers[1:]:
-            at += delta
-            positions.append(at)
-        return positions
-
-    def decode_frequency(self, valuestring: bytes) -> int:
-        n, shift = 0, 0
-        for byte in valuestring:
-            n |= (byte & 0x7F) << shift
-            if not byte & 0x80:
-                return n
-            shift += 7
-        return n
+__all__ = ["CompactPositions"]

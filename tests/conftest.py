@@ -1,4 +1,5 @@
 """Shared fixtures: one seed index per test session, the Flask app and clients over it."""
+
 from __future__ import annotations
 
 import json
@@ -15,7 +16,7 @@ QUERIES_FILE = ROOT.parent / "shared" / "eval" / "seeds-queries-dev.json"
 @pytest.fixture(scope="session")
 def seed_index(tmp_path_factory) -> Path:
     """The seeds, indexed once for the whole session. Tests must not write to it."""
-    from search.indexer import index_paths
+    from search.index.sync import index_paths
 
     index_dir = tmp_path_factory.mktemp("seed-index")
     summary = index_paths(index_dir, [SEEDS])
@@ -25,7 +26,7 @@ def seed_index(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def engine(seed_index):
-    from search.engine import SearchEngine
+    from search.query.engine import SearchEngine
 
     return SearchEngine(seed_index)
 
@@ -60,7 +61,7 @@ def client(app):
 @pytest.fixture()
 def search(engine):
     """Run a search with API-style parameters and return the result dict."""
-    from search.request import SearchRequest
+    from search.query.request import SearchRequest
 
     def run(**params):
         return engine.search(SearchRequest.from_params(params))
@@ -78,7 +79,7 @@ def _squash(text: str) -> str:
 def all_articles(engine) -> dict[str, dict]:
     """Every indexed seed article, by id, read straight from the stored documents."""
     searcher = engine.searcher()
-    from search.schema import from_stored
+    from search.index.schema import from_stored
 
     return {doc["id"]: from_stored(doc) for doc in searcher.all_stored_fields()}
 
@@ -93,6 +94,14 @@ def gold_ids(gold, all_articles) -> dict[str, str]:
         keys = [k for k in (first[:20], first[10:30], first[-12:]) if len(k) >= 8]
         found = [i for i, t in texts.items() if any(k in t for k in keys) and i not in mapping.values()]
         if found:
-            mapping[g["id"]] = min(found, key=lambda i: (_squash(all_articles[i]["headline"]) != _squash(g["headline"]),
-                                                         len(texts[i])))
+            mapping[g["id"]] = min(
+                found, key=lambda i: (_squash(all_articles[i]["headline"]) != _squash(g["headline"]), len(texts[i]))
+            )
     return mapping
+
+
+def pytest_collection_modifyitems(items):
+    """Tests that start Ray carry the `ray` mark, whichever module they are in: they need the fixture that starts it."""
+    for item in items:
+        if "ray_session" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.ray)

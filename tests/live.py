@@ -1,6 +1,7 @@
 """Helpers for tests against the real thing: the `newsearch serve` process on a free port, and Debian's headless
 Chromium driven by Selenium. Without Chromium a test fails in CI (CI=true) with how to install it, and skips
 locally."""
+
 from __future__ import annotations
 
 import os
@@ -19,9 +20,18 @@ ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = Path(os.environ.get("NEWSEARCH_CHROMIUM", "/usr/bin/chromium"))
 CHROMEDRIVER = Path(os.environ.get("NEWSEARCH_CHROMEDRIVER", "/usr/bin/chromedriver"))
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
-CHROME_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                "--window-size=1280,1000", "--lang=zh-CN")
+CHROME_FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--window-size=1280,1000",
+    "--lang=zh-CN",
+)
 START_SECONDS = 60
 
 
@@ -33,8 +43,11 @@ def require_browser():
     except ImportError:
         problems.append("the selenium package is not installed (pip install selenium)")
     if problems:
-        message = "browser test needs Chromium and chromedriver: " + "; ".join(problems) + \
-                  " — run .ci/install-system-deps (apt-get install chromium chromium-driver)"
+        message = (
+            "browser test needs Chromium and chromedriver: "
+            + "; ".join(problems)
+            + " — run .ci/install-system-deps (apt-get install chromium chromium-driver)"
+        )
         if IN_CI:
             pytest.fail(message, pytrace=False)
         pytest.skip(message)
@@ -57,7 +70,11 @@ def served(index_dir: Path, tmp_path: Path, *options: str, process_out: list | N
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "search.cli", "serve", "--index", str(index_dir), "--port", str(port), *options],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
     if process_out is not None:
         process_out.append(process)
     base = f"http://127.0.0.1:{port}"
@@ -78,8 +95,9 @@ def served(index_dir: Path, tmp_path: Path, *options: str, process_out: list | N
             except (urllib.error.URLError, ConnectionError, TimeoutError):
                 pass
             if time.monotonic() > deadline:
-                pytest.fail(f"the server did not answer within {START_SECONDS} s:\n"
-                            f"{log_path.read_text(errors='replace')}")
+                pytest.fail(
+                    f"the server did not answer within {START_SECONDS} s:\n{log_path.read_text(errors='replace')}"
+                )
             time.sleep(0.2)
         yield base
     finally:

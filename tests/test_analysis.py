@@ -1,10 +1,11 @@
 """The analyzers: ordinal positions, exact offsets, normalization, substring backbone."""
+
 from __future__ import annotations
 
 import pytest
 from whoosh import query as wq
 
-from search.analysis import NGRAMS, WORDS, normalize, normalize_query_text
+from search.text.analysis import NGRAMS, WORDS, normalize, normalize_query_text
 
 
 def tokens(analyzer, text):
@@ -41,11 +42,14 @@ def test_spaces_between_latin_words_stay_separators():
     assert [t[0] for t in tokens(NGRAMS, "ab cd")] == ["ab", "b", "cd", "d"]
 
 
-@pytest.mark.parametrize("raw, expected", [
-    ("ＡＢＣ１２３", "abc123"),  # full-width → half-width, case-folded
-    ("復工復產", "复工复产"),  # traditional → simplified
-    ("“复工”", '"复工"'),
-])
+@pytest.mark.parametrize(
+    "raw, expected",
+    [
+        ("ＡＢＣ１２３", "abc123"),  # full-width → half-width, case-folded
+        ("復工復產", "复工复产"),  # traditional → simplified
+        ("“复工”", '"复工"'),
+    ],
+)
 def test_query_normalization(raw, expected):
     assert normalize_query_text(raw) == expected
 

@@ -7,6 +7,7 @@ Bounded and reproducible: a fixed number of examples per operation and mode, der
 every run). NEWSEARCH_FUZZ_EXAMPLES raises the count for a longer run; the default sends ≈ 10,000 requests in all
 (counted by `test_request_count`, which runs last in this module).
 """
+
 from __future__ import annotations
 
 import json
@@ -17,6 +18,8 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
+
+pytestmark = pytest.mark.slow  # schemathesis over every API operation
 
 EXAMPLES = int(os.environ.get("NEWSEARCH_FUZZ_EXAMPLES", "2400"))  # per operation, both modes
 SENT: dict[str, int] = {}
@@ -34,8 +37,14 @@ def _make_schema():
 
     APP = create_app({"INDEX_DIR": "/nonexistent/set-by-the-app-fixture", "TESTING": True})
     loaded = schemathesis.openapi.from_wsgi("/api/openapi.json", APP)
-    loaded.config.generation.update(modes=["positive", "negative"], deterministic=True, max_examples=EXAMPLES,
-                                    no_shrink=True, allow_x00=True, codec="utf-8")
+    loaded.config.generation.update(
+        modes=["positive", "negative"],
+        deterministic=True,
+        max_examples=EXAMPLES,
+        no_shrink=True,
+        allow_x00=True,
+        codec="utf-8",
+    )
     return loaded
 
 
@@ -62,28 +71,75 @@ def check_response(status: int, content_type: str, body: bytes, where: str) -> N
 
 
 @schema.parametrize()
-@settings(deadline=None, derandomize=True, database=None, phases=[Phase.explicit, Phase.generate],
-          suppress_health_check=list(HealthCheck))
+@settings(
+    deadline=None,
+    derandomize=True,
+    database=None,
+    phases=[Phase.explicit, Phase.generate],
+    suppress_health_check=list(HealthCheck),
+)
 def test_every_generated_request_answers_cleanly(case, app):
     response = case.call()
     SENT[case.operation.label] = SENT.get(case.operation.label, 0) + 1
-    content_type = next((v[0] if isinstance(v, list) else v for k, v in response.headers.items()
-                         if k.lower() == "content-type"), "")
-    check_response(response.status_code, content_type, response.content,
-                   f"{case.method} {case.formatted_path} {case.query}")
+    content_type = next(
+        (v[0] if isinstance(v, list) else v for k, v in response.headers.items() if k.lower() == "content-type"), ""
+    )
+    check_response(
+        response.status_code, content_type, response.content, f"{case.method} {case.formatted_path} {case.query}"
+    )
 
 
 # --- what the schema does not generate: lone surrogates, invalid UTF-8, huge and pathological strings ------------
 
 LONE_SURROGATES = st.sampled_from(["\ud800", "\udfff", "a\udc80b", "复工\ud83d", "\udbff\udfff"])
-NASTY = st.sampled_from(["\x00", "\u202e", "\ufeff", "\u200b", "%", "%zz", "%ED%A0%80", "&", "#", "+", "'", '"',
-                         "\\", "(", ")", "OR", "NOT", "-", ":", "headline:", "date:", "region:", "复工", "株洲",
-                         "<script>", "{{7*7}}", "..", "*", "?"])
+NASTY = st.sampled_from(
+    [
+        "\x00",
+        "\u202e",
+        "\ufeff",
+        "\u200b",
+        "%",
+        "%zz",
+        "%ED%A0%80",
+        "&",
+        "#",
+        "+",
+        "'",
+        '"',
+        "\\",
+        "(",
+        ")",
+        "OR",
+        "NOT",
+        "-",
+        ":",
+        "headline:",
+        "date:",
+        "region:",
+        "复工",
+        "株洲",
+        "<script>",
+        "{{7*7}}",
+        "..",
+        "*",
+        "?",
+    ]
+)
 TEXT = st.lists(st.one_of(NASTY, LONE_SURROGATES, st.characters(codec=None)), max_size=40).map("".join)
-PARAMS = ("q", "region", "date_from", "date_to", "sort", "page", "per_page", "facet_size", "collapse", "format",
-          "limit")
-PATHS = ("/api/search", "/api/export", "/api/articles/{}", "/api/stats", "/search", "/articles/{}",
-         "/search.atom")
+PARAMS = (
+    "q",
+    "region",
+    "date_from",
+    "date_to",
+    "sort",
+    "page",
+    "per_page",
+    "facet_size",
+    "collapse",
+    "format",
+    "limit",
+)
+PATHS = ("/api/search", "/api/export", "/api/articles/{}", "/api/stats", "/search", "/articles/{}", "/search.atom")
 
 
 def encode(value: str) -> str:
@@ -91,10 +147,14 @@ def encode(value: str) -> str:
     return quote(value.encode("utf-8", "surrogatepass"), safe="")
 
 
-@settings(max_examples=int(os.environ.get("NEWSEARCH_FUZZ_RAW", "600")), deadline=None, derandomize=True,
-          database=None, suppress_health_check=list(HealthCheck))
-@given(path=st.sampled_from(PATHS), params=st.lists(st.tuples(st.sampled_from(PARAMS), TEXT), max_size=4),
-       ident=TEXT)
+@settings(
+    max_examples=int(os.environ.get("NEWSEARCH_FUZZ_RAW", "600")),
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=list(HealthCheck),
+)
+@given(path=st.sampled_from(PATHS), params=st.lists(st.tuples(st.sampled_from(PARAMS), TEXT), max_size=4), ident=TEXT)
 def test_raw_hostile_query_strings(app, path, params, ident):
     client = app.test_client()
     url = path.format(encode(ident) or "x") + "?" + "&".join(f"{k}={encode(v)}" for k, v in params)
@@ -107,9 +167,20 @@ def test_raw_hostile_query_strings(app, path, params, ident):
         response.data.decode("utf-8")
 
 
-@pytest.mark.parametrize("name, size", [("q", 1001), ("q", 100_000), ("q", 2_000_000), ("region", 101),
-                                        ("date_from", 10_000), ("sort", 100_000), ("page", 5000),
-                                        ("per_page", 500), ("limit", 10_000)])
+@pytest.mark.parametrize(
+    "name, size",
+    [
+        ("q", 1001),
+        ("q", 100_000),
+        ("q", 2_000_000),
+        ("region", 101),
+        ("date_from", 10_000),
+        ("sort", 100_000),
+        ("page", 5000),
+        ("per_page", 500),
+        ("limit", 10_000),
+    ],
+)
 def test_huge_values_are_refused_with_a_clear_error(app, name, size):
     client = app.test_client()
     value = "复" * size if name in ("q", "region") else "9" * size

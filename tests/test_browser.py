@@ -3,6 +3,7 @@
 
 Without Chromium the test fails in CI (CI=true) with a message saying how to install it, and skips locally.
 """
+
 from __future__ import annotations
 
 import shutil
@@ -10,6 +11,9 @@ import shutil
 import pytest
 
 from tests.live import chrome, served
+
+pytestmark = pytest.mark.browser  # Chromium through Selenium
+
 
 @pytest.fixture()
 def server(seed_index, tmp_path):
@@ -126,15 +130,19 @@ def test_similar_reports_and_the_source_page(browser, server, tmp_path):
     browser.find_element(By.CSS_SELECTOR, "a.syntax-help").click()
     wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, "table.syntax")))
     assert browser.find_element(By.TAG_NAME, "h1").text == "搜索语法"
-    browser.get(server + "/search?q=" + "复工 \"企业")
+    browser.get(server + "/search?q=" + '复工 "企业')
     wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, ".query-marker")))
-    assert browser.find_element(By.CSS_SELECTOR, "form.search-form input[name=q]").get_attribute("value") == '复工 "企业'
+    assert (
+        browser.find_element(By.CSS_SELECTOR, "form.search-form input[name=q]").get_attribute("value") == '复工 "企业'
+    )
     fault = browser.find_element(By.CSS_SELECTOR, ".query-marker .fault")
     caret = browser.find_element(By.CSS_SELECTOR, ".query-marker .caret")
-    box = browser.execute_script("var r = arguments[0].getBoundingClientRect(); return [r.left, r.right, r.top, "
-                                 "r.bottom];", fault)
-    mark = browser.execute_script("var r = arguments[0].getBoundingClientRect(); return [r.left, r.right, r.top];",
-                                  caret)
+    box = browser.execute_script(
+        "var r = arguments[0].getBoundingClientRect(); return [r.left, r.right, r.top, r.bottom];", fault
+    )
+    mark = browser.execute_script(
+        "var r = arguments[0].getBoundingClientRect(); return [r.left, r.right, r.top];", caret
+    )
     assert box[0] <= (mark[0] + mark[1]) / 2 <= box[1], "the caret stands under the faulty character"
     assert mark[2] > (box[2] + box[3]) / 2, "… below it"
     browser.save_screenshot(str(tmp_path / "query-error.png"))

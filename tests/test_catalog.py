@@ -1,17 +1,17 @@
 """The catalogue beside the pages: its forms, its faults, and how its paper and issue date reach each article."""
+
 from __future__ import annotations
 
 import json
 import shutil
 
 import pytest
+from conftest import SEEDS
 
 from search.article import Article
-from search.catalog import CatalogEntry, apply_catalog, load_catalog, parse_issue_date
-from search.indexer import index_paths
+from search.index.sync import index_paths
 from search.ingest import read_paths
-
-from conftest import SEEDS
+from search.ingest.catalog import CatalogEntry, apply_catalog, load_catalog, parse_issue_date
 
 P003 = "003_a8830f866c506400.txt"  # prints its page date (2020-02-19) and names 株洲日报
 P004 = "004_67e6d4ce4cffcbe7.txt"  # no page date; 004#2 opens 本报讯 … 3月9日 (year-less); 004#6 a photo dated 3月9日
@@ -42,20 +42,42 @@ def articles_by_file(pages) -> dict[str, list[Article]]:
     return out
 
 
-@pytest.mark.parametrize("text, iso", [
-    ("2022-03-29", "2022-03-29"), ("2022/3/9", "2022-03-09"), ("2022.03.09", "2022-03-09"), ("20220309", "2022-03-09"),
-    ("2022年3月9日", "2022-03-09"), (" 2020-02-29 ", "2020-02-29"),
-    ("2021-02-29", None), ("2022-13-01", None), ("03-09", None), ("yesterday", None), ("", None),
-])
+@pytest.mark.parametrize(
+    "text, iso",
+    [
+        ("2022-03-29", "2022-03-29"),
+        ("2022/3/9", "2022-03-09"),
+        ("2022.03.09", "2022-03-09"),
+        ("20220309", "2022-03-09"),
+        ("2022年3月9日", "2022-03-09"),
+        (" 2020-02-29 ", "2020-02-29"),
+        ("2021-02-29", None),
+        ("2022-13-01", None),
+        ("03-09", None),
+        ("yesterday", None),
+        ("", None),
+    ],
+)
 def test_issue_dates_in_the_forms_archives_write_them(text, iso):
     assert parse_issue_date(text) == iso
 
 
 def test_json_catalogue_sets_paper_page_and_dates(archive):
-    (archive / "catalog.json").write_text(json.dumps({
-        P004: {"paper": "人民日报", "issue_date": "2020-03-10", "page": "04", "url": "https://example.org/0310/04"},
-        "dated.md": {"paper": "新华每日电讯", "issue_date": "2020-03-10", "page": 2},
-    }, ensure_ascii=False), encoding="utf-8")
+    (archive / "catalog.json").write_text(
+        json.dumps(
+            {
+                P004: {
+                    "paper": "人民日报",
+                    "issue_date": "2020-03-10",
+                    "page": "04",
+                    "url": "https://example.org/0310/04",
+                },
+                "dated.md": {"paper": "新华每日电讯", "issue_date": "2020-03-10", "page": 2},
+            },
+            ensure_ascii=False,
+        ),
+        encoding="utf-8",
+    )
     pages = articles_by_file(archive)
 
     p004 = pages[P004]
@@ -70,8 +92,13 @@ def test_json_catalogue_sets_paper_page_and_dates(archive):
 
     # A dateline that contradicts the issue date is kept, and says so; the issue date stays in the provenance.
     [own] = pages["dated.md"]
-    assert (own.date, own.date_source, own.issue_date, own.page, own.source) == \
-        ("2020-03-01", "dateline", "2020-03-10", "2", "新华每日电讯")
+    assert (own.date, own.date_source, own.issue_date, own.page, own.source) == (
+        "2020-03-01",
+        "dateline",
+        "2020-03-10",
+        "2",
+        "新华每日电讯",
+    )
 
     # A page the catalogue does not list keeps what its text says.
     assert {(a.date, a.date_source, a.source, a.page) for a in pages[P003]} == {("2020-02-19", "page", "株洲日报", "")}
@@ -79,20 +106,21 @@ def test_json_catalogue_sets_paper_page_and_dates(archive):
 
 def test_csv_catalogue_and_its_issue_date_over_a_printed_page_date(archive):
     (archive / "catalog.csv").write_text(
-        "file,paper,issue_date,page,url\n"
-        f"{P003},株洲晚报,2020-02-20,A03,\n"
-        f"{P004},,2020/3/10,,\n", encoding="utf-8")
+        f"file,paper,issue_date,page,url\n{P003},株洲晚报,2020-02-20,A03,\n{P004},,2020/3/10,,\n", encoding="utf-8"
+    )
     pages = articles_by_file(archive)
-    assert {(a.date, a.date_source, a.source, a.page) for a in pages[P003]} == \
-        {("2020-02-20", "catalog", "株洲晚报", "A03")}
+    assert {(a.date, a.date_source, a.source, a.page) for a in pages[P003]} == {
+        ("2020-02-20", "catalog", "株洲晚报", "A03")
+    }
     # No paper in the catalogue: the paper named in the text stays (004 names none).
     assert {a.source for a in pages[P004]} == {""}
     assert [a.date for a in pages[P004] if a.headline == DATELINE_HEADLINE] == ["2020-03-09"]
 
 
 def test_a_list_shaped_json_catalogue(archive):
-    (archive / "catalog.json").write_text(json.dumps([{"file": P003, "paper": "株洲晚报"}], ensure_ascii=False),
-                                          encoding="utf-8")
+    (archive / "catalog.json").write_text(
+        json.dumps([{"file": P003, "paper": "株洲晚报"}], ensure_ascii=False), encoding="utf-8"
+    )
     assert {a.source for a in articles_by_file(archive)[P003]} == {"株洲晚报"}
 
 
@@ -105,14 +133,15 @@ def test_a_year_less_dateline_in_a_january_issue_is_from_the_year_before():
 
 def test_malformed_json_catalogue_is_reported_with_file_and_line_and_pages_still_index(archive, tmp_path):
     (archive / "catalog.json").write_text(
-        '{\n  "' + P004 + '": {"paper": "人民日报"},\n  "' + P003 + '": {"paper": "株洲晚报",}\n}\n', encoding="utf-8")
+        '{\n  "' + P004 + '": {"paper": "人民日报"},\n  "' + P003 + '": {"paper": "株洲晚报",}\n}\n', encoding="utf-8"
+    )
     summary = index_paths(tmp_path / "ix", [archive])
     assert summary.added == 17  # 8 + 8 + 1: every page, read without the catalogue
     [error] = summary.errors
     assert error.startswith(f"{archive / 'catalog.json'}:3:")
     assert "malformed catalogue" in error and "indexed without it" in error
     assert summary.failed == 1
-    from search.engine import SearchEngine
+    from search.query.engine import SearchEngine
 
     assert "人民日报" not in SearchEngine(tmp_path / "ix").stats()["sources"]
 
@@ -123,7 +152,9 @@ def test_bad_csv_rows_and_values_are_reported_with_their_line(archive):
         f"{P003},株洲晚报,2020-02-20,A03,\n"
         f"{P004},人民日报,2020-13-45,04,\n"
         ",人民日报,2020-03-10,04,\n"
-        "dated.md,新华每日电讯,2020-03-10,02,,extra\n", encoding="utf-8")
+        "dated.md,新华每日电讯,2020-03-10,02,,extra\n",
+        encoding="utf-8",
+    )
     catalog = load_catalog(archive)
     path = archive / "catalog.csv"
     assert catalog.errors == [
@@ -140,16 +171,21 @@ def test_a_csv_catalogue_without_a_file_column(archive):
     (archive / "catalog.csv").write_text("name,paper\na.txt,人民日报\n", encoding="utf-8")
     catalog = load_catalog(archive)
     assert catalog.entries == {}
-    assert catalog.errors == [f"{archive / 'catalog.csv'}:1: malformed catalogue (no \"file\" column in the header; "
-                              "expected file,paper,issue_date,page,url); its pages are indexed without it"]
+    assert catalog.errors == [
+        f'{archive / "catalog.csv"}:1: malformed catalogue (no "file" column in the header; '
+        "expected file,paper,issue_date,page,url); its pages are indexed without it"
+    ]
 
 
 def test_a_bad_json_value_is_reported_at_its_entry_line(archive):
     (archive / "catalog.json").write_text(
         '{\n  "a.txt": {"paper": "人民日报"},\n  "b.txt": {"issue_date": "3月9日", "page": ["04"]}\n}\n',
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     catalog = load_catalog(archive)
     path = archive / "catalog.json"
-    assert catalog.errors == [f"{path}:3: issue_date '3月9日' is not a date (use YYYY-MM-DD); value ignored",
-                              f"{path}:3: page must be a string, got list; value ignored"]
+    assert catalog.errors == [
+        f"{path}:3: issue_date '3月9日' is not a date (use YYYY-MM-DD); value ignored",
+        f"{path}:3: page must be a string, got list; value ignored",
+    ]
     assert catalog.get("a.txt") == CatalogEntry(paper="人民日报")

@@ -1,4 +1,5 @@
 """The `newsearch` command through click's CliRunner."""
+
 from __future__ import annotations
 
 import json
@@ -6,10 +7,9 @@ import shutil
 
 import pytest
 from click.testing import CliRunner
+from conftest import SEEDS
 
 from search.cli import main
-
-from conftest import SEEDS
 
 
 @pytest.fixture()
@@ -54,8 +54,22 @@ def test_search_json_has_the_api_hit_shape(runner, cli_index):
 
 
 def test_search_filters(runner, cli_index):
-    result = runner.invoke(main, ["search", "复工", "--json", "--date-from", "2020-02-19", "--date-to", "2020-02-19",
-                                  "--region", "湖南省", "--index", str(cli_index)])
+    result = runner.invoke(
+        main,
+        [
+            "search",
+            "复工",
+            "--json",
+            "--date-from",
+            "2020-02-19",
+            "--date-to",
+            "2020-02-19",
+            "--region",
+            "湖南省",
+            "--index",
+            str(cli_index),
+        ],
+    )
     data = json.loads(result.output)
     assert data["total"] == 2
     assert all(h["date"] == "2020-02-19" for h in data["hits"])
@@ -68,16 +82,19 @@ def test_stats(runner, cli_index):
     assert stats["articles"] == 22 and stats["dated"] == 8 and stats["date_min"] == "2020-02-19"
 
 
-@pytest.mark.parametrize("args, message", [
-    (["search", '"复工', "--index", "{ix}"], "unbalanced quote at 0"),
-    (["search", "autor:张三", "--index", "{ix}"], "did you mean 'byline'"),
-    (["search", "复工", "--date-from", "2020-13", "--index", "{ix}"], "date_from: invalid date '2020-13'"),
-    (["search", "复工", "--limit", "0", "--index", "{ix}"], "Invalid value for '--limit'"),
-    (["search", "复工", "--sort", "size", "--index", "{ix}"], "Invalid value for '--sort'"),
-    (["search", "复工", "--index", "{missing}"], "no index at"),
-    (["stats", "--index", "{missing}"], "no index at"),
-    (["index", "no/such/dir", "--index", "{ix}"], "no such file or directory"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["search", '"复工', "--index", "{ix}"], "unbalanced quote at 0"),
+        (["search", "autor:张三", "--index", "{ix}"], "did you mean 'byline'"),
+        (["search", "复工", "--date-from", "2020-13", "--index", "{ix}"], "date_from: invalid date '2020-13'"),
+        (["search", "复工", "--limit", "0", "--index", "{ix}"], "Invalid value for '--limit'"),
+        (["search", "复工", "--sort", "size", "--index", "{ix}"], "Invalid value for '--sort'"),
+        (["search", "复工", "--index", "{missing}"], "no index at"),
+        (["stats", "--index", "{missing}"], "no index at"),
+        (["index", "no/such/dir", "--index", "{ix}"], "no such file or directory"),
+    ],
+)
 def test_bad_arguments_exit_non_zero_with_a_message(runner, cli_index, tmp_path, args, message):
     args = [a.format(ix=cli_index, missing=tmp_path / "none") for a in args]
     result = runner.invoke(main, args)

@@ -1,10 +1,11 @@
-"""Compact posting lists (search/codec.py) decode to exactly what was encoded, and say so when they are damaged."""
+"""Compact posting lists (search/index/codec/postings.py) decode to exactly what was encoded, and say so when they are damaged."""
+
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from search.codec import BY_DOCUMENT, bit_widths, compact_lists, pack_bits, read_compact, unpack_bits
+from search.index.codec.postings import BY_DOCUMENT, bit_widths, compact_lists, pack_bits, read_compact, unpack_bits
 
 
 class _Bytes:
@@ -14,7 +15,7 @@ class _Bytes:
         self.data = data
 
     def get(self, offset: int, length: int):
-        return memoryview(self.data)[offset:offset + length]
+        return memoryview(self.data)[offset : offset + length]
 
 
 def _random_postings(rng, terms: int, docs: int):
@@ -47,8 +48,9 @@ def test_lists_round_trip(seed, by_document):
     data = _Bytes(blob.tobytes())
     deflated = 0
     for t in range(61):
-        got_docs, got_counts, got_positions = read_compact(data, int(ranges[t]), int(ranges[t + 1] - ranges[t]),
-                                                           int(df[t]), doc_widths)
+        got_docs, got_counts, got_positions = read_compact(
+            data, int(ranges[t]), int(ranges[t + 1] - ranges[t]), int(df[t]), doc_widths
+        )
         mine = [r for r in rows if r[0] == t]
         assert got_docs.tolist() == [r[1] for r in mine]
         assert got_counts.tolist() == [r[2].size for r in mine]
@@ -65,8 +67,9 @@ def test_lists_round_trip(seed, by_document):
 
 
 def test_damaged_lists_are_errors():
-    blob, ranges, _, df = compact_lists(np.array([0, 0, 0]), np.array([3, 9, 4000]), np.array([1, 2, 1]),
-                                        np.array([5, 7, 900, 12]))
+    blob, ranges, _, df = compact_lists(
+        np.array([0, 0, 0]), np.array([3, 9, 4000]), np.array([1, 2, 1]), np.array([5, 7, 900, 12])
+    )
     good = blob.tobytes()
     assert read_compact(_Bytes(good), 0, len(good), 3)[0].tolist() == [3, 9, 4000]
     with pytest.raises(ValueError, match="corrupt"):
@@ -92,23 +95,44 @@ def test_term_infos_round_trip_as_w3_reads_them():
     from whoosh.codec.whoosh3 import W3TermInfo
     from whoosh.util.numeric import byte_to_length
 
-    from search.terminfo import info_doc_frequency, info_weight, pack_infos, unpack_info
+    from search.index.codec.terminfo import info_doc_frequency, info_weight, pack_infos, unpack_info
 
     arr = lambda *v: np.array(v, dtype=np.int64)  # noqa: E731
-    infos = pack_infos(df=arr(1, 40, 3), total_count=arr(2, 75, 3), max_count=arr(2, 9, 1),
-                       weight_sum=np.array([3.0, 112.5, 1.25]), boost=1.5, min_length_byte=arr(20, 3, 7),
-                       max_length_byte=arr(20, 90, 8), offset=arr(0, 12, 70000), length=arr(12, 69988, 5))
+    infos = pack_infos(
+        df=arr(1, 40, 3),
+        total_count=arr(2, 75, 3),
+        max_count=arr(2, 9, 1),
+        weight_sum=np.array([3.0, 112.5, 1.25]),
+        boost=1.5,
+        min_length_byte=arr(20, 3, 7),
+        max_length_byte=arr(20, 90, 8),
+        offset=arr(0, 12, 70000),
+        length=arr(12, 69988, 5),
+    )
     assert len(infos[0]) < 7 and len(infos[1]) < 12  # W3's record: 35 bytes
     lists = {0: np.array([7]), 12: np.array([0, 55, 9000])}  # what the posting lists hold (first and last matter)
     single, many, odd = (unpack_info(i, 1.5, lambda offset, length, df: lists[offset]) for i in infos)
-    assert (single.doc_frequency(), single.weight(), single.max_weight(), single.min_id(), single.max_id()) == \
-        (1, 3.0, 3.0, 7, 7)
+    assert (single.doc_frequency(), single.weight(), single.max_weight(), single.min_id(), single.max_id()) == (
+        1,
+        3.0,
+        3.0,
+        7,
+        7,
+    )
     assert single.min_length() == single.max_length() == byte_to_length(20)
     assert single.extent() == (0, -12)
-    assert (many.doc_frequency(), many.weight(), many.max_weight(), many.min_id(), many.max_id()) == \
-        (40, 112.5, 13.5, 0, 9000)
-    assert (many.min_length(), many.max_length(), many.extent()) == (byte_to_length(3), byte_to_length(90),
-                                                                     (12, -69988))
+    assert (many.doc_frequency(), many.weight(), many.max_weight(), many.min_id(), many.max_id()) == (
+        40,
+        112.5,
+        13.5,
+        0,
+        9000,
+    )
+    assert (many.min_length(), many.max_length(), many.extent()) == (
+        byte_to_length(3),
+        byte_to_length(90),
+        (12, -69988),
+    )
     assert odd.weight() == 1.25  # a weight sum that is not count × boost is kept as it was
     with pytest.raises(ValueError, match="without its posting list"):
         unpack_info(infos[2], 1.5).min_id()

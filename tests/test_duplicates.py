@@ -1,5 +1,6 @@
 """Near-duplicates: clustering on the seeds and on synthetic reprints, persistence through the index, and collapsed
 search results."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -8,7 +9,14 @@ from pathlib import Path
 import pytest
 
 from search.article import Article
-from search.duplicates import DuplicateTracker, clusters_of
+from search.index.reprints import DuplicateTracker
+
+
+def clusters_of(articles) -> dict[str, str]:
+    """Article id → cluster id for articles taken in order (no index): what an empty index would assign."""
+    tracker = DuplicateTracker()
+    return {a.id: tracker.assign(a) for a in articles}
+
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 
@@ -50,8 +58,8 @@ def test_a_reprint_with_new_headline_byline_and_edited_sentences_clusters(seed_a
 
 def _index(index_dir, articles):
     """What the indexer does, with the tracker: clusters against the index and the run, then the documents."""
-    from search.indexer import open_or_create
-    from search.schema import to_document
+    from search.index.schema import to_document
+    from search.index.store import open_or_create
 
     ix = open_or_create(index_dir)
     with ix.reader() as reader:
@@ -68,7 +76,7 @@ def test_a_later_run_finds_its_reprint_in_the_index(tmp_path, seed_articles):
     _index(tmp_path, [original, dataclasses.replace(seed_articles["000", 0])])
     copy = _reprint(original)
     _index(tmp_path, [copy])
-    from search.engine import SearchEngine
+    from search.query.engine import SearchEngine
 
     article = SearchEngine(tmp_path).article(copy.id)
     assert article["cluster"] == original.id
@@ -76,7 +84,7 @@ def test_a_later_run_finds_its_reprint_in_the_index(tmp_path, seed_articles):
 
 @pytest.fixture(scope="module")
 def dup_engine(tmp_path_factory, seed_articles):
-    from search.engine import SearchEngine
+    from search.query.engine import SearchEngine
 
     index_dir = tmp_path_factory.mktemp("dup-index")
     articles = [dataclasses.replace(a) for a in seed_articles.values()]
@@ -86,7 +94,7 @@ def dup_engine(tmp_path_factory, seed_articles):
 
 
 def run(engine, **params):
-    from search.request import SearchRequest
+    from search.query.request import SearchRequest
 
     return engine.search(SearchRequest.from_params(params))
 
@@ -124,7 +132,7 @@ def test_browse_lists_every_copy_unless_asked_to_collapse(dup_engine):
 def test_api_and_cli_requests_list_every_copy_unless_asked_to_collapse(dup_engine):
     engine, _, _ = dup_engine
     assert run(engine, q="headline:公告")["total"] == 3
-    from search.request import SearchRequest
+    from search.query.request import SearchRequest
 
     folding = SearchRequest.from_params({"q": "headline:公告"})
     folding.default_collapse = True  # what the HTML page asks for
@@ -134,7 +142,7 @@ def test_api_and_cli_requests_list_every_copy_unless_asked_to_collapse(dup_engin
 @pytest.mark.parametrize("value", ["yes", "2", "none"])
 def test_bad_collapse_is_a_bad_request_naming_the_parameter(value):
     from search.errors import BadRequest
-    from search.request import SearchRequest
+    from search.query.request import SearchRequest
 
     with pytest.raises(BadRequest, match="^collapse: "):
         SearchRequest.from_params({"collapse": value})
@@ -147,7 +155,7 @@ def test_key_index_finds_what_a_dict_of_lists_would(monkeypatch):
 
     import numpy as np
 
-    from search.duplicates import _KeyIndex
+    from search.index.reprints import _KeyIndex
 
     monkeypatch.setattr(_KeyIndex, "BUFFER", 50)
     rng = random.Random(5)
@@ -168,7 +176,7 @@ def test_signatures_survive_the_index_column(tmp_path, seed_articles):
     """What a later run reads back from the `minhash` column is the signature and keys this run computed."""
     import numpy as np
 
-    from search.duplicates import _parse_record, minhash_record, shingles, signature
+    from search.index.reprints import _parse_record, minhash_record, shingles, signature
 
     body = seed_articles["003", 0].body
     sig, keys = _parse_record(minhash_record(body))

@@ -1,4 +1,5 @@
 """`newsearch eval metadata` on the seeds' gold and on our own labelled pages (tests/fixtures/metadata)."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -7,7 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from search.cli import main
-from search.eval_metadata import evaluate
+from search.eval.metadata import evaluate
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures" / "metadata"
@@ -28,8 +29,9 @@ def test_seeds_gold_meets_every_target_and_finds_the_template_notice_pair():
 
 
 def test_cli_prints_figures_and_exits_zero_when_targets_hold():
-    result = CliRunner().invoke(main, ["eval", "metadata", "--gold", str(FIXTURES / "gold.json"), "--seeds",
-                                       str(FIXTURES)])
+    result = CliRunner().invoke(
+        main, ["eval", "metadata", "--gold", str(FIXTURES / "gold.json"), "--seeds", str(FIXTURES)]
+    )
     assert result.exit_code == 0, result.output
     assert "boundary F1 1.000" in result.output and "duplicate pairs 1/1, false merges 0" in result.output
 

@@ -1,5 +1,6 @@
 """`newsearch eval queries`: the same figures as the shared black-box scorer, and an exit status that says whether the
 targets were met."""
+
 from __future__ import annotations
 
 import json
@@ -8,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from search.cli import main
-from search.eval_queries import map_gold, score_queries
+from search.eval.queries import map_gold, score_queries
 
 # The one miss the engine cannot avoid: the scoring rule that a hit on 003#7 also counts as 003#2 (which has no
 # headline, so it is "extra" for headline:公告).
@@ -23,8 +24,9 @@ def test_dev_set_meets_the_targets_apart_from_known_metadata_misses(engine, gold
     score = score_queries(engine, gold, dev_queries)
     assert score.mapped == len(gold)
     assert score.precision >= 0.95 and score.mrr >= 0.9
-    found = {(o.id, "missing", g) for o in score.outcomes for g in o.missing} | \
-            {(o.id, "extra", g) for o in score.outcomes for g in o.extra}
+    found = {(o.id, "missing", g) for o in score.outcomes for g in o.missing} | {
+        (o.id, "extra", g) for o in score.outcomes for g in o.extra
+    }
     assert found == KNOWN_MISSES
     assert score.recall == 1.0
     assert all(o.top_rank == 1 for o in score.outcomes if o.has_top)
@@ -77,8 +79,9 @@ def test_cli_lists_misses_and_exits_non_zero(seed_index, query_file):
 
 
 def test_cli_json_and_help(seed_index, query_file, dev_queries):
-    result = CliRunner().invoke(main, ["eval", "queries", "--index", str(seed_index), "--json",
-                                       "--queries", query_file(dev_queries[:3])])
+    result = CliRunner().invoke(
+        main, ["eval", "queries", "--index", str(seed_index), "--json", "--queries", query_file(dev_queries[:3])]
+    )
     data = json.loads(result.output)
     assert {"recall", "precision", "mrr", "misses", "failed_targets"} <= set(data)
     help_text = CliRunner().invoke(main, ["eval", "queries", "--help"]).output
@@ -86,7 +89,8 @@ def test_cli_json_and_help(seed_index, query_file, dev_queries):
 
 
 def test_cli_reports_a_missing_file_clearly(seed_index, tmp_path):
-    result = CliRunner().invoke(main, ["eval", "queries", "--index", str(seed_index),
-                                       "--gold", str(tmp_path / "nope.json")])
+    result = CliRunner().invoke(
+        main, ["eval", "queries", "--index", str(seed_index), "--gold", str(tmp_path / "nope.json")]
+    )
     assert result.exit_code == 1
     assert "no gold file at" in result.output

@@ -1,6 +1,7 @@
-"""The vectorised evaluator (search/evaluate.py) gives exactly Whoosh's answers: the same matching documents with the
+"""The vectorised evaluator (search/query/evaluate.py) gives exactly Whoosh's answers: the same matching documents with the
 same scores, and — through the engine — the same pages, totals and facet counts as the slow path, on the seeds and on
 a generated corpus split over several segments with deleted documents."""
+
 from __future__ import annotations
 
 import json
@@ -13,11 +14,11 @@ import numpy as np
 import pytest
 from whoosh.scoring import BM25F
 
-from search.engine import SearchEngine
-from search.evaluate import Evaluator, PostingCache, _decode_positions
-from search.formats import CompactPositions
-from search.query import parse_query
-from search.request import SearchRequest
+from search.index.codec.formats import CompactPositions
+from search.query.engine import SearchEngine
+from search.query.evaluate import Evaluator, PostingCache, _decode_positions
+from search.query.language import parse_query
+from search.query.request import SearchRequest
 
 SYNTH = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "synth.py"
 
@@ -25,10 +26,32 @@ SYNTH = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "synth.py"
 # AND with its proximity bonus (AndMaybe), OR, NOT, quoted phrases, fields, date ranges, one-character words
 # (CharPrefix), groups, browse-with-exclusion (Every).
 QUERIES = [
-    "复工", "复工复产", '"复工复产"', "株洲", "湖南 企业", "疫情防控 企业", "复工 OR 复产", "株洲 -疫情",
-    '"疫情 防控"', "湖南 企业 -株洲", "date:2020-02-01..2020-03-31 复工", "的", "市", "headline:公告",
-    "byline:记者", "NOT 疫情", "(复工 OR 复产) 湖南", "企业 复工 复产 防控", '"株洲市"', "source:株洲",
-    "口罩", "口罩 订单 -企业", "headline:疫情 body:复工", "新华社", "交通 运输", "无此词汇组合甲乙",
+    "复工",
+    "复工复产",
+    '"复工复产"',
+    "株洲",
+    "湖南 企业",
+    "疫情防控 企业",
+    "复工 OR 复产",
+    "株洲 -疫情",
+    '"疫情 防控"',
+    "湖南 企业 -株洲",
+    "date:2020-02-01..2020-03-31 复工",
+    "的",
+    "市",
+    "headline:公告",
+    "byline:记者",
+    "NOT 疫情",
+    "(复工 OR 复产) 湖南",
+    "企业 复工 复产 防控",
+    '"株洲市"',
+    "source:株洲",
+    "口罩",
+    "口罩 订单 -企业",
+    "headline:疫情 body:复工",
+    "新华社",
+    "交通 运输",
+    "无此词汇组合甲乙",
 ]
 
 
@@ -78,8 +101,13 @@ def test_evaluator_equals_whoosh_on_the_seeds(engine, dev_queries):
 
 def test_engine_pages_and_facets_equal_the_slow_path_on_the_seeds(seed_index):
     fast, slow = SearchEngine(seed_index), SearchEngine(seed_index, vectorized=False)
-    extra = [{"page": "2", "per_page": "3"}, {"region": "湖南"}, {"date_from": "2020-02-01", "date_to": "2020-03-31"},
-             {"collapse": "true"}, {"sort": "date"}]
+    extra = [
+        {"page": "2", "per_page": "3"},
+        {"region": "湖南"},
+        {"date_from": "2020-02-01", "date_to": "2020-03-31"},
+        {"collapse": "true"},
+        {"sort": "date"},
+    ]
     assert_same_pages(fast, slow, QUERIES, extra)
 
 
@@ -88,22 +116,27 @@ def generated_index(tmp_path_factory) -> Path:
     """A generated corpus in three commits (three segments), then one file rewritten (deleted documents)."""
     if not SYNTH.exists():
         pytest.skip("shared/corpus is not beside the project")
-    import search.indexer as indexer
+    import search.index.sync as indexer
 
     root = tmp_path_factory.mktemp("generated")
     articles = root / "articles"
     articles.mkdir()
-    subprocess.run([sys.executable, str(SYNTH), "--n", "900", "--seed", "7", "--out", str(root / "all.jsonl")],
-                   check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, str(SYNTH), "--n", "900", "--seed", "7", "--out", str(root / "all.jsonl")],
+        check=True,
+        capture_output=True,
+    )
     lines = (root / "all.jsonl").read_text(encoding="utf-8").splitlines()
     index_dir = root / "index"
     for part in range(3):
-        (articles / f"part-{part}.jsonl").write_text("\n".join(lines[part * 300:(part + 1) * 300]) + "\n",
-                                                     encoding="utf-8")
+        (articles / f"part-{part}.jsonl").write_text(
+            "\n".join(lines[part * 300 : (part + 1) * 300]) + "\n", encoding="utf-8"
+        )
         indexer.index_paths(index_dir, [articles])
     rewritten = [json.loads(line) for line in lines[300:600:2]]  # part 1 loses every second article
-    (articles / "part-1.jsonl").write_text("".join(json.dumps(a, ensure_ascii=False) + "\n" for a in rewritten),
-                                           encoding="utf-8")
+    (articles / "part-1.jsonl").write_text(
+        "".join(json.dumps(a, ensure_ascii=False) + "\n" for a in rewritten), encoding="utf-8"
+    )
     indexer.index_paths(index_dir, [articles])
     return index_dir
 
@@ -113,13 +146,24 @@ def corpus_queries(index_dir: Path, count: int = 40) -> list[str]:
     engine = SearchEngine(index_dir)
     searcher = engine.searcher()
     rng = random.Random(11)
-    from search.analysis import word_spans
+    from search.text.analysis import word_spans
 
-    words = sorted({h[i:j] for d in searcher.all_stored_fields() for h in [d.get("headline", "")]
-                    for _, i, j, _ in word_spans(h) if j - i >= 2})
+    words = sorted(
+        {
+            h[i:j]
+            for d in searcher.all_stored_fields()
+            for h in [d.get("headline", "")]
+            for _, i, j, _ in word_spans(h)
+            if j - i >= 2
+        }
+    )
     picked = rng.sample(words, count)
-    return picked[: count // 2] + [f"{a} {b}" for a, b in zip(picked[count // 2::2], picked[count // 2 + 1::2])] + \
-        [f'"{w}"' for w in picked[:5]] + [f"{picked[0]} -{picked[1]}", f"{picked[2]} OR {picked[3]}"]
+    return (
+        picked[: count // 2]
+        + [f"{a} {b}" for a, b in zip(picked[count // 2 :: 2], picked[count // 2 + 1 :: 2])]
+        + [f'"{w}"' for w in picked[:5]]
+        + [f"{picked[0]} -{picked[1]}", f"{picked[2]} OR {picked[3]}"]
+    )
 
 
 def test_evaluator_equals_whoosh_on_a_generated_corpus(generated_index):
@@ -135,8 +179,12 @@ def test_evaluator_equals_whoosh_on_a_generated_corpus(generated_index):
 
 def test_engine_pages_and_facets_equal_the_slow_path_on_a_generated_corpus(generated_index):
     fast, slow = SearchEngine(generated_index), SearchEngine(generated_index, vectorized=False)
-    extra = [{"page": "3", "per_page": "5"}, {"region": "河北"}, {"date_from": "2020-01-01", "date_to": "2020-12-31"},
-             {"collapse": "true"}]
+    extra = [
+        {"page": "3", "per_page": "5"},
+        {"region": "河北"},
+        {"date_from": "2020-01-01", "date_to": "2020-12-31"},
+        {"collapse": "true"},
+    ]
     assert_same_pages(fast, slow, corpus_queries(generated_index, 20), extra)
 
 
@@ -171,8 +219,10 @@ def test_related_articles_are_whooshs_more_like(engine):
     for docnum in list(searcher.reader().all_doc_ids())[:12]:
         stored = searcher.stored_fields(docnum)
         text = f"{stored.get('headline', '')}\n{stored.get('body', '')}"
-        expected = [(searcher.stored_fields(h.docnum)["id"], h.score)
-                    for h in searcher.more_like(docnum, "body", text=text, top=5)]
+        expected = [
+            (searcher.stored_fields(h.docnum)["id"], h.score)
+            for h in searcher.more_like(docnum, "body", text=text, top=5)
+        ]
         got = [(h["id"], h["score"]) for h in engine.related(stored["id"], 5)]
         assert [i for i, _ in got] == [i for i, _ in expected]
         assert [s for _, s in got] == pytest.approx([round(s, 4) for _, s in expected], abs=1e-4)

@@ -1,32 +1,47 @@
 """Facet arrays kept across commits: a new snapshot reuses what was read of its unchanged segments and gives exactly
 the arrays a fresh read gives."""
+
 from __future__ import annotations
 
 import json
 
 import numpy as np
-
 from conftest import SEEDS
 
 
 def articles(prefix: str, count: int, region: str) -> str:
-    return "".join(json.dumps({"id": f"{prefix}-{i}", "headline": f"{region}春耕备耕第{i}期",
-                               "body": f"{region}各地抓好春耕备耕。" * (i % 3 + 1), "region": region,
-                               "date": f"2020-03-{i % 28 + 1:02d}"}, ensure_ascii=False) + "\n"
-                   for i in range(count))
+    return "".join(
+        json.dumps(
+            {
+                "id": f"{prefix}-{i}",
+                "headline": f"{region}春耕备耕第{i}期",
+                "body": f"{region}各地抓好春耕备耕。" * (i % 3 + 1),
+                "region": region,
+                "date": f"2020-03-{i % 28 + 1:02d}",
+            },
+            ensure_ascii=False,
+        )
+        + "\n"
+        for i in range(count)
+    )
 
 
 def same_arrays(a, b) -> bool:
-    return a.doc_count == b.doc_count and a.region_terms == b.region_terms and all(
-        np.array_equal(getattr(a, name), getattr(b, name))
-        for name in ("live", "region_docs", "region_ids", "dates", "clusters", "seq"))
+    return (
+        a.doc_count == b.doc_count
+        and a.region_terms == b.region_terms
+        and all(
+            np.array_equal(getattr(a, name), getattr(b, name))
+            for name in ("live", "region_docs", "region_ids", "dates", "clusters", "seq")
+        )
+    )
 
 
 def test_a_commit_rereads_only_new_or_changed_segments(tmp_path):
-    from search.engine import SearchEngine
-    from search.facets import FacetArrays
-    from search.indexer import delete_articles, index_paths
-    from search.request import SearchRequest
+    from search.index.sync import delete_articles, index_paths
+    from search.query.engine import SearchEngine
+    from search.query.facets import FacetArrays
+    from search.query.request import SearchRequest
 
     index_dir = tmp_path / "ix"
     assert index_paths(index_dir, [SEEDS]).ok

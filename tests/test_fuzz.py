@@ -1,13 +1,17 @@
 """Property tests over arbitrary Unicode: the analyzers, the query parser and the page splitter never fail in an
 undocumented way, and analyzer offsets are always valid."""
+
 from __future__ import annotations
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from search.analysis import NGRAMS, WORDS, normalize
 from search.errors import QueryError
-from search.query import parse_query
+from search.query.language import parse_query
+from search.text.analysis import NGRAMS, WORDS, normalize
+
+pytestmark = pytest.mark.slow  # hypothesis over the analyzer and the parser
 
 # Every code point, lone surrogates and control characters included, weighted towards Chinese text and the
 # characters the query language gives meaning to.
@@ -29,7 +33,7 @@ def test_analyzer_offsets_are_valid(text):
             last_pos = tok.pos
             assert tok.text
             tok.text.encode("utf-8")  # storable: no lone surrogates reach the index
-            printed = normalize(text[tok.startchar:tok.endchar]).text
+            printed = normalize(text[tok.startchar : tok.endchar]).text
             assert all(ch in printed for ch in tok.text)  # the offsets cover the characters the token came from
 
 
@@ -56,9 +60,26 @@ def test_very_long_queries_are_refused_not_parsed():
 
 
 @FUZZ
-@given(st.lists(st.one_of(TEXT, st.sampled_from(["", "# 标题", "## 小标题", "本报记者 张三 李四", "（记者 王五）",
-                                                  "2020年02月19日 星期三", "责编:某某", "▲图为现场 记者 赵六 摄"])),
-                max_size=12).map("\n".join))
+@given(
+    st.lists(
+        st.one_of(
+            TEXT,
+            st.sampled_from(
+                [
+                    "",
+                    "# 标题",
+                    "## 小标题",
+                    "本报记者 张三 李四",
+                    "（记者 王五）",
+                    "2020年02月19日 星期三",
+                    "责编:某某",
+                    "▲图为现场 记者 赵六 摄",
+                ]
+            ),
+        ),
+        max_size=12,
+    ).map("\n".join)
+)
 def test_page_splitter_never_fails_and_keeps_spans_on_the_page(page):
     from search.ingest import split_page
 
@@ -71,8 +92,8 @@ def test_page_splitter_never_fails_and_keeps_spans_on_the_page(page):
 @FUZZ
 @given(TEXT)
 def test_fast_normalization_equals_the_offset_keeping_one(text):
-    from search.analysis import ngram_spans, normalize_text
-    from search.segments import _bigram_keys, _bigram_text
+    from search.index.segments import _bigram_keys, _bigram_text
+    from search.text.analysis import ngram_spans, normalize_text
 
     norm = normalize(text).text
     assert normalize_text(text) == norm
@@ -94,6 +115,6 @@ WORDY = st.sampled_from(list("aZ9１Ａ ﬁ½\u200b\u00a0\u3000\t\n\r\x00\x1f") 
 def test_translated_offsets_equal_the_character_loop(text):
     """normalize() takes a translation shortcut (offsets from dropped characters and whitespace runs) where every
     character folds to at most one; it must give exactly the character-by-character definition's text and spans."""
-    from search.analysis import _normalize_slow
+    from search.text.analysis import _normalize_slow
 
     assert normalize(text) == _normalize_slow(text)

@@ -1,4 +1,5 @@
 """Ingest: decoding, pre-segmented text, page splitting, metadata, jsonl, and bad input that must not stop a batch."""
+
 from __future__ import annotations
 
 import json
@@ -8,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from search.ingest import FileResult, iter_files, read_file, read_paths, split_page
-from search.ingest.segmented import is_segmented, rejoin
+from search.ingest.segmented import is_segmented
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 
@@ -27,13 +28,17 @@ def seeds() -> dict[str, FileResult]:
 
 def test_every_seed_ingests_with_the_gold_article_counts(seeds):
     assert {k: (r.error, len(r.articles)) for k, r in seeds.items()} == {
-        "000": (None, 1), "001": (None, 1), "002": (None, 4), "003": (None, 8), "004": (None, 8)}
+        "000": (None, 1),
+        "001": (None, 1),
+        "002": (None, 4),
+        "003": (None, 8),
+        "004": (None, 8),
+    }
 
 
 def test_presegmented_seed_rejoins_to_the_raw_characters(seeds):
     raw = seed("000").read_text(encoding="utf-8")
     assert is_segmented(raw)
-    assert rejoin(raw) == raw.replace("|", "")
     a = seeds["000"].articles[0]
     # Every printed character comes back, in order, across the article's fields; no bar survives.
     printed = re.sub(r"[\s\u3000|（）]", "", raw)
@@ -46,24 +51,30 @@ def test_presegmented_seed_rejoins_to_the_raw_characters(seeds):
 def test_presegmented_title_block_is_split_into_kicker_headline_column(seeds):
     a = seeds["000"].articles[0]
     assert (a.headline, a.subheadline, a.column) == (
-        "在基层，越是出力越能长力", "湖南株洲1.7万多名党员干部下沉一线，参与疫情防控和复工复产", "干部状态新观察")
+        "在基层，越是出力越能长力",
+        "湖南株洲1.7万多名党员干部下沉一线，参与疫情防控和复工复产",
+        "干部状态新观察",
+    )
     assert a.byline == ["何萌"] and a.byline_roles == [{"name": "何萌", "role": "参与采写"}]
     assert (a.line_start, a.line_end) == (1, 1)
 
 
-@pytest.mark.parametrize(("file", "ordinal", "headline", "byline"), [
-    ("001", 0, "", ["徐元锋", "杨文明", "张艺开", "郝迎灿", "宋豪新", "窦瀚洋"]),
-    ("002", 0, "疫情防得住 发展搞得更好", ["李中文", "江南"]),
-    ("002", 1, "防控一线是『试金石』", ["赵兵"]),
-    ("002", 2, "村民就业培训 纳入日常工作", ["李科琼", "李亚楠"]),
-    ("002", 3, "口罩消毒液算出明白账", ["李琳"]),
-    ("003", 1, "日志、信息,可手机直报 派驻队员用上微信小程序", ["戴凛", "雷江华"]),
-    ("003", 2, "", []),
-    ("003", 5, "少讲条件多作贡献,这名派驻干部好作风", ["李卉"]),
-    ("004", 1, "慈利县：扶贫车间复工助力脱贫攻坚", ["宋世秀", "戴雯", "戴晓山"]),
-    ("004", 6, "", ["唐丽君"]),
-    ("004", 7, "陈瑶：柔肩挑重担", ["谢海军"]),
-])
+@pytest.mark.parametrize(
+    ("file", "ordinal", "headline", "byline"),
+    [
+        ("001", 0, "", ["徐元锋", "杨文明", "张艺开", "郝迎灿", "宋豪新", "窦瀚洋"]),
+        ("002", 0, "疫情防得住 发展搞得更好", ["李中文", "江南"]),
+        ("002", 1, "防控一线是『试金石』", ["赵兵"]),
+        ("002", 2, "村民就业培训 纳入日常工作", ["李科琼", "李亚楠"]),
+        ("002", 3, "口罩消毒液算出明白账", ["李琳"]),
+        ("003", 1, "日志、信息,可手机直报 派驻队员用上微信小程序", ["戴凛", "雷江华"]),
+        ("003", 2, "", []),
+        ("003", 5, "少讲条件多作贡献,这名派驻干部好作风", ["李卉"]),
+        ("004", 1, "慈利县：扶贫车间复工助力脱贫攻坚", ["宋世秀", "戴雯", "戴晓山"]),
+        ("004", 6, "", ["唐丽君"]),
+        ("004", 7, "陈瑶：柔肩挑重担", ["谢海军"]),
+    ],
+)
 def test_seed_headlines_and_bylines_match_the_gold(seeds, file, ordinal, headline, byline):
     a = seeds[file].articles[ordinal]
     assert (a.headline, a.byline) == (headline, byline)
@@ -71,8 +82,16 @@ def test_seed_headlines_and_bylines_match_the_gold(seeds, file, ordinal, headlin
 
 def test_seed_boundaries_and_kinds(seeds):
     spans = [(a.line_start, a.line_end, a.kind) for a in seeds["003"].articles]
-    assert spans == [(12, 46, "news"), (48, 58, "news"), (60, 75, "notice"), (87, 121, "news"), (123, 130, "notice"),
-                     (132, 170, "news"), (172, 179, "notice"), (181, 198, "notice")]
+    assert spans == [
+        (12, 46, "news"),
+        (48, 58, "news"),
+        (60, 75, "notice"),
+        (87, 121, "news"),
+        (123, 130, "notice"),
+        (132, 170, "news"),
+        (172, 179, "notice"),
+        (181, 198, "notice"),
+    ]
     assert [(a.line_start, a.line_end) for a in seeds["002"].articles] == [(3, 64), (66, 82), (84, 102), (104, 128)]
     assert seeds["004"].articles[6].kind == "photo"
 
@@ -219,12 +238,18 @@ def test_gb18030_and_utf8_bom_files_decode(tmp_path):
         assert [(a.headline, a.byline) for a in res.articles] == [("春耕时节田间忙", ["张伟"])]
 
 
-@pytest.mark.parametrize(("data", "reason"), [
-    ("中文".encode("utf-8") + b"\xff\xff\x80", "cannot decode as UTF-8 or GB18030 (UTF-8: byte 0xff at offset 6; GB18030: byte 0xff at offset 6)"),
-    (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "binary file (NUL byte at offset 8)"),
-    (b"", "empty file"),
-    (b"  \n\t\n", "file holds only whitespace"),
-])
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [
+        (
+            "中文".encode() + b"\xff\xff\x80",
+            "cannot decode as UTF-8 or GB18030 (UTF-8: byte 0xff at offset 6; GB18030: byte 0xff at offset 6)",
+        ),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "binary file (NUL byte at offset 8)"),
+        (b"", "empty file"),
+        (b"  \n\t\n", "file holds only whitespace"),
+    ],
+)
 def test_bad_files_report_an_error_naming_the_file_and_the_batch_goes_on(tmp_path, data, reason):
     bad = tmp_path / "a_bad.txt"
     bad.write_bytes(data)
@@ -242,7 +267,16 @@ def test_missing_file_is_an_error_not_an_exception(tmp_path):
 
 
 def test_iter_files_recurses_sorted_and_skips_hidden_catalog_and_other_files(tmp_path):
-    for rel in ("b/2.md", "b/1.txt", "a.jsonl", ".hidden.txt", ".git/x.txt", "catalog.jsonl", "notes.pdf", "c.markdown"):
+    for rel in (
+        "b/2.md",
+        "b/1.txt",
+        "a.jsonl",
+        ".hidden.txt",
+        ".git/x.txt",
+        "catalog.jsonl",
+        "notes.pdf",
+        "c.markdown",
+    ):
         p = tmp_path / rel
         p.parent.mkdir(parents=True, exist_ok=True)
         p.write_text("x", encoding="utf-8")
@@ -252,20 +286,36 @@ def test_iter_files_recurses_sorted_and_skips_hidden_catalog_and_other_files(tmp
 
 def test_jsonl_good_lines_ingest_and_bad_lines_are_reported_by_number(tmp_path):
     lines = [
-        {"headline": "标题一", "byline": "王明 李强", "date": "2020-03-09", "region": "湖北/武汉/江岸区", "body": "正文一。",
-         "source": "长江日报", "url": "http://x/1", "id": "a1"},
+        {
+            "headline": "标题一",
+            "byline": "王明 李强",
+            "date": "2020-03-09",
+            "region": "湖北/武汉/江岸区",
+            "body": "正文一。",
+            "source": "长江日报",
+            "url": "http://x/1",
+            "id": "a1",
+        },
         {"headline": "没有正文"},
         "{not json",
         {"body": "正文二。", "byline": ["赵六"], "region": ["湖南省/长沙市"]},
     ]
     path = tmp_path / "bulk.jsonl"
-    path.write_text("\n".join(x if isinstance(x, str) else json.dumps(x, ensure_ascii=False) for x in lines) + "\n",
-                    encoding="utf-8")
+    path.write_text(
+        "\n".join(x if isinstance(x, str) else json.dumps(x, ensure_ascii=False) for x in lines) + "\n",
+        encoding="utf-8",
+    )
     res = read_file(path)
     assert [a.body for a in res.articles] == ["正文一。", "正文二。"]
     one, two = res.articles
     assert (one.headline, one.byline, one.date, one.date_source, one.source, one.id) == (
-        "标题一", ["王明", "李强"], "2020-03-09", "catalog", "长江日报", "a1")
+        "标题一",
+        ["王明", "李强"],
+        "2020-03-09",
+        "catalog",
+        "长江日报",
+        "a1",
+    )
     assert one.region and one.region[0].endswith("江岸区")
     assert two.byline == ["赵六"] and two.id  # a content id when none is given
     assert f"{path}:2: no body" in res.error and f"{path}:3: invalid JSON" in res.error

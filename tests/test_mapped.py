@@ -1,4 +1,5 @@
 """Segment files are read in place from the compound file's mmap, with the file interface Whoosh expects."""
+
 from __future__ import annotations
 
 import io
@@ -6,15 +7,26 @@ import io
 import pytest
 from whoosh import index as whoosh_index
 
-from search.mapped import ViewFile
+from search.index.codec.mapped import ViewFile
 
 
 def test_a_view_file_reads_and_seeks_as_bytesio_does():
     data = bytes(range(256)) * 40
     view, copy = ViewFile(memoryview(data)[100:9000]), io.BytesIO(data[100:9000])
-    steps = [("read", 10), ("seek", (500, io.SEEK_SET)), ("read", 3), ("seek", (-20, io.SEEK_END)), ("read", 50),
-             ("read", 5), ("seek", (-30, io.SEEK_CUR)), ("read", None), ("seek", (10_000, io.SEEK_SET)),
-             ("read", 4), ("seek", (7, io.SEEK_SET)), ("read", -1)]
+    steps = [
+        ("read", 10),
+        ("seek", (500, io.SEEK_SET)),
+        ("read", 3),
+        ("seek", (-20, io.SEEK_END)),
+        ("read", 50),
+        ("read", 5),
+        ("seek", (-30, io.SEEK_CUR)),
+        ("read", None),
+        ("seek", (10_000, io.SEEK_SET)),
+        ("read", 4),
+        ("seek", (7, io.SEEK_SET)),
+        ("read", -1),
+    ]
     for op, arg in steps:
         if op == "read":
             assert view.read(arg) == copy.read(arg)

@@ -1,4 +1,4 @@
-"""Known answers for search.regions: gazetteer look-ups, context rules, and region F1 on the labelled seeds."""
+"""Known answers for search.text.regions: gazetteer look-ups, context rules, and region F1 on the labelled seeds."""
 
 import json
 import re
@@ -8,32 +8,35 @@ from pathlib import Path
 
 import pytest
 
-from search.regions import ancestors, extract_regions, label, normalize_path, place_names
+from search.text.regions import ancestors, extract_regions, label, normalize_path, place_names
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
 GOLD = ROOT.parent / "shared" / "eval" / "seeds-gold.json"
 
 
-@pytest.mark.parametrize("value, path", [
-    ("株洲", "湖南省/株洲市"),
-    ("慈利", "湖南省/张家界市/慈利县"),
-    ("永康", "浙江省/金华市/永康市"),
-    ("镇雄", "云南省/昭通市/镇雄县"),
-    ("湖北/武汉/江岸区", "湖北省/武汉市/江岸区"),
-    ("湖北省武汉市江岸区", "湖北省/武汉市/江岸区"),
-    ("湖南省 › 株洲市 › 石峰区", "湖南省/株洲市/石峰区"),
-    ("北京市通州区", "北京市/通州区"),
-    ("浙江", "浙江省"),
-    ("新疆阿克苏乌什", "新疆维吾尔自治区/阿克苏地区/乌什县"),
-    ("江干区", "浙江省/杭州市/江干区"),  # merged away in 2021; old articles keep the name they print
-    ("火星", None),
-    ("湖南省/杭州市", None),  # not one chain
-    ("吉林/吉林/桦甸市", "吉林省/吉林市/桦甸市"),  # the city named like its province, by its place in the path
-    ("吉林 › 吉林", "吉林省/吉林市"),
-    ("青海/西宁/湟中区", "青海省/西宁市/湟中县"),  # the gazetteer still has the county's old name
-    ("", None),
-])
+@pytest.mark.parametrize(
+    "value, path",
+    [
+        ("株洲", "湖南省/株洲市"),
+        ("慈利", "湖南省/张家界市/慈利县"),
+        ("永康", "浙江省/金华市/永康市"),
+        ("镇雄", "云南省/昭通市/镇雄县"),
+        ("湖北/武汉/江岸区", "湖北省/武汉市/江岸区"),
+        ("湖北省武汉市江岸区", "湖北省/武汉市/江岸区"),
+        ("湖南省 › 株洲市 › 石峰区", "湖南省/株洲市/石峰区"),
+        ("北京市通州区", "北京市/通州区"),
+        ("浙江", "浙江省"),
+        ("新疆阿克苏乌什", "新疆维吾尔自治区/阿克苏地区/乌什县"),
+        ("江干区", "浙江省/杭州市/江干区"),  # merged away in 2021; old articles keep the name they print
+        ("火星", None),
+        ("湖南省/杭州市", None),  # not one chain
+        ("吉林/吉林/桦甸市", "吉林省/吉林市/桦甸市"),  # the city named like its province, by its place in the path
+        ("吉林 › 吉林", "吉林省/吉林市"),
+        ("青海/西宁/湟中区", "青海省/西宁市/湟中县"),  # the gazetteer still has the county's old name
+        ("", None),
+    ],
+)
 def test_normalize_path(value, path):
     assert normalize_path(value) == path
 
@@ -56,12 +59,15 @@ def test_short_forms_resolve_in_text():
     assert extract_regions("慈利县委县政府聚焦园区企业，慈利各级党组织护航复工复产。") == ["湖南省/张家界市/慈利县"]
 
 
-@pytest.mark.parametrize("text, want", [
-    ("记者从辽宁省获悉，朝阳今年粮食产量再创新高，朝阳的农民收入稳步增长。", ["辽宁省/朝阳市"]),
-    ("北京市今年将在朝阳新建三所学校，朝阳居民期待已久。", ["北京市/朝阳区"]),
-    ("北京今年将加快城市副中心建设，通州区新开工项目30个，通州正在变样。", ["北京市/通州区"]),
-    ("江苏南通今年推进沿江开发，通州区新开工项目30个，通州正在变样。", ["江苏省/南通市/通州区"]),
-])
+@pytest.mark.parametrize(
+    "text, want",
+    [
+        ("记者从辽宁省获悉，朝阳今年粮食产量再创新高，朝阳的农民收入稳步增长。", ["辽宁省/朝阳市"]),
+        ("北京市今年将在朝阳新建三所学校，朝阳居民期待已久。", ["北京市/朝阳区"]),
+        ("北京今年将加快城市副中心建设，通州区新开工项目30个，通州正在变样。", ["北京市/通州区"]),
+        ("江苏南通今年推进沿江开发，通州区新开工项目30个，通州正在变样。", ["江苏省/南通市/通州区"]),
+    ],
+)
 def test_ambiguous_names_resolved_by_context(text, want):
     assert extract_regions(text) == want
 
@@ -93,24 +99,31 @@ def test_sole_sub_area_is_the_most_specific():
 
 
 def test_multi_place_story():
-    text = ("云南镇雄县芒部镇劳保所所长组织务工人员到浙江永康打工。镇雄是百万人口大县。"
-            "永康企业缺工，镇雄人到永康务工。黑龙江哈尔滨经开区派驻驻厂员，哈尔滨物流园复工。")
+    text = (
+        "云南镇雄县芒部镇劳保所所长组织务工人员到浙江永康打工。镇雄是百万人口大县。"
+        "永康企业缺工，镇雄人到永康务工。黑龙江哈尔滨经开区派驻驻厂员，哈尔滨物流园复工。"
+    )
     assert sorted(extract_regions(text)) == ["云南省/昭通市/镇雄县", "浙江省/金华市/永康市", "黑龙江省/哈尔滨市"]
 
 
 def test_province_wide_story_stays_at_province():
-    text = ("浙江全省基层党组织迅速行动。全省规模以上工业企业复工率99.9%。浙江省委要求，"
-            "杭州、宁波、温州、湖州、金华等地加快复工。浙江上下认真落实。")
+    text = (
+        "浙江全省基层党组织迅速行动。全省规模以上工业企业复工率99.9%。浙江省委要求，"
+        "杭州、宁波、温州、湖州、金华等地加快复工。浙江上下认真落实。"
+    )
     assert extract_regions(text) == ["浙江省"]
 
 
-@pytest.mark.parametrize("text", [
-    "在和平镇城区新区，记者江南和公安干警一起走访了永乐店镇的居民，大家祈愿和平。",
-    "中华人民共和国成立以来，新华社报道，长安街上人民路边，东方红太阳升。",
-    "青山湖科技城的企业复工了，南部山区和新城建设也在推进。",
-    "（记者 戴凛 通讯员 雷江华）刘白云一边指着表格，一边说。",
-    "",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "在和平镇城区新区，记者江南和公安干警一起走访了永乐店镇的居民，大家祈愿和平。",
+        "中华人民共和国成立以来，新华社报道，长安街上人民路边，东方红太阳升。",
+        "青山湖科技城的企业复工了，南部山区和新城建设也在推进。",
+        "（记者 戴凛 通讯员 雷江华）刘白云一边指着表格，一边说。",
+        "",
+    ],
+)
 def test_no_false_regions_from_ordinary_words(text):
     assert extract_regions(text) == []
 
@@ -137,10 +150,10 @@ def _gold_articles():
         raw = (SEEDS / r["file"]).read_text(encoding="utf-8")
         b0 = r["boundaries"][0]
         if b0.get("start_char") is not None:
-            text = raw[b0["start_char"]:b0["end_char"]]
+            text = raw[b0["start_char"] : b0["end_char"]]
         else:
             lines = raw.split("\n")
-            text = "\n".join("\n".join(lines[b["start_line"] - 1:b["end_line"]]) for b in r["boundaries"])
+            text = "\n".join("\n".join(lines[b["start_line"] - 1 : b["end_line"]]) for b in r["boundaries"])
         yield r, text, raw
 
 
@@ -159,16 +172,20 @@ def test_gold_region_f1():
 
 
 def test_import_and_load_emit_no_warnings():
-    code = "import search.regions as r; r.place_names(); r.extract_regions('湖南株洲')"
+    code = "import search.text.regions as r; r.place_names(); r.extract_regions('湖南株洲')"
     proc = subprocess.run([sys.executable, "-W", "error", "-c", code], cwd=ROOT, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout == "" and proc.stderr == ""
 
 
 def test_on_a_local_page_one_mention_of_its_own_county_outweighs_a_passing_mention_elsewhere():
-    local_page = "\n".join(["慈利县：扶贫车间复工助力脱贫攻坚", "本报讯 近日，在慈利县象市镇坪岩村，慈利县农户正在锄草。"] * 6)
-    article = ("村里后备干部主动报名参加疫情防控工作，按时为湖北返乡人员检测体温。"
-               "自疫情发生以来，慈利县各级党组织已收到88份来自防疫一线的入党申请。")
+    local_page = "\n".join(
+        ["慈利县：扶贫车间复工助力脱贫攻坚", "本报讯 近日，在慈利县象市镇坪岩村，慈利县农户正在锄草。"] * 6
+    )
+    article = (
+        "村里后备干部主动报名参加疫情防控工作，按时为湖北返乡人员检测体温。"
+        "自疫情发生以来，慈利县各级党组织已收到88份来自防疫一线的入党申请。"
+    )
     assert extract_regions(article, page_context=local_page) == ["湖南省/张家界市/慈利县"]
     # on a page about many places the same two passing mentions decide nothing
     national_page = "\n".join(["浙江党组织凝心聚力", "在浙江湖州市长兴县", "北京通州区一线", "湖南株洲、云南镇雄"] * 3)

@@ -1,10 +1,11 @@
 """Ranking, spelling suggestions and the user dictionary, with known answers: the seed index and a small handmade one."""
+
 from __future__ import annotations
 
 import pytest
 
-from search.analysis import WORDS, normalize
 from search.article import Article
+from search.text.analysis import WORDS, normalize
 
 FILLER = "会议要求各地认真落实各项工作安排并做好后续保障。"
 
@@ -12,22 +13,30 @@ FILLER = "会议要求各地认真落实各项工作安排并做好后续保障�
 @pytest.fixture(scope="module")
 def small(tmp_path_factory):
     """Five handmade articles whose order for each query below is known."""
-    from search.engine import SearchEngine
-    from search.indexer import create_index
-    from search.schema import to_document
+    from search.index.schema import to_document
+    from search.index.store import create_index
+    from search.query.engine import SearchEngine
 
     articles = {
-        "contiguous": Article(body=FILLER + "医院发放口罩护目镜等物资。" + FILLER, headline="物资到位", file="a.txt",
-                              date="2020-02-01"),
-        "near": Article(body=FILLER + "医院发放口罩和护目镜等物资。" + FILLER, headline="物资到位", file="b.txt",
-                        date="2020-02-03"),
+        "contiguous": Article(
+            body=FILLER + "医院发放口罩护目镜等物资。" + FILLER, headline="物资到位", file="a.txt", date="2020-02-01"
+        ),
+        "near": Article(
+            body=FILLER + "医院发放口罩和护目镜等物资。" + FILLER, headline="物资到位", file="b.txt", date="2020-02-03"
+        ),
         # more occurrences than the others, but never near each other: plain BM25 alone would rank it first
-        "apart": Article(body="口罩。" + FILLER + "护目镜。" + FILLER + "口罩。" + FILLER + "护目镜。",
-                         headline="物资到位", file="c.txt", date="2020-02-02"),
-        "in_headline": Article(body=FILLER + "各地企业陆续复工。" + FILLER, headline="企业复工有序推进", file="d.txt",
-                               date="2020-01-05"),
-        "in_body": Article(body=FILLER + "各地企业陆续复工。" + FILLER, headline="工作有序推进", file="e.txt",
-                           date="2020-03-05"),
+        "apart": Article(
+            body="口罩。" + FILLER + "护目镜。" + FILLER + "口罩。" + FILLER + "护目镜。",
+            headline="物资到位",
+            file="c.txt",
+            date="2020-02-02",
+        ),
+        "in_headline": Article(
+            body=FILLER + "各地企业陆续复工。" + FILLER, headline="企业复工有序推进", file="d.txt", date="2020-01-05"
+        ),
+        "in_body": Article(
+            body=FILLER + "各地企业陆续复工。" + FILLER, headline="工作有序推进", file="e.txt", date="2020-03-05"
+        ),
     }
     index_dir = tmp_path_factory.mktemp("small-index")
     ix = create_index(index_dir)
@@ -39,7 +48,7 @@ def small(tmp_path_factory):
 
 
 def ranked(engine, **params) -> list[str]:
-    from search.request import SearchRequest
+    from search.query.request import SearchRequest
 
     params.setdefault("per_page", "100")
     return [hit["id"] for hit in engine.search(SearchRequest.from_params(params))["hits"]]
@@ -78,16 +87,20 @@ def test_multi_word_query_ranks_the_article_with_both_words_close_first(search, 
     assert search(q="监察")["hits"][0]["id"] == gold_ids["002#3"]
 
 
-@pytest.mark.parametrize("q, inside", [
-    ("株洲", "株洲市"),  # a word inside jieba's longer word
-    ("复工", "复工复产"),
-    ("大数据", "健康大数据平台"),  # printed pre-segmented 健康|大|数据
-    ("焦湘平", "焦湘平和"),  # printed 焦湘|平和
-])
+@pytest.mark.parametrize(
+    "q, inside",
+    [
+        ("株洲", "株洲市"),  # a word inside jieba's longer word
+        ("复工", "复工复产"),
+        ("大数据", "健康大数据平台"),  # printed pre-segmented 健康|大|数据
+        ("焦湘平", "焦湘平和"),  # printed 焦湘|平和
+    ],
+)
 def test_sub_word_recall(search, all_articles, q, inside):
     found = {hit["id"] for hit in search(q=q, per_page=100)["hits"]}
-    holding = {i for i, a in all_articles.items()
-               if inside in normalize(a["headline"] + a["subheadline"] + a["body"]).text}
+    holding = {
+        i for i, a in all_articles.items() if inside in normalize(a["headline"] + a["subheadline"] + a["body"]).text
+    }
     assert holding and holding <= found
 
 
@@ -118,7 +131,7 @@ def test_no_suggestions_when_there_are_hits_or_nothing_close(search):
 
 
 def test_one_edit():
-    from search.suggest import one_edit
+    from search.query.suggest import one_edit
 
     assert one_edit("株州", "株洲") and one_edit("护目", "护目镜") and one_edit("护目镜", "护目")
     assert not one_edit("株洲", "株洲") and not one_edit("株州", "杭洲市") and not one_edit("ab", "ba")

@@ -1,14 +1,16 @@
 """Resource bounds: every request is bounded in size (query length, terms, page depth, per_page, export rows,
 region values) and in time (a per-search budget that ends with a clear 503 instead of holding a worker), and the
 one-character query word — a prefix over the bigram field — is cheap however common the character."""
+
 from __future__ import annotations
 
 import time
 
 import pytest
 
-from search.engine import SearchEngine, SearchTimeout
-from search.request import SearchRequest
+from search.errors import SearchTimeout
+from search.query.engine import SearchEngine
+from search.query.request import SearchRequest
 
 
 def error_of(response, status: int = 400) -> str:
@@ -18,20 +20,27 @@ def error_of(response, status: int = 400) -> str:
     return data["error"]
 
 
-@pytest.mark.parametrize("url, message", [
-    ("/api/search?q=" + "复" * 1001, "q: the query is too long (1001 characters; the limit is 1000)"),
-    ("/api/search?q=" + "+".join(f"w{i}" for i in range(65)), "q: the query has too many terms (the limit is 64)"),
-    ("/api/search?page=1001", "page: 1001 is out of range (1–1000)"),
-    ("/api/search?per_page=101", "per_page: 101 is out of range (1–100)"),
-    ("/api/search?per_page=0", "per_page: 0 is out of range (1–100)"),
-    ("/api/search?facet_size=101", "facet_size: 101 is out of range (1–100)"),
-    ("/api/search?" + "&".join(["region=湖南省"] * 51), "region: too many values (the limit is 50)"),
-    ("/api/export?limit=10001", "limit: 10001 is out of range (1–10000)"),
-    ("/api/search?page=" + "9" * 5000, "page: '9999999999999999999999999999999999999999'… (5000 characters) is not a "
-                                       "whole number"),
-    ("/api/search?sort=" + "x" * 100, "sort: 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx'… (100 characters) is not one "
-                                      "of relevance, date, -date"),
-])
+@pytest.mark.parametrize(
+    "url, message",
+    [
+        ("/api/search?q=" + "复" * 1001, "q: the query is too long (1001 characters; the limit is 1000)"),
+        ("/api/search?q=" + "+".join(f"w{i}" for i in range(65)), "q: the query has too many terms (the limit is 64)"),
+        ("/api/search?page=1001", "page: 1001 is out of range (1–1000)"),
+        ("/api/search?per_page=101", "per_page: 101 is out of range (1–100)"),
+        ("/api/search?per_page=0", "per_page: 0 is out of range (1–100)"),
+        ("/api/search?facet_size=101", "facet_size: 101 is out of range (1–100)"),
+        ("/api/search?" + "&".join(["region=湖南省"] * 51), "region: too many values (the limit is 50)"),
+        ("/api/export?limit=10001", "limit: 10001 is out of range (1–10000)"),
+        (
+            "/api/search?page=" + "9" * 5000,
+            "page: '9999999999999999999999999999999999999999'… (5000 characters) is not a whole number",
+        ),
+        (
+            "/api/search?sort=" + "x" * 100,
+            "sort: 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx'… (100 characters) is not one of relevance, date, -date",
+        ),
+    ],
+)
 def test_size_bounds_give_clear_errors(client, url, message):
     assert error_of(client.get(url)) == message
 
@@ -57,7 +66,7 @@ def test_time_budget_in_the_engine(seed_index):
     with pytest.raises(SearchTimeout, match="took longer than"):
         engine.search(SearchRequest.from_params({"q": "复工 OR 疫情"}))
     # the scored part alone: a budget that runs out inside Whoosh's collector
-    from search.engine import _deadline, _timed_search
+    from search.query.engine import _deadline, _timed_search
 
     searcher = engine.searcher()
     _deadline.start(1e-9)
@@ -69,11 +78,11 @@ def test_time_budget_in_the_engine(seed_index):
 
 
 def test_default_budget_is_set_and_configurable(seed_index):
-    from search.engine import DEFAULT_TIME_LIMIT
-    from web import SETTINGS
+    from search.query.engine import DEFAULT_TIME_LIMIT
+    from web import WEB_SETTINGS
 
     assert SearchEngine(seed_index).time_limit == DEFAULT_TIME_LIMIT > 0
-    assert SETTINGS["SEARCH_TIME_LIMIT"][0] > 0
+    assert WEB_SETTINGS["SEARCH_TIME_LIMIT"][0] > 0
     assert SearchEngine(seed_index, time_limit=0).search(SearchRequest(q="复工"))["total"] > 0  # 0: no limit
 
 
@@ -81,7 +90,12 @@ def test_one_character_words_are_cheap(engine):
     """A one-character word is a prefix over the bigram field; a query of many of them must not hang. (On the
     10k-article synthetic index: 的 alone took 21 s before CharPrefix, 0.8 s after; ten one-character words 87 s →
     3.5 s. See bench/RESULTS-load.md.)"""
-    for q in ["市", "的", "市 的 国 人 大 在 是 发 展 工", " ".join("市的国人大在是发展工作会议经济建设中有年月日一二三四五")]:
+    for q in [
+        "市",
+        "的",
+        "市 的 国 人 大 在 是 发 展 工",
+        " ".join("市的国人大在是发展工作会议经济建设中有年月日一二三四五"),
+    ]:
         started = time.perf_counter()
         result = engine.search(SearchRequest.from_params({"q": q}))
         assert time.perf_counter() - started < 5, q
@@ -91,8 +105,12 @@ def test_one_character_words_are_cheap(engine):
 def test_one_character_prefix_finds_the_documents_holding_the_character(engine, all_articles):
     for ch in "市县复疫":
         result = engine.search(SearchRequest.from_params({"q": ch, "per_page": "1"}))
-        holding = [i for i, a in all_articles.items()
-                   if any(ch in (a[f] or "") for f in ("headline", "body", "source"))]
+        holding = [
+            i for i, a in all_articles.items() if any(ch in (a[f] or "") for f in ("headline", "body", "source"))
+        ]
         # a character last in every run it appears in has no bigram starting with it: those may be missed
-        assert result["total"] <= len(all_articles) and result["total"] >= 0.9 * len(holding), (ch, result["total"],
-                                                                                               len(holding))
+        assert result["total"] <= len(all_articles) and result["total"] >= 0.9 * len(holding), (
+            ch,
+            result["total"],
+            len(holding),
+        )

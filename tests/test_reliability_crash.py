@@ -7,6 +7,7 @@ for CI still spans many commits, and kills at several points of the run.
 
 Longer run: NEWSEARCH_CRASH_ARTICLES=3000 NEWSEARCH_CRASH_BATCH=200 pytest tests/test_reliability_crash.py
 """
+
 from __future__ import annotations
 
 import json
@@ -17,16 +18,52 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.slow  # kills indexing runs at random points
+
 ROOT = Path(__file__).resolve().parent.parent
 ARTICLES = int(os.environ.get("NEWSEARCH_CRASH_ARTICLES", "2000"))
 PER_FILE = 20
 BATCH = int(os.environ.get("NEWSEARCH_CRASH_BATCH", "80"))
 # The real CLI, with the batch size made small (argv[1]) so that a short run has many commits.
-RUNNER = ("import sys, search.indexer as indexer; indexer.BATCH_SIZE = int(sys.argv.pop(1)); "
-          "from search.cli import main; main(prog_name='newsearch')")
+RUNNER = (
+    "import sys, search.index.sync as indexer; indexer.BATCH_SIZE = int(sys.argv.pop(1)); "
+    "from search.cli import main; main(prog_name='newsearch')"
+)
 
-WORDS = ("复工复产 疫情防控 株洲市 湖南省 经济发展 乡村振兴 基础设施 项目建设 脱贫攻坚 医疗物资 企业 工人 社区 "
-         "志愿者 农业 春耕 学校 开学 交通 运输 口罩 生产线 订单 出口 市场 消费 政府 会议 部署 落实").split()
+WORDS = [
+    "复工复产",
+    "疫情防控",
+    "株洲市",
+    "湖南省",
+    "经济发展",
+    "乡村振兴",
+    "基础设施",
+    "项目建设",
+    "脱贫攻坚",
+    "医疗物资",
+    "企业",
+    "工人",
+    "社区",
+    "志愿者",
+    "农业",
+    "春耕",
+    "学校",
+    "开学",
+    "交通",
+    "运输",
+    "口罩",
+    "生产线",
+    "订单",
+    "出口",
+    "市场",
+    "消费",
+    "政府",
+    "会议",
+    "部署",
+    "落实",
+]
 
 
 def article_tag(n: int) -> str:
@@ -43,9 +80,13 @@ def write_corpus(directory: Path, articles: int = ARTICLES, per_file: int = PER_
         lines, ids = [], []
         for n in range(f, min(f + per_file, articles)):
             body = "。".join("".join(rng.choice(WORDS) for _ in range(rng.randint(4, 9))) for _ in range(12))
-            record = {"id": f"crash-{n:05d}", "headline": f"{rng.choice(WORDS)}{rng.choice(WORDS)}新闻",
-                      "date": f"2020-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}", "region": "湖南省",
-                      "body": f"{body}。编号 {article_tag(n)} 。"}
+            record = {
+                "id": f"crash-{n:05d}",
+                "headline": f"{rng.choice(WORDS)}{rng.choice(WORDS)}新闻",
+                "date": f"2020-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}",
+                "region": "湖南省",
+                "body": f"{body}。编号 {article_tag(n)} 。",
+            }
             lines.append(json.dumps(record, ensure_ascii=False))
             ids.append(record["id"])
         (directory / name).write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -53,7 +94,9 @@ def write_corpus(directory: Path, articles: int = ARTICLES, per_file: int = PER_
     return files
 
 
-def run_indexer(index_dir: Path, corpus: Path, kill_after: float | None, log: Path) -> subprocess.CompletedProcess | None:
+def run_indexer(
+    index_dir: Path, corpus: Path, kill_after: float | None, log: Path
+) -> subprocess.CompletedProcess | None:
     """Run the indexer; with `kill_after`, SIGKILL it that many seconds after it started (None if it had finished)."""
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     command = [sys.executable, "-c", RUNNER, str(BATCH), "index", "--index", str(index_dir), "-q", str(corpus)]
@@ -72,19 +115,22 @@ def run_indexer(index_dir: Path, corpus: Path, kill_after: float | None, log: Pa
 
 def committed_state(index_dir: Path) -> tuple[list[str], dict]:
     """(ids in the index, manifest files), read as a fresh reader would after the crash."""
-    from search.indexer import open_index
+    from search.index.store import open_index
 
     ix = open_index(index_dir)  # raises if the killed run left an unreadable index
     with ix.searcher() as searcher:
         ids = [fields["id"] for fields in searcher.all_stored_fields()]
-    manifest = json.loads((index_dir / "manifest.json").read_text(encoding="utf-8")) \
-        if (index_dir / "manifest.json").exists() else {"files": {}}
+    manifest = (
+        json.loads((index_dir / "manifest.json").read_text(encoding="utf-8"))
+        if (index_dir / "manifest.json").exists()
+        else {"files": {}}
+    )
     return ids, manifest["files"]
 
 
 def assert_searchable(index_dir: Path, ids: list[str], sample: int = 8) -> None:
-    from search.engine import SearchEngine
-    from search.request import SearchRequest
+    from search.query.engine import SearchEngine
+    from search.query.request import SearchRequest
 
     engine = SearchEngine(index_dir)
     try:
@@ -97,7 +143,7 @@ def assert_searchable(index_dir: Path, ids: list[str], sample: int = 8) -> None:
 
 
 def test_sigkill_mid_index_loses_no_committed_article(tmp_path):
-    from search.indexer import index_exists
+    from search.index.store import index_exists
 
     corpus = tmp_path / "corpus"
     corpus.mkdir()
@@ -154,9 +200,11 @@ def test_sigkill_mid_index_loses_no_committed_article(tmp_path):
     assert len(committed_state(index_dir)[0]) == len(expected)
 
 
-STREAM_RUNNER = ("import sys, search.indexer as indexer, search.ingest as ingest; "
-                 "indexer.BATCH_SIZE = int(sys.argv.pop(1)); ingest.STREAM_MIN_BYTES = 0; "
-                 "from search.cli import main; main(prog_name='newsearch')")
+STREAM_RUNNER = (
+    "import sys, search.index.sync as indexer, search.ingest as ingest; "
+    "indexer.BATCH_SIZE = int(sys.argv.pop(1)); ingest.STREAM_MIN_BYTES = 0; "
+    "from search.cli import main; main(prog_name='newsearch')"
+)
 
 
 def test_a_streamed_bulk_file_commits_mid_file_and_a_kill_loses_nothing(tmp_path, monkeypatch):
@@ -166,7 +214,7 @@ def test_a_streamed_bulk_file_commits_mid_file_and_a_kill_loses_nothing(tmp_path
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     files = write_corpus(corpus, articles=1200, per_file=1200)
-    (name, expected), = files.items()
+    ((name, expected),) = files.items()
     index_dir, log = tmp_path / "index", tmp_path / "indexer.log"
     monkeypatch.setattr(sys.modules[__name__], "RUNNER", STREAM_RUNNER)
     monkeypatch.setattr(sys.modules[__name__], "BATCH", 100)
@@ -192,7 +240,7 @@ def test_a_streamed_bulk_file_commits_mid_file_and_a_kill_loses_nothing(tmp_path
 
 
 def test_a_streamed_bulk_file_reports_its_bad_lines_and_is_read_again(tmp_path, monkeypatch):
-    import search.indexer as indexer
+    import search.index.sync as indexer
     import search.ingest as ingest
 
     monkeypatch.setattr(ingest, "STREAM_MIN_BYTES", 0)
@@ -200,7 +248,7 @@ def test_a_streamed_bulk_file_reports_its_bad_lines_and_is_read_again(tmp_path, 
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     files = write_corpus(corpus, articles=100, per_file=100)
-    (name, expected), = files.items()
+    ((name, expected),) = files.items()
     path = corpus / name
     lines = path.read_bytes().splitlines()
     lines[10], lines[50] = b"{not json", "不是UTF-8".encode("gb18030")

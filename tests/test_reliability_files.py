@@ -1,4 +1,5 @@
 """Bad input files: each gets one clear message naming the file, and the rest of the batch goes in."""
+
 from __future__ import annotations
 
 import json
@@ -26,14 +27,15 @@ def bad_files(directory) -> dict[str, str]:
         "mixed.txt": (utf8[:30] + b"\xff\xfe\xfa" + utf8[30:60], "cannot decode"),
         "bad-utf16.txt": (b"\xff\xfe" + "复工".encode("utf-16-le") + b"\x00", "cannot decode as UTF-16"),
         "huge-line.txt": (("复工复产企业工人返岗" * 170_000).encode("utf-8"), None),  # one 5.1 MB line, no breaks
-        "bad.jsonl": ('{"id": "j1", "body": "复工"}\n{not json\n[1, 2]\n{"id": "j2"}\n'.encode("utf-8"),
-                      "invalid JSON"),
+        "bad.jsonl": ('{"id": "j1", "body": "复工"}\n{not json\n[1, 2]\n{"id": "j2"}\n'.encode(), "invalid JSON"),
     }
     for name, (data, _) in files.items():
         (directory / name).write_bytes(data)
     (directory / "good.txt").write_text(GOOD_PAGE, encoding="utf-8")
-    (directory / "good.jsonl").write_text(json.dumps({"id": "ok-1", "headline": "春耕", "body": "春耕生产忙。"},
-                                                     ensure_ascii=False) + "\n", encoding="utf-8")
+    (directory / "good.jsonl").write_text(
+        json.dumps({"id": "ok-1", "headline": "春耕", "body": "春耕生产忙。"}, ensure_ascii=False) + "\n",
+        encoding="utf-8",
+    )
     return {name: fragment for name, (_, fragment) in files.items()}
 
 
@@ -41,7 +43,7 @@ def bad_files(directory) -> dict[str, str]:
 def bad_batch(tmp_path_factory):
     import time
 
-    from search.indexer import index_paths
+    from search.index.sync import index_paths
 
     root = tmp_path_factory.mktemp("badfiles")
     pages = root / "pages"
@@ -66,8 +68,8 @@ def test_each_bad_file_gets_a_clear_message(bad_batch):
 
 
 def test_the_rest_of_the_batch_goes_in(bad_batch):
-    from search.engine import SearchEngine
-    from search.request import SearchRequest
+    from search.query.engine import SearchEngine
+    from search.query.request import SearchRequest
 
     root, _, summary, _ = bad_batch
     engine = SearchEngine(root / "index")
@@ -81,15 +83,18 @@ def test_truncated_files_are_refused_with_a_message(bad_batch):
     """A file cut mid-character is refused as a whole (nothing half-read is indexed), and the message says so."""
     _, _, summary, _ = bad_batch
     for name, encoding in (("gb-truncated.txt", "GB18030"), ("utf8-truncated.txt", "UTF-8")):
-        assert [e for e in summary.errors
-                if name in e and f"ends in the middle of a {encoding} character" in e and "truncated?" in e], \
-            (name, summary.errors)
+        assert [
+            e
+            for e in summary.errors
+            if name in e and f"ends in the middle of a {encoding} character" in e and "truncated?" in e
+        ], (name, summary.errors)
 
 
 def test_huge_line_is_bounded(bad_batch):
     """A 5 MB single line is read (or refused with a message) in bounded time, and not stored as a 5 MB headline."""
     root, _, summary, seconds = bad_batch
-    from search.engine import SearchEngine
+    from search.query.engine import SearchEngine
+
     engine = SearchEngine(root / "index")
     for doc in engine.searcher().all_stored_fields():
         assert len(doc.get("headline", "")) < 1000
@@ -129,16 +134,25 @@ def test_long_line_full_of_place_names_is_bounded(tmp_path):
 def test_lone_surrogates_in_json_become_replacement_characters(tmp_path):
     """JSON can escape half a surrogate pair ("\\ud800"): no page, JSON answer or CSV could encode that text, so it is
     stored as U+FFFD; a real pair ("\\ud83d\\udcf0") stays the character it encodes."""
-    from search.indexer import index_paths
+    from search.index.sync import index_paths
     from web import create_app
 
     bulk = tmp_path / "bulk.jsonl"
-    bulk.write_text('{"id": "s1", "headline": "株洲\\ud800复工", "body": "正文\\udfff内容\\ud83d\\udcf0，企业复工复产。",'
-                    ' "byline": ["\\udc00记者"], "date": "2020-02-19"}\n', encoding="utf-8")
+    bulk.write_text(
+        '{"id": "s1", "headline": "株洲\\ud800复工", "body": "正文\\udfff内容\\ud83d\\udcf0，企业复工复产。",'
+        ' "byline": ["\\udc00记者"], "date": "2020-02-19"}\n',
+        encoding="utf-8",
+    )
     assert index_paths(tmp_path / "index", [bulk]).ok
     client = create_app({"INDEX_DIR": str(tmp_path / "index"), "TESTING": True}).test_client()
-    for path in ("/api/search?q=复工", "/search?q=复工", "/api/articles/s1", "/articles/s1",
-                 "/api/export?q=复工&format=csv", "/search.atom?q=复工"):
+    for path in (
+        "/api/search?q=复工",
+        "/search?q=复工",
+        "/api/articles/s1",
+        "/articles/s1",
+        "/api/export?q=复工&format=csv",
+        "/search.atom?q=复工",
+    ):
         assert client.get(path).status_code == 200, path
     article = client.get("/api/articles/s1").get_json()["article"]
     assert article["headline"] == "株洲\ufffd复工" and article["body"] == "正文\ufffd内容\U0001f4f0，企业复工复产。"

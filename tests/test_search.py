@@ -1,14 +1,14 @@
 """Known answers over the seed index: substring recall, exact phrases, AND, filters, highlight offsets."""
+
 from __future__ import annotations
 
 import pytest
 
-from search.analysis import normalize
+from search.text.analysis import normalize
 
 
 def article_text(article: dict) -> str:
-    return normalize("\n".join([article["headline"], article["subheadline"], article["column"],
-                                article["body"]])).text
+    return normalize("\n".join([article["headline"], article["subheadline"], article["column"], article["body"]])).text
 
 
 def ids(result) -> set[str]:
@@ -86,19 +86,22 @@ def covered_by_terms(marked: str, terms: set[str]) -> bool:
     for term in terms:
         at = marked.find(term)
         while at >= 0:
-            covered[at:at + len(term)] = [True] * len(term)
+            covered[at : at + len(term)] = [True] * len(term)
             at = marked.find(term, at + 1)
     return bool(marked) and all(covered)
 
 
-@pytest.mark.parametrize("q, terms", [
-    ("复工", {"复工"}),
-    ("株洲", {"株洲"}),
-    ("口罩 护目镜", {"口罩", "护目镜"}),
-    ('"疫情防控"', {"疫情防控"}),
-    ("復工復產", {"复工复产"}),
-    ("ＡＰＰ", {"app"}),
-])
+@pytest.mark.parametrize(
+    "q, terms",
+    [
+        ("复工", {"复工"}),
+        ("株洲", {"株洲"}),
+        ("口罩 护目镜", {"口罩", "护目镜"}),
+        ('"疫情防控"', {"疫情防控"}),
+        ("復工復產", {"复工复产"}),
+        ("ＡＰＰ", {"app"}),
+    ],
+)
 def test_highlights_cover_exactly_the_query_terms(search, q, terms):
     result = search(q=q, per_page=100)
     assert result["hits"]
@@ -130,8 +133,8 @@ def test_browse_is_newest_first(search):
 
 
 def test_warm_up_builds_the_suggestion_index_in_the_background(seed_index):
-    from search import suggest
-    from search.engine import SearchEngine
+    from search.query.engine import SearchEngine
+    from search.query.language import suggest
 
     engine = SearchEngine(seed_index)
     with suggest._cache_lock:
@@ -142,7 +145,7 @@ def test_warm_up_builds_the_suggestion_index_in_the_background(seed_index):
 
 
 def test_warm_up_builds_the_facet_arrays_the_first_request_uses(seed_index):
-    from search.engine import SearchEngine
+    from search.query.engine import SearchEngine
 
     engine = SearchEngine(seed_index)
     assert engine._facets is None

@@ -7,6 +7,7 @@ template syntax; its payloads set window.__pwned, document.title or call alert()
 page; the browser check loads the pages in headless Chromium from the real server and asserts no payload ran.
 (tests/test_web.py has the first XSS checks; these go further.)
 """
+
 from __future__ import annotations
 
 import csv
@@ -27,8 +28,8 @@ RECORDS = [json.loads(line) for line in (HOSTILE_DIR / "hostile.jsonl").read_tex
 IDS = [r["id"] for r in RECORDS]
 HOSTILE_QUERIES = [
     "<script>window.__pwned='q'</script>",
-    "\"><img src=x onerror=alert(1)>",
-    "复工 \" onmouseover=\"alert(1)",
+    '"><img src=x onerror=alert(1)>',
+    '复工 " onmouseover="alert(1)',
     "</title><script>alert(1)</script>",
     "{{7*7}} 复工",
     "javascript:alert(1)",
@@ -78,7 +79,7 @@ def assert_inert(html: str, where: str) -> None:
 
 @pytest.fixture(scope="module")
 def hostile_index(tmp_path_factory) -> Path:
-    from search.indexer import index_paths
+    from search.index.sync import index_paths
 
     root = tmp_path_factory.mktemp("hostile")
     corpus = root / "corpus"
@@ -103,12 +104,23 @@ def page_article_id(client) -> str:
 
 
 def html_pages(page_article_id) -> list[str]:
-    urls = ["/", "/search?q=复工", "/search?q=复工&sort=date", "/search?q=复工&per_page=2&page=2",
-            "/search?q=复工&region=湖南省", "/search?q=本报讯", f"/articles/{page_article_id}",
-            f"/articles/{page_article_id}/source", f"/articles/{page_article_id}?q=复工"]
+    urls = [
+        "/",
+        "/search?q=复工",
+        "/search?q=复工&sort=date",
+        "/search?q=复工&per_page=2&page=2",
+        "/search?q=复工&region=湖南省",
+        "/search?q=本报讯",
+        f"/articles/{page_article_id}",
+        f"/articles/{page_article_id}/source",
+        f"/articles/{page_article_id}?q=复工",
+    ]
     for article_id in IDS:
-        urls += [f"/articles/{quote(article_id, safe='')}", f"/articles/{quote(article_id, safe='')}?q=复工",
-                 f"/articles/{quote(article_id, safe='')}/source"]
+        urls += [
+            f"/articles/{quote(article_id, safe='')}",
+            f"/articles/{quote(article_id, safe='')}?q=复工",
+            f"/articles/{quote(article_id, safe='')}/source",
+        ]
     urls += [f"/search?q={quote(q)}" for q in HOSTILE_QUERIES]
     urls += [f"/articles/{quote(q, safe='')}" for q in HOSTILE_QUERIES[:3]]  # 404 pages echo the id
     urls += ["/search?page=abc<script>", "/search?region=<script>alert(1)</script>", "/no/such<script>"]
@@ -152,8 +164,13 @@ def test_rtl_override_cannot_reorder_a_page(client, page_article_id):
     exported = client.get("/api/export?format=jsonl&limit=100").get_data(as_text=True)
     articles = [json.loads(line) for line in exported.splitlines() if line.strip()]
     assert any("\u202e" in a["headline"] + a["body"] for a in articles)  # the hostile corpus does carry them
-    for url in ("/search?q=复工", "/search?q=" + quote("\u202e复工"), f"/articles/{page_article_id}",
-                f"/articles/{page_article_id}/source", "/search.atom?q=复工"):
+    for url in (
+        "/search?q=复工",
+        "/search?q=" + quote("\u202e复工"),
+        f"/articles/{page_article_id}",
+        f"/articles/{page_article_id}/source",
+        "/search.atom?q=复工",
+    ):
         text = client.get(url).get_data(as_text=True)
         assert not any(ch in text for ch in "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"), url
 
@@ -203,9 +220,17 @@ def test_csv_export_neutralises_every_formula(client):
 
 def test_no_server_paths_in_any_output(client, hostile_index, page_article_id):
     secret = str(hostile_index.parent)
-    for url in ["/api/search?q=复工", f"/api/articles/{page_article_id}", "/search?q=复工",
-                f"/articles/{page_article_id}", f"/articles/{page_article_id}/source", "/search.atom?q=复工",
-                "/api/export?format=jsonl&q=复工", "/api/export?format=csv&q=复工", "/api/articles/nope"]:
+    for url in [
+        "/api/search?q=复工",
+        f"/api/articles/{page_article_id}",
+        "/search?q=复工",
+        f"/articles/{page_article_id}",
+        f"/articles/{page_article_id}/source",
+        "/search.atom?q=复工",
+        "/api/export?format=jsonl&q=复工",
+        "/api/export?format=csv&q=复工",
+        "/api/articles/nope",
+    ]:
         text = client.get(url).get_data(as_text=True)
         assert secret not in text, url
 
@@ -222,9 +247,11 @@ def test_no_injected_script_runs_in_a_real_browser(hostile_index, tmp_path, page
             driver.get(base + url)
             driver.find_element(By.TAG_NAME, "body")
             # hover and focus everything a breakout could have attached a handler to
-            driver.execute_script("document.querySelectorAll('*').forEach(function (e) {"
-                                  " ['mouseover', 'focus', 'click'].forEach(function (t) {"
-                                  "  if (t !== 'click' || e.tagName !== 'A') e.dispatchEvent(new Event(t)); }); });")
+            driver.execute_script(
+                "document.querySelectorAll('*').forEach(function (e) {"
+                " ['mouseover', 'focus', 'click'].forEach(function (t) {"
+                "  if (t !== 'click' || e.tagName !== 'A') e.dispatchEvent(new Event(t)); }); });"
+            )
             try:
                 alert = driver.switch_to.alert
                 text = alert.text
@@ -232,10 +259,10 @@ def test_no_injected_script_runs_in_a_real_browser(hostile_index, tmp_path, page
                 pytest.fail(f"{url}: an alert opened: {text!r}")
             except NoAlertPresentException:
                 pass
-            assert driver.execute_script("return typeof window.__pwned") == "undefined", \
-                (url, driver.execute_script("return window.__pwned"))
+            assert driver.execute_script("return typeof window.__pwned") == "undefined", (
+                url,
+                driver.execute_script("return window.__pwned"),
+            )
             assert driver.title != "PWNED", url
             logs = [entry for entry in driver.get_log("browser") if "Content Security Policy" in entry["message"]]
             assert not logs, (url, logs)  # nothing even tried to run inline
-
-

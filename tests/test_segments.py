@@ -1,15 +1,16 @@
 """Bulk-built segments hold exactly what Whoosh's own writer would have written for the same documents."""
+
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
-
-from search.indexer import build_segments, commit_segments, create_index
-from search.ingest import read_file
-from search.schema import to_document
-
 from conftest import SEEDS
+
+from search.index.schema import to_document
+from search.index.store import create_index
+from search.index.writer import build_segments, commit_segments
+from search.ingest import read_file
 
 
 def postings(reader, fieldname, term):
@@ -23,15 +24,22 @@ def postings(reader, fieldname, term):
 
 def term_stats(reader, fieldname, term):
     info = reader.term_info(fieldname, term)
-    return (info.weight(), info.doc_frequency(), info.min_length(), info.max_length(), info.max_weight(),
-            info.min_id(), info.max_id())
+    return (
+        info.weight(),
+        info.doc_frequency(),
+        info.min_length(),
+        info.max_length(),
+        info.max_weight(),
+        info.min_id(),
+        info.max_id(),
+    )
 
 
 # 7 documents a chunk, 50 postings a slice: every list merged from many chunks, every field encoded in many slices
 @pytest.mark.parametrize("chunk,slice_postings", [(1000, 1 << 20), (7, 50)])
 def test_bulk_segment_equals_whooshs_writer(tmp_path, monkeypatch, chunk, slice_postings):
-    monkeypatch.setattr("search.segments.CHUNK_DOCS", chunk)
-    monkeypatch.setattr("search.segments.SLICE_POSTINGS", slice_postings)
+    monkeypatch.setattr("search.index.segments.CHUNK_DOCS", chunk)
+    monkeypatch.setattr("search.index.segments.SLICE_POSTINGS", slice_postings)
     documents = [to_document(a) for f in sorted(Path(SEEDS).iterdir()) for a in read_file(f).articles]
     slow, fast = create_index(tmp_path / "slow"), create_index(tmp_path / "fast")
     with slow.writer() as writer:
@@ -59,10 +67,10 @@ def test_bulk_segment_equals_whooshs_writer(tmp_path, monkeypatch, chunk, slice_
 
 def test_parallel_workers_write_distinct_segments(tmp_path, monkeypatch):
     """Forked workers must not reuse the parent's random state for segment names (they would overwrite each other)."""
-    import search.indexer as indexer
+    import search.index.sync as indexer
 
     monkeypatch.setattr(indexer, "PARALLEL_MIN", 5)
-    monkeypatch.setattr("search.segments.worker_count", lambda: 2)
+    monkeypatch.setattr("search.index.segments.worker_count", lambda: 2)
     documents = [to_document(a) for f in sorted(Path(SEEDS).iterdir()) for a in read_file(f).articles]
     ix = create_index(tmp_path / "ix")
     segments = build_segments(ix, documents)
@@ -74,7 +82,7 @@ def test_parallel_workers_write_distinct_segments(tmp_path, monkeypatch):
 
 
 def test_compact_positions_round_trip_and_phrases_match():
-    from search.formats import CompactPositions
+    from search.index.codec.formats import CompactPositions
 
     fmt = CompactPositions(field_boost=2.0)
     for positions in ([0], [5], [127, 128], [3, 200, 70000, 70001], list(range(0, 3000, 7))):

@@ -1,6 +1,7 @@
 """A sharded index on Ray (a local instance) answers exactly as one index over the same articles: the same ids in
 the same order, the same scores, totals, facet counts and snippets — because every shard scores with the whole
 index's statistics — and says which shards are missing when one is down instead of quietly answering with less."""
+
 from __future__ import annotations
 
 import json
@@ -12,11 +13,10 @@ import time
 from pathlib import Path
 
 import pytest
-
-from search.engine import SearchEngine
-from search.request import SearchRequest
-
 from conftest import SEEDS
+
+from search.query.engine import SearchEngine
+from search.query.request import SearchRequest
 
 ray = pytest.importorskip("ray")
 
@@ -31,15 +31,17 @@ def archive(tmp_path_factory) -> Path:
         pytest.skip("shared/corpus is not beside the project")
     root = tmp_path_factory.mktemp("sharded-archive")
     shutil.copytree(SEEDS, root / "pages")
-    subprocess.run([sys.executable, str(SYNTH), "--n", "1500", "--seed", "3", "--out", str(root / "pages" /
-                                                                                          "bulk.jsonl")],
-                   check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, str(SYNTH), "--n", "1500", "--seed", "3", "--out", str(root / "pages" / "bulk.jsonl")],
+        check=True,
+        capture_output=True,
+    )
     return root / "pages"
 
 
 @pytest.fixture(scope="module")
 def single(archive, tmp_path_factory) -> SearchEngine:
-    from search.indexer import index_paths
+    from search.index.sync import index_paths
 
     index_dir = tmp_path_factory.mktemp("single")
     assert index_paths(index_dir, [archive]).ok
@@ -48,7 +50,7 @@ def single(archive, tmp_path_factory) -> SearchEngine:
 
 @pytest.fixture(scope="module")
 def ray_session():
-    from search.cluster import connect
+    from search.cluster.actors import connect
 
     connect()
     yield ray
@@ -58,7 +60,7 @@ def ray_session():
 @pytest.fixture(scope="module")
 def sharded_root(archive, tmp_path_factory, ray_session) -> Path:
     """The same archive in 4 shards, their writers Ray actors."""
-    from search.sharding import index_sharded
+    from search.cluster.layout import index_sharded
 
     root = tmp_path_factory.mktemp("sharded") / "index"
     summary = index_sharded(root, [archive], shards=SHARDS)
@@ -67,15 +69,22 @@ def sharded_root(archive, tmp_path_factory, ray_session) -> Path:
 
 
 def start(root: Path, **options):
-    from search.cluster import start_shards
-    from search.fanout import ShardedEngine
-    from search.shard_service import ShardService
-    from search.sharding import open_layout
+    from search.cluster.actors import start_shards
+    from search.cluster.fanout import ShardedEngine
+    from search.cluster.layout import open_layout
+    from search.cluster.shard import ShardService
 
     layout = open_layout(root)
     replicas = options.pop("replicas", 1)
-    shards = start_shards(ShardService, [str(d) for d in layout.dirs], role="search", replicas=replicas,
-                          max_restarts=-1, root=str(root), **options)
+    shards = start_shards(
+        ShardService,
+        [str(d) for d in layout.dirs],
+        role="search",
+        replicas=replicas,
+        max_restarts=-1,
+        root=str(root),
+        **options,
+    )
     return ShardedEngine(root, shards)
 
 
@@ -89,18 +98,45 @@ def sharded(sharded_root):
 def queries(single: SearchEngine, count: int = 60) -> list[dict]:
     """Words and pairs from the indexed headlines (fixed seed), with and without region and date filters, sorted
     by date, deep pages, folded reprints, phrases, exclusions, fields and misspellings."""
-    from search.analysis import word_spans
+    from search.text.analysis import word_spans
 
     searcher = single.searcher()
-    words = sorted({h[i:j] for d in searcher.all_stored_fields() for h in [d.get("headline", "")]
-                    for _, i, j, _ in word_spans(h) if j - i >= 2})
+    words = sorted(
+        {
+            h[i:j]
+            for d in searcher.all_stored_fields()
+            for h in [d.get("headline", "")]
+            for _, i, j, _ in word_spans(h)
+            if j - i >= 2
+        }
+    )
     rng = random.Random(5)
     picked = rng.sample(words, count)
-    texts = picked[:30] + [f"{a} {b}" for a, b in zip(picked[30:50:2], picked[31:51:2])] + \
-        [f'"{w}"' for w in picked[50:56]] + [f"{picked[56]} -{picked[57]}", f"{picked[58]} OR {picked[59]}",
-                                             "headline:公告", "byline:记者", "复工", "株洲", "", "株州", "date:2020-02"]
-    filters = [{}, {"region": "湖南"}, {"date_from": "2020-01-01", "date_to": "2020-06-30"}, {"sort": "-date"},
-               {"page": "2", "per_page": "7"}, {"collapse": "true"}, {"region": "河北", "sort": "date"}]
+    texts = (
+        picked[:30]
+        + [f"{a} {b}" for a, b in zip(picked[30:50:2], picked[31:51:2])]
+        + [f'"{w}"' for w in picked[50:56]]
+        + [
+            f"{picked[56]} -{picked[57]}",
+            f"{picked[58]} OR {picked[59]}",
+            "headline:公告",
+            "byline:记者",
+            "复工",
+            "株洲",
+            "",
+            "株州",
+            "date:2020-02",
+        ]
+    )
+    filters = [
+        {},
+        {"region": "湖南"},
+        {"date_from": "2020-01-01", "date_to": "2020-06-30"},
+        {"sort": "-date"},
+        {"page": "2", "per_page": "7"},
+        {"collapse": "true"},
+        {"region": "河北", "sort": "date"},
+    ]
     return [{"q": q, **filters[i % len(filters)]} for i, q in enumerate(texts)]
 
 
@@ -135,7 +171,7 @@ def test_fan_out_answers_exactly_as_one_index(single, sharded):
 def test_without_global_statistics_the_rankings_differ(single, sharded, sharded_root):
     """The first round is what makes the rankings equal: scored with each shard's own statistics, the same
     queries rank differently."""
-    from search.fanout import ShardedEngine
+    from search.cluster.fanout import ShardedEngine
 
     local = ShardedEngine(sharded_root, sharded.shards, global_statistics=False)
     differ = 0
@@ -145,7 +181,8 @@ def test_without_global_statistics_the_rankings_differ(single, sharded, sharded_
         req = SearchRequest.from_params(params)
         expected, got = single.ranking(req), local.ranking(req)
         differ += [i for i, _ in got] != [i for i, _ in expected] or any(
-            abs(a - b) > 1e-6 for (_, a), (_, b) in zip(got, expected) if a is not None)
+            abs(a - b) > 1e-6 for (_, a), (_, b) in zip(got, expected) if a is not None
+        )
     assert differ >= 10
 
 
@@ -182,10 +219,11 @@ def test_a_killed_shard_is_reported_missing_then_restarted_with_correct_answers(
         ray.kill(engine.shards.handles[1][0], no_restart=False)
         down = engine.search(req)
         assert down["partial"] is True and down["missing_shards"] == [1]
-        from search.sharding import shard_of
+        from search.cluster.layout import shard_of
 
-        assert down["total"] == sum(1 for article in single.iter_matches(req, 10_000)
-                                    if shard_of(article["cluster"], SHARDS) != 1)
+        assert down["total"] == sum(
+            1 for article in single.iter_matches(req, 10_000) if shard_of(article["cluster"], SHARDS) != 1
+        )
         stats = engine.stats()
         assert stats["missing_shards"] == [1] and stats["articles"] == single.stats()["articles"] - shard_one
         deadline = time.monotonic() + 60
@@ -216,7 +254,8 @@ def test_a_replica_answers_for_its_dead_twin(single, sharded_root):
 
 
 def test_resharding_needs_rebuild_and_a_sync_skips_what_is_unchanged(sharded_root, archive):
-    from search.sharding import ShardingError, index_sharded
+    from search.cluster.layout import index_sharded
+    from search.errors import ShardingError
 
     with pytest.raises(ShardingError, match="has 4 shards, not 3"):
         index_sharded(sharded_root, [archive], shards=3)
@@ -227,9 +266,9 @@ def test_resharding_needs_rebuild_and_a_sync_skips_what_is_unchanged(sharded_roo
 def test_the_sync_rules_are_the_single_index_s(tmp_path, ray_session):
     """Changed files replaced, vanished ones pruned, ids deleted: the same counts and the same articles as one
     index, with the shards' writers in this process and as Ray actors alike."""
-    from search.cli import open_engine
-    from search.indexer import delete_articles, index_paths
-    from search.sharding import delete_sharded, index_sharded
+    from search.cluster.layout import delete_sharded, index_sharded
+    from search.index.sync import delete_articles, index_paths
+    from search.service import open_engine
 
     pages = tmp_path / "pages"
     shutil.copytree(SEEDS, pages)
@@ -298,9 +337,10 @@ class _OneShardDown:
         self.inner, self.count, self.replicas = shards, shards.count, 1
 
     def run(self, method, args=(), shards=None, tolerate=False, report_down=False):
-        from search.cluster import ShardDown, ShardUnavailable
+        from search.cluster.actors import ShardDown
+        from search.errors import ShardUnavailable
 
-        wanted = [s for s in (range(self.count) if shards is None else shards)]
+        wanted = list(range(self.count) if shards is None else shards)
         out = self.inner.run(method, args, shards=[s for s in wanted if s != 2], tolerate=tolerate)
         if 2 in wanted:
             if not report_down:
@@ -313,8 +353,8 @@ class _OneShardDown:
 
 
 def test_the_page_and_the_api_say_when_shards_are_missing(sharded_root):
-    from search.cli import open_engine
-    from search.fanout import ShardedEngine
+    from search.cluster.fanout import ShardedEngine
+    from search.service import open_engine
     from web import create_app
 
     engine = open_engine(sharded_root)
@@ -331,9 +371,26 @@ def test_the_page_and_the_api_say_when_shards_are_missing(sharded_root):
 
 def test_an_unreachable_cluster_is_said_at_once(tmp_path):
     started = time.monotonic()
-    result = subprocess.run([sys.executable, "-m", "search.cli", "index", "-q", "--shards", "2", "--cluster",
-                             "127.0.0.1:9", "--index", str(tmp_path / "ix"), str(SEEDS)],
-                            capture_output=True, text=True, cwd=Path(__file__).resolve().parents[1], timeout=120)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "search.cli",
+            "index",
+            "-q",
+            "--shards",
+            "2",
+            "--cluster",
+            "127.0.0.1:9",
+            "--index",
+            str(tmp_path / "ix"),
+            str(SEEDS),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).resolve().parents[1],
+        timeout=120,
+    )
     assert result.returncode == 1 and "cannot reach the Ray cluster at 127.0.0.1:9" in result.stderr, result.stderr
     assert "Traceback" not in result.stderr and time.monotonic() - started < 60
     assert not (tmp_path / "ix").exists()
@@ -353,23 +410,26 @@ def test_cluster_status_lists_the_serving_actors(sharded, sharded_root):
     assert all(a["documents"] > 0 and a["rss_bytes"] > 0 for a in alive)
 
 
-def test_a_writer_killed_mid_run_fails_the_run_and_the_next_run_finishes_it(tmp_path, archive, ray_session,
-                                                                           monkeypatch):
+def test_a_writer_killed_mid_run_fails_the_run_and_the_next_run_finishes_it(
+    tmp_path, archive, ray_session, monkeypatch
+):
     """A shard's writer that dies stops the sync with a message naming the shard; the manifest holds only what
     every shard committed, so the next run adds the rest — and the answers are then one index's."""
-    import search.indexer
-    from search.cli import open_engine
-    from search.cluster import NAMESPACE, ShardUnavailable
-    from search.indexer import index_paths
-    from search.sharding import index_sharded
+    import search.index.sync
+    from search.cluster.actors import NAMESPACE
+    from search.cluster.layout import index_sharded
+    from search.errors import ShardUnavailable
+    from search.index.sync import index_paths
+    from search.service import open_engine
 
     pages = tmp_path / "pages"
     shutil.copytree(SEEDS, pages)
     lines = (archive / "bulk.jsonl").read_text(encoding="utf-8").splitlines()
     for part in range(5):
-        (pages / f"bulk-{part}.jsonl").write_text("\n".join(lines[part * 300:(part + 1) * 300]) + "\n",
-                                                  encoding="utf-8")
-    monkeypatch.setattr(search.indexer, "BATCH_SIZE", 300)  # a batch a bulk file
+        (pages / f"bulk-{part}.jsonl").write_text(
+            "\n".join(lines[part * 300 : (part + 1) * 300]) + "\n", encoding="utf-8"
+        )
+    monkeypatch.setattr(search.index.sync, "BATCH_SIZE", 300)  # a batch a bulk file
     killed = []
 
     def kill_a_writer(key):
@@ -399,17 +459,29 @@ def test_a_writer_killed_mid_run_fails_the_run_and_the_next_run_finishes_it(tmp_
 def test_a_new_commit_on_a_shard_refreshes_the_cached_statistics(single, sharded, sharded_root, tmp_path):
     """Statistics of repeated terms are kept between queries while the shards' snapshots stay the same; a commit
     that changes a term's frequency is seen at the next query, which then scores with fresh statistics."""
-    from search.indexer import index_paths
-    from search.sharding import index_sharded
+    from search.cluster.layout import index_sharded
+    from search.index.sync import index_paths
 
     req = SearchRequest.from_params({"q": "企业 发展"})
     assert sharded.ranking(req) == single.ranking(req)
     more = tmp_path / "more"
     more.mkdir()
-    (more / "extra.jsonl").write_text("".join(json.dumps({"id": f"extra-{i}", "headline": f"企业发展第{i}期",
-                                                          "body": "企业" * (i + 1) + "。发展报告。", "date": "2020-05-01"},
-                                                         ensure_ascii=False) + "\n" for i in range(40)),
-                                      encoding="utf-8")
+    (more / "extra.jsonl").write_text(
+        "".join(
+            json.dumps(
+                {
+                    "id": f"extra-{i}",
+                    "headline": f"企业发展第{i}期",
+                    "body": "企业" * (i + 1) + "。发展报告。",
+                    "date": "2020-05-01",
+                },
+                ensure_ascii=False,
+            )
+            + "\n"
+            for i in range(40)
+        ),
+        encoding="utf-8",
+    )
     assert index_paths(single.index_dir, [more]).added == 40
     assert index_sharded(sharded_root, [more], in_process=True).added == 40
     after = sharded.ranking(req)

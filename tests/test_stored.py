@@ -1,4 +1,5 @@
-"""Stored fields (search/stored.py): exactly what went in comes out, in any order, smaller than W3 kept them."""
+"""Stored fields (search/index/codec/stored.py): exactly what went in comes out, in any order, smaller than W3 kept them."""
+
 from __future__ import annotations
 
 import pickle
@@ -6,10 +7,9 @@ import zlib
 from pathlib import Path
 
 import pytest
-
-from search.stored import BLOCK_DOCS, STORED, deserialize, serialize
-
 from conftest import SEEDS
+
+from search.index.codec.stored import BLOCK_DOCS, STORED, deserialize, serialize
 
 
 class _File:
@@ -22,7 +22,7 @@ class _File:
         self.data += b
 
     def get(self, offset, length):
-        return bytes(self.data[offset:offset + length])
+        return bytes(self.data[offset : offset + length])
 
 
 def _column(docs: dict[int, object], doccount: int):
@@ -35,8 +35,16 @@ def _column(docs: dict[int, object], doccount: int):
     return f, STORED.reader(f, 0, len(f.data), doccount)
 
 
-MIXED = {"id": "a1", "headline": "株洲：“红色引擎”激活基层治理", "body": "正文 𠀀𠮷 emoji 🙂 Ünïcödé\tand\nlines",
-         "empty": "", "ordinal": 12, "big": 2**70, "ratio": 0.25, "none": None}
+MIXED = {
+    "id": "a1",
+    "headline": "株洲：“红色引擎”激活基层治理",
+    "body": "正文 𠀀𠮷 emoji 🙂 Ünïcödé\tand\nlines",
+    "empty": "",
+    "ordinal": 12,
+    "big": 2**70,
+    "ratio": 0.25,
+    "none": None,
+}
 
 
 @pytest.mark.parametrize("doccount", [1, BLOCK_DOCS, BLOCK_DOCS + 1, 3 * BLOCK_DOCS + 5])
@@ -79,9 +87,10 @@ def test_large_document_and_damage_are_errors_not_empty_dicts():
 
 
 def test_index_stores_the_seeds_exactly_and_smaller_than_w3(tmp_path):
-    from search.indexer import build_segments, commit_segments, create_index
+    from search.index.schema import to_document
+    from search.index.store import create_index
+    from search.index.writer import build_segments, commit_segments
     from search.ingest import read_file
-    from search.schema import to_document
 
     documents = [to_document(a) for f in sorted(Path(SEEDS).iterdir()) for a in read_file(f).articles]
     ix = create_index(tmp_path / "ix")

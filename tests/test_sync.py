@@ -1,5 +1,6 @@
 """Keeping the index in step with an archive that grows and gets corrected: skipping, replacing, pruning, deleting,
 and the provenance that leads back to the page file."""
+
 from __future__ import annotations
 
 import json
@@ -10,17 +11,17 @@ import time
 
 import pytest
 from click.testing import CliRunner
+from conftest import SEEDS
 
 import search.ingest
 from search.cli import main
-from search.engine import SearchEngine
 from search.errors import IndexLocked, NotFound
-from search.indexer import index_paths, open_index, run_lock
-from search.manifest import Manifest
-from search.request import SearchRequest
-from search.schema import from_stored
-
-from conftest import SEEDS
+from search.index.manifest import Manifest
+from search.index.schema import from_stored
+from search.index.store import open_index, run_lock
+from search.index.sync import index_paths
+from search.query.engine import SearchEngine
+from search.query.request import SearchRequest
 
 P001 = "001_52fef1ac75084d80.txt"  # 1 article
 P002 = "002_35806e347c1c4678.txt"  # 4 articles
@@ -79,8 +80,14 @@ def edit_archive(pages) -> None:
     page.write_text(page.read_text(encoding="utf-8").replace("江垭林场", "江垭苗圃"), encoding="utf-8")
     (pages / P002).unlink()
     shutil.copy(SEEDS / P001, pages / P001)
-    write_catalog(pages, {**CATALOG, P003: {"paper": "株洲晚报", "issue_date": "2020-02-20", "page": "A03"},
-                          P001: {"paper": "人民日报", "issue_date": "2020-02-25", "page": "04"}})
+    write_catalog(
+        pages,
+        {
+            **CATALOG,
+            P003: {"paper": "株洲晚报", "issue_date": "2020-02-20", "page": "A03"},
+            P001: {"paper": "人民日报", "issue_date": "2020-02-25", "page": "04"},
+        },
+    )
 
 
 def test_unchanged_files_are_skipped_unread(archive, tmp_path, monkeypatch):
@@ -92,8 +99,17 @@ def test_unchanged_files_are_skipped_unread(archive, tmp_path, monkeypatch):
 
     monkeypatch.setattr(search.ingest, "read_file", no_reading)
     again = index_paths(tmp_path / "ix", [archive])
-    assert again.to_dict() == {"files": 3, "added": 0, "replaced": 0, "removed": 0, "unchanged": 20, "duplicates": 0,
-                               "skipped": 20, "failed": 0, "errors": []}
+    assert again.to_dict() == {
+        "files": 3,
+        "added": 0,
+        "replaced": 0,
+        "removed": 0,
+        "unchanged": 20,
+        "duplicates": 0,
+        "skipped": 20,
+        "failed": 0,
+        "errors": [],
+    }
 
 
 def test_a_touched_file_is_read_but_not_replaced(archive, tmp_path):
@@ -163,7 +179,7 @@ def test_files_given_one_by_one_follow_the_same_rules(archive, tmp_path):
 
 def test_a_killed_run_keeps_its_batches_and_the_manifest_claims_only_those(archive, tmp_path, monkeypatch):
     ix = tmp_path / "ix"
-    monkeypatch.setattr("search.indexer.BATCH_SIZE", 1)  # a commit after every file
+    monkeypatch.setattr("search.index.sync.BATCH_SIZE", 1)  # a commit after every file
     real_read = search.ingest.read_file
 
     def killed_at_the_third(path, catalog=None):
@@ -196,9 +212,8 @@ def test_a_second_writer_is_refused(archive, tmp_path):
     ix = tmp_path / "ix"
     index_paths(ix, [archive])
     whoosh_ix = open_index(ix)
-    with run_lock(whoosh_ix, ix):
-        with pytest.raises(IndexLocked, match="locked by another writer"):
-            index_paths(ix, [archive])
+    with run_lock(whoosh_ix, ix), pytest.raises(IndexLocked, match="locked by another writer"):
+        index_paths(ix, [archive])
     writer = whoosh_ix.writer()
     try:
         with pytest.raises(IndexLocked, match="locked by another writer"):
@@ -290,7 +305,9 @@ def test_done_when_an_archive_is_indexed_edited_and_reindexed_with_prune(archive
     browse = cli_json("search", "", "--limit", "100")
     assert browse["total"] == 17
     assert date_counts(browse) == {"2020-02-20": 8, "2020-02-25": 1, "2020-03-09": 2, "2020-03-10": 6}
-    assert {(h["source"], h["date"]) for h in browse["hits"] if h["source"] == "株洲晚报"} == {("株洲晚报", "2020-02-20")}
+    assert {(h["source"], h["date"]) for h in browse["hits"] if h["source"] == "株洲晚报"} == {
+        ("株洲晚报", "2020-02-20")
+    }
     assert cli_json("search", "江垭林场")["total"] == 0
     [hit] = cli_json("search", "江垭苗圃")["hits"]
     stats = cli_json("stats")
@@ -299,8 +316,14 @@ def test_done_when_an_archive_is_indexed_edited_and_reindexed_with_prune(archive
     article = SearchEngine(ix).article(hit["id"])
     assert article["headline"] == "江垭苗圃：全面推进春季造林工作"
     assert (article["date"], article["date_source"], article["source"]) == ("2020-03-10", "catalog", "湖南日报")
-    assert article["provenance"] == {"file": P004, "line_start": 103, "line_end": 111,
-                                     "page": "05", "paper": "湖南日报", "issue_date": "2020-03-10"}
+    assert article["provenance"] == {
+        "file": P004,
+        "line_start": 103,
+        "line_end": 111,
+        "page": "05",
+        "paper": "湖南日报",
+        "issue_date": "2020-03-10",
+    }
     [added] = [h for h in browse["hits"] if h["source"] == "人民日报"]
     assert (added["date"], SearchEngine(ix).article(added["id"])["date_source"]) == ("2020-02-25", "catalog")
 
@@ -309,10 +332,15 @@ def test_an_id_whose_document_was_deleted_is_indexed_again(tmp_path):
     """The term dictionary keeps a deleted document's id until its segment is merged; the next copy of that article
     (here: in another file, as after a killed run whose committed batch a later run deleted) must go in, not be
     skipped as a duplicate of an article the index no longer has."""
-    from search.indexer import delete_articles
+    from search.index.sync import delete_articles
 
-    record = {"id": "again-1", "headline": "株洲新闻", "date": "2020-02-19", "region": "湖南省",
-              "body": "株洲市今天召开复工复产推进会。会议要求各地加快推进重点项目建设。"}
+    record = {
+        "id": "again-1",
+        "headline": "株洲新闻",
+        "date": "2020-02-19",
+        "region": "湖南省",
+        "body": "株洲市今天召开复工复产推进会。会议要求各地加快推进重点项目建设。",
+    }
     first, second = tmp_path / "first", tmp_path / "second"
     first.mkdir()
     second.mkdir()
@@ -330,15 +358,16 @@ def test_an_id_whose_document_was_deleted_is_indexed_again(tmp_path):
 def test_seq_numbers_articles_in_indexing_order_across_runs(tmp_path, archive):
     """`seq` is 1, 2, 3 … in the order articles went in, and a later run (here: a replaced file) continues from
     the highest number given, never reusing one: ties between shards are broken by it."""
-    from search.facets import seq_numbers
+    from search.index.columns import seq_numbers
 
     index_dir = tmp_path / "ix"
     index_paths(index_dir, [archive])
     with open_index(index_dir).reader() as reader:
         first = seq_numbers(reader)
         assert first.tolist() == list(range(1, reader.doc_count_all() + 1))
-    (archive / P002).write_text((SEEDS / P002).read_text(encoding="utf-8") + "\n补记：株洲市新增复工企业三家。\n",
-                                encoding="utf-8")
+    (archive / P002).write_text(
+        (SEEDS / P002).read_text(encoding="utf-8") + "\n补记：株洲市新增复工企业三家。\n", encoding="utf-8"
+    )
     index_paths(index_dir, [archive])
     with open_index(index_dir).reader() as reader:
         live = [int(seq_numbers(reader)[d]) for d in reader.all_doc_ids()]

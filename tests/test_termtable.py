@@ -1,4 +1,5 @@
 """The compact term dictionary answers lookups and ordered walks exactly as a sorted dict would, across blocks."""
+
 from __future__ import annotations
 
 import random
@@ -6,15 +7,16 @@ import random
 import pytest
 from whoosh.filedb.filestore import RamStorage
 
-from search.termtable import TermTableReader, TermTableWriter
+from search.index.codec.termtable import TermTableReader, TermTableWriter
 
 
 @pytest.fixture()
 def table(monkeypatch):
-    monkeypatch.setattr("search.termtable.BLOCK", 7)  # many blocks, so walks and lookups cross block edges
+    monkeypatch.setattr("search.index.codec.termtable.BLOCK", 7)  # many blocks, so walks and lookups cross block edges
     rng = random.Random(2)
-    words = sorted({"".join(rng.choice("株洲市复工产疫情ab") for _ in range(rng.randint(1, 5))).encode()
-                    for _ in range(600)})
+    words = sorted(
+        {"".join(rng.choice("株洲市复工产疫情ab") for _ in range(rng.randint(1, 5))).encode() for _ in range(600)}
+    )
     pairs = {w: rng.randbytes(rng.randint(0, 40)) for w in words}
     storage = RamStorage()
     writer = TermTableWriter(storage.create_file("t"))
@@ -34,7 +36,7 @@ def test_lookups_and_walks_match_a_sorted_dict(table):
     assert list(reader.items()) == sorted(pairs.items())
     for key in keys[::13]:
         assert reader[key] == pairs[key] and key in reader
-        assert list(reader.keys_from(key)) == keys[keys.index(key):]
+        assert list(reader.keys_from(key)) == keys[keys.index(key) :]
     for probe in (b"", b"a", "株洲".encode(), b"\xff", keys[5] + b"\x00"):
         expected = [k for k in keys if k >= probe]
         assert list(reader.keys_from(probe)) == expected

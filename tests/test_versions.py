@@ -1,4 +1,5 @@
 """An index records the schema it was built with; one built by another version is refused with the way out."""
+
 from __future__ import annotations
 
 import json
@@ -6,12 +7,11 @@ import shutil
 
 import pytest
 from click.testing import CliRunner
+from conftest import SEEDS
 
 from search.cli import main
-from search.indexer import META_FILE
-from search.schema import SCHEMA_VERSION
-
-from conftest import SEEDS
+from search.index.schema import SCHEMA_VERSION
+from search.index.store import META_FILE
 
 P003 = "003_a8830f866c506400.txt"
 
@@ -34,11 +34,14 @@ def test_the_index_records_its_schema_and_analyzers(built):
     assert meta["analyzers"]
 
 
-@pytest.mark.parametrize("meta, says", [
-    ({"schema_version": SCHEMA_VERSION - 1, "analyzers": []}, f"(schema {SCHEMA_VERSION - 1}, this version reads "),
-    (None, "(schema unknown, this version reads "),
-    ("{not json", "(schema unknown, this version reads "),
-])
+@pytest.mark.parametrize(
+    "meta, says",
+    [
+        ({"schema_version": SCHEMA_VERSION - 1, "analyzers": []}, f"(schema {SCHEMA_VERSION - 1}, this version reads "),
+        (None, "(schema unknown, this version reads "),
+        ("{not json", "(schema unknown, this version reads "),
+    ],
+)
 def test_an_index_of_another_version_asks_for_a_rebuild(built, meta, says):
     pages, ix = built
     if meta is None:

@@ -1,5 +1,6 @@
 """The browser UI with the Flask test client: pages render the API's data (highlights, facets, links), errors are
 friendly pages, and text from the archive is only ever shown escaped (HTML, snippets, article page, Atom, CSV)."""
+
 from __future__ import annotations
 
 import csv
@@ -36,8 +37,15 @@ class Page(HTMLParser):
         self.text.append(data)
 
     def find(self, tag: str, **attrs) -> list[dict]:
-        return [a for t, a in self.tags if t == tag and all(
-            (v in (a.get(k.rstrip("_")) or "").split()) if k == "class_" else a.get(k) == v for k, v in attrs.items())]
+        return [
+            a
+            for t, a in self.tags
+            if t == tag
+            and all(
+                (v in (a.get(k.rstrip("_")) or "").split()) if k == "class_" else a.get(k) == v
+                for k, v in attrs.items()
+            )
+        ]
 
     def all_text(self) -> str:
         return "".join(self.text)
@@ -51,6 +59,7 @@ def html_of(client, url: str, status: int = 200) -> str:
 
 
 # --- the search page --------------------------------------------------------------------------------------------
+
 
 def test_search_page_shows_highlighted_results_and_facets(client):
     html = html_of(client, "/search?q=复工")
@@ -156,6 +165,7 @@ def test_static_assets_and_no_external_resources(client):
 
 # --- the article page -------------------------------------------------------------------------------------------
 
+
 def test_article_page(client):
     api = client.get("/api/search?q=复工").get_json()
     hit = next(h for h in api["hits"] if h["date"])
@@ -163,12 +173,14 @@ def test_article_page(client):
     full = client.get(f"/api/articles/{hit['id']}?q=复工").get_json()
     page = Page(html)
     paragraphs = [p for p in full["article"]["body"].split("\n") if p.strip()]
-    assert html.count("<mark>复工</mark>") == len(full["article"]["highlights"]["body"]) + \
-        len(full["article"]["highlights"]["headline"])
+    assert html.count("<mark>复工</mark>") == len(full["article"]["highlights"]["body"]) + len(
+        full["article"]["highlights"]["headline"]
+    )
     assert len(re.findall(r"<p>", html.split('class="story-body"')[1].split("</div>")[0])) == len(paragraphs)
     assert hit["date"] in html and hit["source"] in html
-    related = [a["href"] for a in page.find("a") if a.get("href", "").startswith("/articles/")
-               and "/source" not in a["href"]]
+    related = [
+        a["href"] for a in page.find("a") if a.get("href", "").startswith("/articles/") and "/source" not in a["href"]
+    ]
     assert related == [f"/articles/{r['id']}" for r in full["related"]]
     assert page.find("a", class_="region")
     file = full["article"]["file"]
@@ -192,14 +204,18 @@ def test_paragraph_highlights_land_on_the_right_characters():
 
 # --- errors -----------------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("url, status, title, message", [
-    ("/search?page=0", 400, "请求有误", "page: 0 is out of range"),
-    ("/search?q=%22复工", 400, "检索式有误", "q: unbalanced quote at 0"),
-    ("/search?date_to=2020-02-30", 400, "请求有误", "2020-02 has no day 30"),
-    ("/articles/nope", 404, "找不到页面", "no article with id"),
-    ("/no/such/page", 404, "找不到页面", "/no/such/page"),
-    ("/search.atom?sort=foo", 400, "请求有误", "sort: 'foo'"),
-])
+
+@pytest.mark.parametrize(
+    "url, status, title, message",
+    [
+        ("/search?page=0", 400, "请求有误", "page: 0 is out of range"),
+        ("/search?q=%22复工", 400, "检索式有误", "q: unbalanced quote at 0"),
+        ("/search?date_to=2020-02-30", 400, "请求有误", "2020-02 has no day 30"),
+        ("/articles/nope", 404, "找不到页面", "no article with id"),
+        ("/no/such/page", 404, "找不到页面", "/no/such/page"),
+        ("/search.atom?sort=foo", 400, "请求有误", "sort: 'foo'"),
+    ],
+)
 def test_friendly_error_pages(client, url, status, title, message):
     html = html_of(client, url, status)
     assert title in html and str(status) in html
@@ -226,6 +242,7 @@ def test_no_index_page_is_503(tmp_path):
 
 
 # --- feeds and OpenSearch ---------------------------------------------------------------------------------------
+
 
 def test_opensearch_description(client):
     response = client.get("/opensearch.xml")
@@ -254,19 +271,31 @@ def test_atom_feed(client):
 # --- hostile content: a separate index whose text tries to inject markup and formulas ---------------------------
 
 HOSTILE = [
-    {"id": "xss-1", "headline": f"复工新闻{SCRIPT}{ATTRIBUTE}", "date": "2020-03-01", "region": "湖南省",
-     "source": f"报社{SCRIPT}", "byline": "张三",
-     "body": f"各地复工复产进展顺利。{SCRIPT}混入正文。\n第二段 <img src=x {ATTRIBUTE}> 复工继续。"},
-    {"id": "csv-1", "headline": "=HYPERLINK(\"http://evil\",\"复工\")", "date": "2020-03-02", "region": "湖南省",
-     "source": "+source", "byline": "@李四",
-     "body": "=cmd|' /C calc'!A0 复工复产。"},
+    {
+        "id": "xss-1",
+        "headline": f"复工新闻{SCRIPT}{ATTRIBUTE}",
+        "date": "2020-03-01",
+        "region": "湖南省",
+        "source": f"报社{SCRIPT}",
+        "byline": "张三",
+        "body": f"各地复工复产进展顺利。{SCRIPT}混入正文。\n第二段 <img src=x {ATTRIBUTE}> 复工继续。",
+    },
+    {
+        "id": "csv-1",
+        "headline": '=HYPERLINK("http://evil","复工")',
+        "date": "2020-03-02",
+        "region": "湖南省",
+        "source": "+source",
+        "byline": "@李四",
+        "body": "=cmd|' /C calc'!A0 复工复产。",
+    },
     {"id": "csv-2", "headline": "-2+3 复工", "body": "@SUM(1+1) 复工。"},
 ]
 
 
 def client_over(articles: list[dict], root):
     """A test client of an app over a fresh index of `articles` (bulk JSON lines written under `root`)."""
-    from search.indexer import index_paths
+    from search.index.sync import index_paths
     from web import create_app
 
     source = root / "articles.jsonl"
@@ -364,12 +393,24 @@ def test_hostile_source_page_is_escaped(hostile_client):
 
 # --- near-duplicates folded on the search page ------------------------------------------------------------------
 
-REPRINT_BODY = ("株洲市芦淞区各服装企业陆续复工复产，工人们戴好口罩、测量体温后进入车间，生产线逐步恢复运转。"
-                "区里派出工作组上门服务，帮助企业解决用工、原料和物流难题。")
+REPRINT_BODY = (
+    "株洲市芦淞区各服装企业陆续复工复产，工人们戴好口罩、测量体温后进入车间，生产线逐步恢复运转。"
+    "区里派出工作组上门服务，帮助企业解决用工、原料和物流难题。"
+)
 REPRINT_SOURCES = ["株洲日报", "湖南日报", "新华社", "人民网", "红网", "长沙晚报", "潇湘晨报"]
-REPRINTS = [{"id": f"r{i}", "headline": f"芦淞服装企业复工（{source}）", "source": source, "date": f"2020-02-2{i}",
-             "region": "湖南省株洲市", "body": REPRINT_BODY} for i, source in enumerate(REPRINT_SOURCES)] + [
-    {"id": "other", "headline": "开福区植树", "body": "长沙市开福区今天举行植树活动，市民踊跃参加，种下樟树苗两千株。"}]
+REPRINTS = [
+    {
+        "id": f"r{i}",
+        "headline": f"芦淞服装企业复工（{source}）",
+        "source": source,
+        "date": f"2020-02-2{i}",
+        "region": "湖南省株洲市",
+        "body": REPRINT_BODY,
+    }
+    for i, source in enumerate(REPRINT_SOURCES)
+] + [
+    {"id": "other", "headline": "开福区植树", "body": "长沙市开福区今天举行植树活动，市民踊跃参加，种下樟树苗两千株。"}
+]
 
 
 @pytest.fixture(scope="module")
@@ -441,7 +482,8 @@ def test_collapse_is_kept_in_links_and_states_cross_over(client):
     assert html_of(client, api["links"]["html"]).count('class="result"') == 2
     explicit = client.get("/api/search?q=恢复出让&collapse=1&per_page=1").get_json()
     assert "collapse=1" in explicit["links"]["self"] and all(
-        "collapse=1" in item["toggle_url"] for item in explicit["facets"]["region"])
+        "collapse=1" in item["toggle_url"] for item in explicit["facets"]["region"]
+    )
 
 
 def test_browse_page_is_not_folded(client):
@@ -502,7 +544,7 @@ def gone_file_client(tmp_path):
     """An index of one page file that has since been deleted."""
     import shutil
 
-    from search.indexer import index_paths
+    from search.index.sync import index_paths
     from web import create_app
 
     page = tmp_path / "archive" / "003_a8830f866c506400.txt"
@@ -527,6 +569,7 @@ def test_source_page_when_the_file_is_gone(gone_file_client):
 
 
 # --- query language help and query errors -----------------------------------------------------------------------
+
 
 def readme_query_examples() -> list[str]:
     """Every `example` in the "You type" column of README's query language table."""
@@ -554,13 +597,16 @@ def test_search_box_links_to_the_help(client):
         assert Page(html_of(client, url)).find("a", class_="syntax-help")[0]["href"] == "/help"
 
 
-@pytest.mark.parametrize("q, before, at, message", [
-    ('复工 "企业', "复工 ", '"', "q: unbalanced quote at 3"),
-    ("(复工 OR 复产", "", "(", "q: unbalanced parenthesis at 0"),
-    ("复工)", "复工", ")", "q: unbalanced parenthesis at 2"),
-    ("autor:张三", "", "a", "q: unknown field &#39;autor&#39;, did you mean &#39;byline&#39;? at 0"),
-    ("date:2020-13", "date:", "2", "at 5"),
-])
+@pytest.mark.parametrize(
+    "q, before, at, message",
+    [
+        ('复工 "企业', "复工 ", '"', "q: unbalanced quote at 3"),
+        ("(复工 OR 复产", "", "(", "q: unbalanced parenthesis at 0"),
+        ("复工)", "复工", ")", "q: unbalanced parenthesis at 2"),
+        ("autor:张三", "", "a", "q: unknown field &#39;autor&#39;, did you mean &#39;byline&#39;? at 0"),
+        ("date:2020-13", "date:", "2", "at 5"),
+    ],
+)
 def test_query_error_is_shown_on_the_search_page_with_a_marker(client, q, before, at, message):
     html = html_of(client, f"/search?q={quote(q)}&region=湖南省", 400)
     page = Page(html)

@@ -4,17 +4,19 @@ Both representations are drawn from the same plain data — the engine's search 
 `web.links` — so the page and the API never drift. Every error becomes one shape: `{"ok": false, "error", "status"}`
 on /api, a friendly Chinese page elsewhere (`web.errors`).
 """
+
 from __future__ import annotations
 
 import threading
 
-from flask import Flask, current_app
+from flask import Flask
 from markupsafe import Markup
 
-from search.cli import default_index_dir
+from search.service import default_index_dir
+from web.engine import ENGINE_KEY
 
 # Tunables of the web layer, declared once: (default, help).
-SETTINGS = {
+WEB_SETTINGS = {
     "EXPORT_DEFAULT_ROWS": (1000, "rows an export returns when no `limit` is given"),
     "EXPORT_MAX_ROWS": (10_000, "the largest `limit` an export accepts"),
     "RELATED_LIMIT": (5, "related articles shown with an article"),
@@ -22,8 +24,6 @@ SETTINGS = {
     "SEARCH_TIME_LIMIT": (10.0, "seconds a search may run before it is stopped with a 503 (0: no limit)"),
     "POSTING_CACHE_MB": (512, "decoded posting lists each worker process keeps in memory (most recently used)"),
 }
-
-_ENGINE_KEY = "newsearch.engine"
 
 
 # Bidirectional overrides and embeddings (U+202A–U+202E, U+2066–U+2069) are invisible and reorder the text after them:
@@ -42,22 +42,23 @@ def without_bidi_controls(value):
 
 def create_app(test_config: dict | None = None) -> Flask:
     """Configuration: defaults, then `NEWSEARCH_INDEX` (the index directory), then `test_config` (`INDEX_DIR` …;
-    `ENGINE`: an engine to serve instead of opening INDEX_DIR, such as a sharded index's search.fanout.ShardedEngine)."""
+    `ENGINE`: an engine to serve instead of opening INDEX_DIR, such as a sharded index's search.cluster.fanout.ShardedEngine)."""
     app = Flask(__name__)
-    app.config.from_mapping({name: default for name, (default, _) in SETTINGS.items()})
+    app.config.from_mapping({name: default for name, (default, _) in WEB_SETTINGS.items()})
     app.config["INDEX_DIR"] = default_index_dir()  # NEWSEARCH_INDEX when set, else the project's index/
     if test_config:
         app.config.update(test_config)
     app.json.ensure_ascii = False  # Chinese stays readable in JSON (which is UTF-8)
     app.json.sort_keys = False  # keep the engine's key order: query, total, … hits, facets
     app.jinja_env.finalize = without_bidi_controls
-    app.extensions[_ENGINE_KEY + ".lock"] = threading.Lock()
+    app.extensions[ENGINE_KEY + ".lock"] = threading.Lock()
     if app.config.get("ENGINE") is not None:
-        app.extensions[_ENGINE_KEY] = app.config["ENGINE"]
+        app.extensions[ENGINE_KEY] = app.config["ENGINE"]
 
-    from web import api, errors, views
+    from web import api, errors, openapi, views
 
     app.register_blueprint(api.bp)
+    app.register_blueprint(openapi.bp)
     app.register_blueprint(views.bp)
     errors.register(app)
 
@@ -73,23 +74,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
 
 # Everything from this origin only; no inline script or style (the histogram bars use classes, not style="").
-CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; object-src 'none'; "
-       "base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
-
-
-def get_engine():
-    """The app's `SearchEngine`, opened on first use (so a missing index is a 503 per request, not a crash at
-    start-up, and begins to work once the index is built). The engine keeps one searcher per thread itself."""
-    app = current_app
-    engine = app.extensions.get(_ENGINE_KEY)
-    if engine is None:
-        from search.engine import SearchEngine
-
-        with app.extensions[_ENGINE_KEY + ".lock"]:
-            engine = app.extensions.get(_ENGINE_KEY)
-            if engine is None:
-                engine = SearchEngine(app.config["INDEX_DIR"],  # raises IndexUnavailable (503)
-                                      time_limit=app.config["SEARCH_TIME_LIMIT"],
-                                      posting_cache_mb=int(app.config["POSTING_CACHE_MB"]))
-                app.extensions[_ENGINE_KEY] = engine
-    return engine
+CSP = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; object-src 'none'; "
+    "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)

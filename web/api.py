@@ -1,28 +1,22 @@
-"""The JSON API: /api/search, /api/articles/<id>, /api/articles/<id>/source, /api/stats, /api/export,
-/api/openapi.json.
+"""The JSON API: /api/search, /api/articles/<id>, /api/articles/<id>/source, /api/stats, /api/export (its
+description, /api/openapi.json, is web/openapi.py's).
 
 Responses are the engine's plain data; /api/search adds a `toggle_url` to every facet item and a `links` object.
 """
+
 from __future__ import annotations
 
-import csv
-import io
-import json
-from collections.abc import Iterator
 from itertools import chain
 
 from flask import Blueprint, Response, current_app, jsonify, request, stream_with_context
 
 from search.errors import BadRequest
-from search.request import SearchRequest, _shown
-from web import get_engine
+from search.query.request import SearchRequest, shown
+from web.engine import get_engine
+from web.exports import EXPORT_FORMATS, csv_lines, jsonl_lines
 from web.links import SearchLinks, decorate
 
 bp = Blueprint("api", __name__, url_prefix="/api")
-
-EXPORT_FORMATS = {"csv": "text/csv; charset=utf-8", "jsonl": "application/x-ndjson; charset=utf-8"}
-CSV_COLUMNS = ("id", "date", "headline", "subheadline", "byline", "region", "source", "url", "kind", "file", "body")
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def search_result(endpoint: str, req: SearchRequest | None = None) -> tuple[SearchLinks, dict]:
@@ -68,19 +62,12 @@ def stats():
     return jsonify(get_engine().stats())
 
 
-@bp.get("/openapi.json")
-def openapi():
-    from web.openapi import openapi_document
-
-    return jsonify(openapi_document())
-
-
 @bp.get("/export")
 def export():
     """Matching articles, streamed as CSV or JSON Lines, in the request's sort order, at most `limit` rows."""
     fmt = single_param("format") or "csv"
     if fmt not in EXPORT_FORMATS:
-        raise BadRequest(f"format: {_shown(fmt)} is not one of {', '.join(EXPORT_FORMATS)}")
+        raise BadRequest(f"format: {shown(fmt)} is not one of {', '.join(EXPORT_FORMATS)}")
     limit = export_limit(single_param("limit"))
     req = SearchRequest.from_params(request.args)
     articles = get_engine().iter_matches(req, limit)
@@ -99,40 +86,7 @@ def export_limit(value: str | None) -> int:
     try:
         number = int(value)
     except ValueError:
-        raise BadRequest(f"limit: {_shown(value)} is not a whole number") from None
+        raise BadRequest(f"limit: {shown(value)} is not a whole number") from None
     if not 1 <= number <= top:
-        raise BadRequest(f"limit: {number if len(value) <= 40 else _shown(value)} is out of range (1–{top})")
+        raise BadRequest(f"limit: {number if len(value) <= 40 else shown(value)} is out of range (1–{top})")
     return number
-
-
-def neutralise(cell: str) -> str:
-    """A spreadsheet would run a cell starting with = + - @ (or tab/CR) as a formula: prefix it with '."""
-    return "'" + cell if cell.startswith(FORMULA_START) else cell
-
-
-def csv_row(article: dict) -> list[str]:
-    values = {**article, "byline": "、".join(article["byline"]), "region": ";".join(article["region"]),
-              "date": article["date"] or ""}
-    return [neutralise(str(values.get(column) or "")) for column in CSV_COLUMNS]
-
-
-def csv_lines(articles: Iterator[dict]) -> Iterator[str]:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-
-    def flush() -> str:
-        text = buffer.getvalue()
-        buffer.seek(0)
-        buffer.truncate()
-        return text
-
-    writer.writerow(CSV_COLUMNS)
-    yield "\ufeff" + flush()  # a BOM, so spreadsheet programs read the Chinese as UTF-8
-    for article in articles:
-        writer.writerow(csv_row(article))
-        yield flush()
-
-
-def jsonl_lines(articles: Iterator[dict]) -> Iterator[str]:
-    for article in articles:
-        yield json.dumps(article, ensure_ascii=False) + "\n"

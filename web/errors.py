@@ -3,6 +3,7 @@
 `SearchError`s carry their status (400 bad parameter or query, 404, 409, 503); Werkzeug's HTTP exceptions (unknown
 route, wrong method) are reworded; anything else is logged and answered with a bare 500 — no input should reach it.
 """
+
 from __future__ import annotations
 
 from flask import Flask, current_app, jsonify, render_template, request
@@ -40,7 +41,7 @@ def query_marker(q: str, position: int | None) -> dict | None:
         return None
     text = (q or "").strip()
     position = max(0, min(position, len(text)))
-    return {"before": text[:position], "at": text[position:position + 1], "after": text[position + 1:]}
+    return {"before": text[:position], "at": text[position : position + 1], "after": text[position + 1 :]}
 
 
 def error_response(message: str, status: int, headers: dict | None = None, position: int | None = None):
@@ -48,9 +49,17 @@ def error_response(message: str, status: int, headers: dict | None = None, posit
         response = jsonify({"ok": False, "error": message, "status": status})
     else:
         q = request.args.get("q", "") if request.args else ""
-        response = current_app.make_response(render_template(
-            "error.html", status=status, title=TITLES.get(status, "出错了"), message=message,
-            hint=HINTS.get(status, ""), q=q, marker=query_marker(q, position)))
+        response = current_app.make_response(
+            render_template(
+                "error.html",
+                status=status,
+                title=TITLES.get(status, "出错了"),
+                message=message,
+                hint=HINTS.get(status, ""),
+                q=q,
+                marker=query_marker(q, position),
+            )
+        )
     response.status_code = status
     for name, value in (headers or {}).items():
         response.headers[name] = value
@@ -63,7 +72,8 @@ def _http_message(exc: HTTPException) -> str:
     if exc.code == 405:
         allowed = getattr(exc, "valid_methods", None) or []
         return f"method {request.method} is not allowed on {request.path}" + (
-            f" (allowed: {', '.join(sorted(allowed))})" if allowed else "")
+            f" (allowed: {', '.join(sorted(allowed))})" if allowed else ""
+        )
     return exc.description or exc.name
 
 

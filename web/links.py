@@ -4,15 +4,16 @@
 except a page change returns to page 1. The same code builds /api/search links (API items) and /search links (page
 items), so a facet's `toggle_url` round-trips on either.
 """
+
 from __future__ import annotations
 
 from urllib.parse import quote_plus
 
 from flask import url_for
 
-from search.request import SETTINGS, SearchRequest
+from search.query.request import NUMBER_PARAMETERS, SearchRequest
 
-MAX_PAGE = SETTINGS["page"][2]  # pages beyond this are refused by the request parser, so never linked
+MAX_PAGE = NUMBER_PARAMETERS["page"][2]  # pages beyond this are refused by the request parser, so never linked
 
 # Parameter order in built URLs, so the same state always has the same (shareable, cacheable) URL.
 ORDER = ("q", "region", "date_from", "date_to", "sort", "collapse", "per_page", "facet_size", "page")
@@ -44,8 +45,9 @@ class SearchLinks:
         base = self._bases.get(endpoint)
         if base is None:
             base = self._bases[endpoint] = url_for(endpoint)
-        query = "&".join(f"{name}={self._quote(value)}" for name in ORDER for value in params.get(name, [])
-                         if value != "")  # the names are plain ASCII: urlencode leaves them as they are
+        query = "&".join(
+            f"{name}={self._quote(value)}" for name in ORDER for value in params.get(name, []) if value != ""
+        )  # the names are plain ASCII: urlencode leaves them as they are
         return f"{base}?{query}" if query else base
 
     def _quote(self, value: str) -> str:

@@ -1,11 +1,19 @@
-"""The OpenAPI 3.1 description of /api, built from the same registries the request parser uses (`SETTINGS`, `SORTS`),
+"""The OpenAPI 3.1 description of /api, built from the same registries the request parser uses (`NUMBER_PARAMETERS`, `SORTS`),
 so documented bounds and enums cannot drift from the enforced ones."""
+
 from __future__ import annotations
 
-from flask import current_app, request
+from flask import Blueprint, current_app, jsonify, request
 
-from search.request import SETTINGS, SORTS
-from web.api import CSV_COLUMNS, EXPORT_FORMATS
+from search.query.request import NUMBER_PARAMETERS, SORTS
+from web.exports import CSV_COLUMNS, EXPORT_FORMATS
+
+bp = Blueprint("openapi", __name__, url_prefix="/api")
+
+
+@bp.get("/openapi.json")
+def spec():
+    return jsonify(openapi_document())
 
 
 def _ref(name: str) -> dict:
@@ -17,9 +25,14 @@ def _error(description: str) -> dict:
 
 
 def _bounded(name: str) -> dict:
-    default, lo, hi, help_text = SETTINGS[name]
-    return {"name": name, "in": "query", "required": False, "description": help_text,
-            "schema": {"type": "integer", "minimum": lo, "maximum": hi, "default": default}}
+    default, lo, hi, help_text = NUMBER_PARAMETERS[name]
+    return {
+        "name": name,
+        "in": "query",
+        "required": False,
+        "description": help_text,
+        "schema": {"type": "integer", "minimum": lo, "maximum": hi, "default": default},
+    }
 
 
 DATE_PATTERN = r"^\d{4}(-\d{1,2}(-\d{1,2})?)?$"
@@ -29,30 +42,56 @@ STRINGS = {"type": "array", "items": {"type": "string"}}
 
 def search_parameters() -> list[dict]:
     return [
-        {"name": "q", "in": "query", "required": False,
-         "description": "The query (words, \"phrases\", AND/OR/NOT, -exclude, (groups), field:value such as "
-                        "headline:复工 byline:张三 region:湖南 date:2020-02). Empty: browse every article, newest first.",
-         "schema": {"type": "string", "maxLength": 1000, "default": ""}},
-        {"name": "region", "in": "query", "required": False, "style": "form", "explode": True,
-         "description": "Region path such as 湖南省 or 湖南省/株洲市 (a path includes everything under it). "
-                        "Repeatable: regions are OR-ed; facets are AND-ed.",
-         "schema": {"type": "array", "maxItems": 50, "items": {"type": "string", "maxLength": 100}}},
-        {"name": "date_from", "in": "query", "required": False,
-         "description": "Earliest date, inclusive: YYYY, YYYY-MM or YYYY-MM-DD (a year or month starts on its first day).",
-         "schema": {"type": "string", "pattern": DATE_PATTERN}},
-        {"name": "date_to", "in": "query", "required": False,
-         "description": "Latest date, inclusive: YYYY, YYYY-MM or YYYY-MM-DD (a year or month ends on its last day). "
-                        "Undated articles are left out when either bound is given.",
-         "schema": {"type": "string", "pattern": DATE_PATTERN}},
-        {"name": "sort", "in": "query", "required": False,
-         "description": "Result order; default relevance for a query and -date (newest first) for a browse.",
-         "schema": {"type": "string", "enum": list(SORTS)}},
-        {"name": "collapse", "in": "query", "required": False,
-         "description": "Fold each cluster of near-duplicates (reprints of one story) into its best-placed member, which "
-                        "then counts the others in `similar` / `similar_ids`; `total` and paging count clusters, facets "
-                        "still count articles. Default false here (every article is listed); the HTML search page "
-                        "folds unless collapse=false, and never folds a browse (empty q) unless asked.",
-         "schema": {"type": "string", "enum": ["true", "false", "1", "0"], "default": "false"}},
+        {
+            "name": "q",
+            "in": "query",
+            "required": False,
+            "description": 'The query (words, "phrases", AND/OR/NOT, -exclude, (groups), field:value such as '
+            "headline:复工 byline:张三 region:湖南 date:2020-02). Empty: browse every article, newest first.",
+            "schema": {"type": "string", "maxLength": 1000, "default": ""},
+        },
+        {
+            "name": "region",
+            "in": "query",
+            "required": False,
+            "style": "form",
+            "explode": True,
+            "description": "Region path such as 湖南省 or 湖南省/株洲市 (a path includes everything under it). "
+            "Repeatable: regions are OR-ed; facets are AND-ed.",
+            "schema": {"type": "array", "maxItems": 50, "items": {"type": "string", "maxLength": 100}},
+        },
+        {
+            "name": "date_from",
+            "in": "query",
+            "required": False,
+            "description": "Earliest date, inclusive: YYYY, YYYY-MM or YYYY-MM-DD (a year or month starts on its first day).",
+            "schema": {"type": "string", "pattern": DATE_PATTERN},
+        },
+        {
+            "name": "date_to",
+            "in": "query",
+            "required": False,
+            "description": "Latest date, inclusive: YYYY, YYYY-MM or YYYY-MM-DD (a year or month ends on its last day). "
+            "Undated articles are left out when either bound is given.",
+            "schema": {"type": "string", "pattern": DATE_PATTERN},
+        },
+        {
+            "name": "sort",
+            "in": "query",
+            "required": False,
+            "description": "Result order; default relevance for a query and -date (newest first) for a browse.",
+            "schema": {"type": "string", "enum": list(SORTS)},
+        },
+        {
+            "name": "collapse",
+            "in": "query",
+            "required": False,
+            "description": "Fold each cluster of near-duplicates (reprints of one story) into its best-placed member, which "
+            "then counts the others in `similar` / `similar_ids`; `total` and paging count clusters, facets "
+            "still count articles. Default false here (every article is listed); the HTML search page "
+            "folds unless collapse=false, and never folds a browse (empty q) unless asked.",
+            "schema": {"type": "string", "enum": ["true", "false", "1", "0"], "default": "false"},
+        },
         _bounded("page"),
         _bounded("per_page"),
         _bounded("facet_size"),
@@ -72,168 +111,327 @@ def schemas() -> dict:
         "url": {"type": "string"},
         "kind": {"type": "string", "description": "news, notice, commentary …"},
     }
-    ranges = {"type": "array", "items": {"type": "array", "items": {"type": "integer", "minimum": 0},
-                                         "minItems": 2, "maxItems": 2},
-              "description": "Merged, sorted [start, end) character ranges to highlight"}
+    ranges = {
+        "type": "array",
+        "items": {"type": "array", "items": {"type": "integer", "minimum": 0}, "minItems": 2, "maxItems": 2},
+        "description": "Merged, sorted [start, end) character ranges to highlight",
+    }
     return {
         "Error": {
-            "type": "object", "required": ["ok", "error", "status"], "additionalProperties": False,
-            "properties": {"ok": {"const": False}, "error": {"type": "string", "description": "What was wrong"},
-                           "status": {"type": "integer", "description": "The HTTP status, repeated"}},
+            "type": "object",
+            "required": ["ok", "error", "status"],
+            "additionalProperties": False,
+            "properties": {
+                "ok": {"const": False},
+                "error": {"type": "string", "description": "What was wrong"},
+                "status": {"type": "integer", "description": "The HTTP status, repeated"},
+            },
         },
-        "Snippet": {"type": "object", "required": ["text", "highlights"],
-                    "properties": {"text": {"type": "string"}, "highlights": ranges}},
+        "Snippet": {
+            "type": "object",
+            "required": ["text", "highlights"],
+            "properties": {"text": {"type": "string"}, "highlights": ranges},
+        },
         "Hit": {
             "type": "object",
-            "required": [*hit_properties, "headline_html", "score", "snippets", "snippet_html", "similar",
-                         "similar_ids"],
+            "required": [
+                *hit_properties,
+                "headline_html",
+                "score",
+                "snippets",
+                "snippet_html",
+                "similar",
+                "similar_ids",
+            ],
             "properties": {
                 **hit_properties,
                 "headline_html": {"type": "string", "description": "The headline, HTML-escaped, matches in <mark>"},
                 "score": {"type": ["number", "null"], "description": "Relevance; null when sorted by date or browsing"},
                 "snippets": {"type": "array", "items": _ref("Snippet")},
-                "snippet_html": {"type": "string", "description": "The snippets, HTML-escaped, matches in <mark>, "
-                                                                  "joined by …"},
-                "similar": {"type": "integer", "minimum": 0,
-                            "description": "With collapse=true: how many other members of this hit's near-duplicate "
-                                           "cluster match the query and filters (folded into this hit); else 0"},
-                "similar_ids": {**STRINGS, "maxItems": 50,
-                                "description": "Ids of those similar articles (at most 50, in index order); [] when "
-                                               "not collapsing"},
+                "snippet_html": {
+                    "type": "string",
+                    "description": "The snippets, HTML-escaped, matches in <mark>, joined by …",
+                },
+                "similar": {
+                    "type": "integer",
+                    "minimum": 0,
+                    "description": "With collapse=true: how many other members of this hit's near-duplicate "
+                    "cluster match the query and filters (folded into this hit); else 0",
+                },
+                "similar_ids": {
+                    **STRINGS,
+                    "maxItems": 50,
+                    "description": "Ids of those similar articles (at most 50, in index order); [] when not collapsing",
+                },
             },
         },
         "RegionFacetItem": {
-            "type": "object", "required": ["value", "label", "count", "selected", "level", "parent", "toggle_url"],
+            "type": "object",
+            "required": ["value", "label", "count", "selected", "level", "parent", "toggle_url"],
             "properties": {
                 "value": {"type": "string", "description": "Region path, the value of the region parameter"},
-                "label": {"type": "string"}, "count": {"type": "integer", "minimum": 0},
-                "selected": {"type": "boolean"}, "level": {"type": "integer", "minimum": 1, "maximum": 3},
+                "label": {"type": "string"},
+                "count": {"type": "integer", "minimum": 0},
+                "selected": {"type": "boolean"},
+                "level": {"type": "integer", "minimum": 1, "maximum": 3},
                 "parent": NULLABLE_STRING,
-                "toggle_url": {"type": "string", "description": "This search with the region added or removed "
-                                                                "(back on page 1)"},
+                "toggle_url": {
+                    "type": "string",
+                    "description": "This search with the region added or removed (back on page 1)",
+                },
             },
         },
         "DateFacetItem": {
-            "type": "object", "required": ["value", "label", "count", "from", "to", "selected", "toggle_url"],
+            "type": "object",
+            "required": ["value", "label", "count", "from", "to", "selected", "toggle_url"],
             "properties": {
-                "value": {"type": "string"}, "label": {"type": "string"}, "count": {"type": "integer", "minimum": 0},
-                "from": {"type": "string", "format": "date"}, "to": {"type": "string", "format": "date"},
+                "value": {"type": "string"},
+                "label": {"type": "string"},
+                "count": {"type": "integer", "minimum": 0},
+                "from": {"type": "string", "format": "date"},
+                "to": {"type": "string", "format": "date"},
                 "selected": {"type": "boolean"},
-                "toggle_url": {"type": "string", "description": "This search narrowed to the bucket (date_from/date_to "
-                                                                "= from/to), or with the dates removed if selected"},
+                "toggle_url": {
+                    "type": "string",
+                    "description": "This search narrowed to the bucket (date_from/date_to "
+                    "= from/to), or with the dates removed if selected",
+                },
             },
         },
         "SearchResult": {
             "type": "object",
-            "required": ["query", "total", "page", "per_page", "pages", "took_ms", "hits", "facets", "date_bucket",
-                         "undated", "suggestions", "links"],
+            "required": [
+                "query",
+                "total",
+                "page",
+                "per_page",
+                "pages",
+                "took_ms",
+                "hits",
+                "facets",
+                "date_bucket",
+                "undated",
+                "suggestions",
+                "links",
+            ],
             "properties": {
-                "query": {"type": "object", "required": ["q", "parsed", "filters"], "properties": {
-                    "q": {"type": "string"}, "parsed": {"type": "string", "description": "How the query was read"},
-                    "ignored": {**STRINGS, "description": "Parts of the query with nothing to search (punctuation)"},
-                    "filters": {"type": "object", "required": ["region", "date_from", "date_to", "sort"], "properties": {
-                        "region": STRINGS, "date_from": NULLABLE_STRING, "date_to": NULLABLE_STRING,
-                        "sort": {"type": "string", "enum": list(SORTS)}}}}},
+                "query": {
+                    "type": "object",
+                    "required": ["q", "parsed", "filters"],
+                    "properties": {
+                        "q": {"type": "string"},
+                        "parsed": {"type": "string", "description": "How the query was read"},
+                        "ignored": {
+                            **STRINGS,
+                            "description": "Parts of the query with nothing to search (punctuation)",
+                        },
+                        "filters": {
+                            "type": "object",
+                            "required": ["region", "date_from", "date_to", "sort"],
+                            "properties": {
+                                "region": STRINGS,
+                                "date_from": NULLABLE_STRING,
+                                "date_to": NULLABLE_STRING,
+                                "sort": {"type": "string", "enum": list(SORTS)},
+                            },
+                        },
+                    },
+                },
                 "total": {"type": "integer", "minimum": 0},
-                "page": {"type": "integer", "minimum": 1}, "per_page": {"type": "integer", "minimum": 1},
-                "pages": {"type": "integer", "minimum": 0}, "took_ms": {"type": "number", "minimum": 0},
+                "page": {"type": "integer", "minimum": 1},
+                "per_page": {"type": "integer", "minimum": 1},
+                "pages": {"type": "integer", "minimum": 0},
+                "took_ms": {"type": "number", "minimum": 0},
                 "hits": {"type": "array", "items": _ref("Hit")},
-                "facets": {"type": "object", "required": ["region", "date"], "properties": {
-                    "region": {"type": "array", "items": _ref("RegionFacetItem"),
-                               "description": "Provinces by count, each followed by its cities; counted without the "
-                                              "region filter (multi-select)"},
-                    "date": {"type": "array", "items": _ref("DateFacetItem"),
-                             "description": "Date histogram in `date_bucket` steps; counted without the date filter"}}},
+                "facets": {
+                    "type": "object",
+                    "required": ["region", "date"],
+                    "properties": {
+                        "region": {
+                            "type": "array",
+                            "items": _ref("RegionFacetItem"),
+                            "description": "Provinces by count, each followed by its cities; counted without the "
+                            "region filter (multi-select)",
+                        },
+                        "date": {
+                            "type": "array",
+                            "items": _ref("DateFacetItem"),
+                            "description": "Date histogram in `date_bucket` steps; counted without the date filter",
+                        },
+                    },
+                },
                 "date_bucket": {"type": "string", "enum": ["year", "month", "day"]},
-                "undated": {"type": "integer", "minimum": 0,
-                            "description": "Matching articles (in the chosen regions) that have no date"},
+                "undated": {
+                    "type": "integer",
+                    "minimum": 0,
+                    "description": "Matching articles (in the chosen regions) that have no date",
+                },
                 "suggestions": {
-                    "type": "array", "maxItems": 3,
-                    "description": "\"Did you mean\": offered (never applied) when nothing matched; each finds hits "
-                                   "under the same filters",
-                    "items": {"type": "object", "required": ["q", "total", "url"], "properties": {
-                        "q": {"type": "string"}, "total": {"type": "integer", "minimum": 1},
-                        "url": {"type": "string", "description": "This search with the corrected query"}}}},
-                "partial": {"type": "boolean",
-                            "description": "A sharded index only: true when some shards did not answer, so totals, "
-                                           "facets and hits lack their articles"},
-                "missing_shards": {"type": "array", "items": {"type": "integer", "minimum": 0},
-                                   "description": "A sharded index only: the shards that did not answer"},
-                "links": {"type": "object", "required": ["self", "prev", "next", "html", "json", "atom"],
-                          "properties": {"self": {"type": "string"}, "prev": NULLABLE_STRING,
-                                         "next": NULLABLE_STRING, "html": {"type": "string"},
-                                         "json": {"type": "string"}, "atom": {"type": "string"}}},
+                    "type": "array",
+                    "maxItems": 3,
+                    "description": '"Did you mean": offered (never applied) when nothing matched; each finds hits '
+                    "under the same filters",
+                    "items": {
+                        "type": "object",
+                        "required": ["q", "total", "url"],
+                        "properties": {
+                            "q": {"type": "string"},
+                            "total": {"type": "integer", "minimum": 1},
+                            "url": {"type": "string", "description": "This search with the corrected query"},
+                        },
+                    },
+                },
+                "partial": {
+                    "type": "boolean",
+                    "description": "A sharded index only: true when some shards did not answer, so totals, "
+                    "facets and hits lack their articles",
+                },
+                "missing_shards": {
+                    "type": "array",
+                    "items": {"type": "integer", "minimum": 0},
+                    "description": "A sharded index only: the shards that did not answer",
+                },
+                "links": {
+                    "type": "object",
+                    "required": ["self", "prev", "next", "html", "json", "atom"],
+                    "properties": {
+                        "self": {"type": "string"},
+                        "prev": NULLABLE_STRING,
+                        "next": NULLABLE_STRING,
+                        "html": {"type": "string"},
+                        "json": {"type": "string"},
+                        "atom": {"type": "string"},
+                    },
+                },
             },
         },
         "Article": {
             "type": "object",
-            "required": [*hit_properties, "column", "byline_roles", "date_partial", "file", "ordinal", "line_start",
-                         "line_end", "page", "issue_date", "body", "provenance"],
+            "required": [
+                *hit_properties,
+                "column",
+                "byline_roles",
+                "date_partial",
+                "file",
+                "ordinal",
+                "line_start",
+                "line_end",
+                "page",
+                "issue_date",
+                "body",
+                "provenance",
+            ],
             "properties": {
                 **hit_properties,
                 "column": {"type": "string"},
-                "byline_roles": {"type": "array", "items": {"type": "object", "properties": {
-                    "name": {"type": "string"}, "role": {"type": "string"}}}},
-                "date_partial": {"type": "string", "description": "A year-less date seen in the text, e.g. 03-09 "
-                                                                  "(when only that is known, `date` is null)"},
+                "byline_roles": {
+                    "type": "array",
+                    "items": {"type": "object", "properties": {"name": {"type": "string"}, "role": {"type": "string"}}},
+                },
+                "date_partial": {
+                    "type": "string",
+                    "description": "A year-less date seen in the text, e.g. 03-09 "
+                    "(when only that is known, `date` is null)",
+                },
                 "file": {"type": "string", "description": "The page file's name (no server directories)"},
                 "ordinal": {"type": "integer", "description": "The article's place on its page"},
                 "line_start": {"type": "integer", "description": "First line of the article in the file (1-based)"},
                 "line_end": {"type": "integer", "description": "Last line, inclusive"},
-                "page": {"type": "string", "description": "The printed page (版面) from the catalogue; \"\" if unknown"},
-                "issue_date": {"type": "string", "description": "The issue's date from the catalogue; \"\" if unknown"},
+                "page": {"type": "string", "description": 'The printed page (版面) from the catalogue; "" if unknown'},
+                "issue_date": {"type": "string", "description": 'The issue\'s date from the catalogue; "" if unknown'},
                 "provenance": _ref("Provenance"),
                 "body": {"type": "string", "description": "Full text; paragraphs separated by \\n"},
-                "highlights": {"type": "object", "description": "Only when q is given",
-                               "properties": {"headline": ranges, "body": ranges}},
+                "highlights": {
+                    "type": "object",
+                    "description": "Only when q is given",
+                    "properties": {"headline": ranges, "body": ranges},
+                },
             },
         },
         "Provenance": {
-            "type": "object", "required": ["file", "line_start", "line_end", "page", "paper", "issue_date"],
+            "type": "object",
+            "required": ["file", "line_start", "line_end", "page", "paper", "issue_date"],
             "description": "Where the article came from: its page file and line span there, the catalogue's page, "
-                           "paper and issue date (\"\" when unknown)",
+            'paper and issue date ("" when unknown)',
             "properties": {
                 "file": {"type": "string", "description": "File name"},
-                "line_start": {"type": "integer"}, "line_end": {"type": "integer"},
-                "page": {"type": "string"}, "paper": {"type": "string"}, "issue_date": {"type": "string"},
+                "line_start": {"type": "integer"},
+                "line_end": {"type": "integer"},
+                "page": {"type": "string"},
+                "paper": {"type": "string"},
+                "issue_date": {"type": "string"},
             },
         },
         "SourcePage": {
-            "type": "object", "required": ["id", "file", "line_start", "line_end", "lines"],
+            "type": "object",
+            "required": ["id", "file", "line_start", "line_end", "lines"],
             "properties": {
                 "id": {"type": "string", "description": "The article's id"},
                 "file": {"type": "string", "description": "The page file's name"},
-                "line_start": {"type": "integer"}, "line_end": {"type": "integer"},
-                "lines": {"type": "array", "description": "Every line of the file as it is on disk now, decoded and "
-                                                          "split as when it was indexed",
-                          "items": {"type": "object", "required": ["n", "text", "in_article"], "properties": {
-                              "n": {"type": "integer", "minimum": 1, "description": "Line number, 1-based"},
-                              "text": {"type": "string"},
-                              "in_article": {"type": "boolean",
-                                             "description": "line_start <= n <= line_end"}}}},
+                "line_start": {"type": "integer"},
+                "line_end": {"type": "integer"},
+                "lines": {
+                    "type": "array",
+                    "description": "Every line of the file as it is on disk now, decoded and "
+                    "split as when it was indexed",
+                    "items": {
+                        "type": "object",
+                        "required": ["n", "text", "in_article"],
+                        "properties": {
+                            "n": {"type": "integer", "minimum": 1, "description": "Line number, 1-based"},
+                            "text": {"type": "string"},
+                            "in_article": {"type": "boolean", "description": "line_start <= n <= line_end"},
+                        },
+                    },
+                },
             },
         },
         "ArticleResponse": {
-            "type": "object", "required": ["article", "related"],
+            "type": "object",
+            "required": ["article", "related"],
             "properties": {"article": _ref("Article"), "related": {"type": "array", "items": _ref("Hit")}},
         },
         "Stats": {
             "type": "object",
-            "required": ["articles", "dated", "date_min", "date_max", "regions", "sources", "segments", "index_bytes",
-                         "index_dir"],
+            "required": [
+                "articles",
+                "dated",
+                "date_min",
+                "date_max",
+                "regions",
+                "sources",
+                "segments",
+                "index_bytes",
+                "index_dir",
+            ],
             "properties": {
-                "articles": {"type": "integer"}, "dated": {"type": "integer"},
-                "date_min": NULLABLE_STRING, "date_max": NULLABLE_STRING,
+                "articles": {"type": "integer"},
+                "dated": {"type": "integer"},
+                "date_min": NULLABLE_STRING,
+                "date_max": NULLABLE_STRING,
                 "regions": {"type": "integer", "description": "Distinct region paths"},
-                "sources": {"type": "object", "additionalProperties": {"type": "integer"},
-                            "description": "Articles per source, most first"},
-                "segments": {"type": "integer"}, "index_bytes": {"type": "integer"}, "index_dir": {"type": "string"},
-                "shards": {"type": "array", "description": "A sharded index only: each shard's articles, segments "
-                                                           "and bytes",
-                           "items": {"type": "object", "required": ["shard", "articles", "segments", "index_bytes"],
-                                     "properties": {"shard": {"type": "integer"}, "articles": {"type": "integer"},
-                                                    "segments": {"type": "integer"},
-                                                    "index_bytes": {"type": "integer"}}}},
+                "sources": {
+                    "type": "object",
+                    "additionalProperties": {"type": "integer"},
+                    "description": "Articles per source, most first",
+                },
+                "segments": {"type": "integer"},
+                "index_bytes": {"type": "integer"},
+                "index_dir": {"type": "string"},
+                "shards": {
+                    "type": "array",
+                    "description": "A sharded index only: each shard's articles, segments and bytes",
+                    "items": {
+                        "type": "object",
+                        "required": ["shard", "articles", "segments", "index_bytes"],
+                        "properties": {
+                            "shard": {"type": "integer"},
+                            "articles": {"type": "integer"},
+                            "segments": {"type": "integer"},
+                            "index_bytes": {"type": "integer"},
+                        },
+                    },
+                },
                 "partial": {"type": "boolean"},
                 "missing_shards": {"type": "array", "items": {"type": "integer", "minimum": 0}},
             },
@@ -252,68 +450,136 @@ def openapi_document() -> dict:
             "title": "newsearch API",
             "version": "0.1.0",
             "description": "Full-text search over a Chinese news archive. Every error, on every endpoint, is "
-                           "`{\"ok\": false, \"error\": message, \"status\": code}` with that HTTP status "
-                           "(400 bad parameter, 404 unknown article or route, 405 method, 503 no index).",
+            '`{"ok": false, "error": message, "status": code}` with that HTTP status '
+            "(400 bad parameter, 404 unknown article or route, 405 method, 503 no index).",
         },
         "servers": [{"url": request.host_url.rstrip("/")}],
         "paths": {
-            "/api/search": {"get": {
-                "operationId": "search", "summary": "Search (or browse) with region and date facets",
-                "parameters": search_parameters(),
-                "responses": {"200": {"description": "Hits, facets with toggle URLs, and links",
-                                      "content": {"application/json": {"schema": _ref("SearchResult")}}},
-                              "400": bad, "503": unavailable},
-            }},
-            "/api/articles/{id}": {"get": {
-                "operationId": "article", "summary": "One article in full, with related articles",
-                "parameters": [
-                    {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}},
-                    {"name": "q", "in": "query", "required": False,
-                     "description": "A query whose matches are returned as `article.highlights` ranges",
-                     "schema": {"type": "string", "maxLength": 1000}},
-                ],
-                "responses": {"200": {"description": "`article` and up to 5 `related` hits",
-                                      "content": {"application/json": {"schema": _ref("ArticleResponse")}}},
-                              "400": bad, "404": _error("No article with this id"), "503": unavailable},
-            }},
-            "/api/articles/{id}/source": {"get": {
-                "operationId": "article_source", "summary": "The page file an article was cut from, its lines marked",
-                "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}],
-                "responses": {"200": {"description": "Every line of the page file, with `in_article` flags",
-                                      "content": {"application/json": {"schema": _ref("SourcePage")}}},
-                              "404": _error("No article with this id, or its page file is gone or unreadable "
-                                            "(the message says which)"),
-                              "503": unavailable},
-            }},
-            "/api/stats": {"get": {
-                "operationId": "stats", "summary": "What the index holds",
-                "responses": {"200": {"description": "Counts", "content": {"application/json": {
-                    "schema": _ref("Stats")}}}, "503": unavailable},
-            }},
-            "/api/export": {"get": {
-                "operationId": "export", "summary": "Matching articles in full, streamed as CSV or JSON Lines",
-                "description": f"CSV columns: {', '.join(CSV_COLUMNS)}; UTF-8 with a BOM; cells starting with = + - @ "
-                               "are prefixed with ' so spreadsheets do not run them as formulas. JSON Lines: one "
-                               "Article object per line. page, per_page and collapse are ignored: an export lists "
-                               "every matching article.",
-                "parameters": [
-                    {"name": "format", "in": "query", "required": False,
-                     "schema": {"type": "string", "enum": list(EXPORT_FORMATS), "default": "csv"}},
-                    {"name": "limit", "in": "query", "required": False, "description": "Most rows to return",
-                     "schema": {"type": "integer", "minimum": 1, "maximum": export_max, "default": export_default}},
-                    *[p for p in search_parameters() if p["name"] not in ("page", "per_page", "facet_size",
-                                                                          "collapse")],
-                ],
-                "responses": {"200": {"description": "The rows", "content": {
-                    "text/csv": {"schema": {"type": "string"}},
-                    "application/x-ndjson": {"schema": {"type": "string"}}}},
-                    "400": bad, "503": unavailable},
-            }},
-            "/api/openapi.json": {"get": {
-                "operationId": "openapi", "summary": "This document",
-                "responses": {"200": {"description": "OpenAPI 3.1", "content": {"application/json": {
-                    "schema": {"type": "object"}}}}},
-            }},
+            "/api/search": {
+                "get": {
+                    "operationId": "search",
+                    "summary": "Search (or browse) with region and date facets",
+                    "parameters": search_parameters(),
+                    "responses": {
+                        "200": {
+                            "description": "Hits, facets with toggle URLs, and links",
+                            "content": {"application/json": {"schema": _ref("SearchResult")}},
+                        },
+                        "400": bad,
+                        "503": unavailable,
+                    },
+                }
+            },
+            "/api/articles/{id}": {
+                "get": {
+                    "operationId": "article",
+                    "summary": "One article in full, with related articles",
+                    "parameters": [
+                        {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}},
+                        {
+                            "name": "q",
+                            "in": "query",
+                            "required": False,
+                            "description": "A query whose matches are returned as `article.highlights` ranges",
+                            "schema": {"type": "string", "maxLength": 1000},
+                        },
+                    ],
+                    "responses": {
+                        "200": {
+                            "description": "`article` and up to 5 `related` hits",
+                            "content": {"application/json": {"schema": _ref("ArticleResponse")}},
+                        },
+                        "400": bad,
+                        "404": _error("No article with this id"),
+                        "503": unavailable,
+                    },
+                }
+            },
+            "/api/articles/{id}/source": {
+                "get": {
+                    "operationId": "article_source",
+                    "summary": "The page file an article was cut from, its lines marked",
+                    "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}],
+                    "responses": {
+                        "200": {
+                            "description": "Every line of the page file, with `in_article` flags",
+                            "content": {"application/json": {"schema": _ref("SourcePage")}},
+                        },
+                        "404": _error(
+                            "No article with this id, or its page file is gone or unreadable (the message says which)"
+                        ),
+                        "503": unavailable,
+                    },
+                }
+            },
+            "/api/stats": {
+                "get": {
+                    "operationId": "stats",
+                    "summary": "What the index holds",
+                    "responses": {
+                        "200": {"description": "Counts", "content": {"application/json": {"schema": _ref("Stats")}}},
+                        "503": unavailable,
+                    },
+                }
+            },
+            "/api/export": {
+                "get": {
+                    "operationId": "export",
+                    "summary": "Matching articles in full, streamed as CSV or JSON Lines",
+                    "description": f"CSV columns: {', '.join(CSV_COLUMNS)}; UTF-8 with a BOM; cells starting with = + - @ "
+                    "are prefixed with ' so spreadsheets do not run them as formulas. JSON Lines: one "
+                    "Article object per line. page, per_page and collapse are ignored: an export lists "
+                    "every matching article.",
+                    "parameters": [
+                        {
+                            "name": "format",
+                            "in": "query",
+                            "required": False,
+                            "schema": {"type": "string", "enum": list(EXPORT_FORMATS), "default": "csv"},
+                        },
+                        {
+                            "name": "limit",
+                            "in": "query",
+                            "required": False,
+                            "description": "Most rows to return",
+                            "schema": {
+                                "type": "integer",
+                                "minimum": 1,
+                                "maximum": export_max,
+                                "default": export_default,
+                            },
+                        },
+                        *[
+                            p
+                            for p in search_parameters()
+                            if p["name"] not in ("page", "per_page", "facet_size", "collapse")
+                        ],
+                    ],
+                    "responses": {
+                        "200": {
+                            "description": "The rows",
+                            "content": {
+                                "text/csv": {"schema": {"type": "string"}},
+                                "application/x-ndjson": {"schema": {"type": "string"}},
+                            },
+                        },
+                        "400": bad,
+                        "503": unavailable,
+                    },
+                }
+            },
+            "/api/openapi.json": {
+                "get": {
+                    "operationId": "openapi",
+                    "summary": "This document",
+                    "responses": {
+                        "200": {
+                            "description": "OpenAPI 3.1",
+                            "content": {"application/json": {"schema": {"type": "object"}}},
+                        }
+                    },
+                }
+            },
         },
         "components": {"schemas": schemas()},
     }

@@ -5,6 +5,7 @@ Waitress answers requests in threads of one interpreter, and those threads share
 engine and caches; the kernel gives each connection to one of them (gunicorn's pre-fork model, without the extra
 dependency). The parent only supervises: a worker that dies is replaced, and SIGTERM/SIGINT stop them all.
 """
+
 from __future__ import annotations
 
 import logging
@@ -24,7 +25,8 @@ def serve(index_dir: Path, host: str, port: int, threads: int, workers: int, eng
     from waitress import serve as waitress_serve
 
     from search.errors import SearchError
-    from web import create_app, get_engine
+    from web import create_app
+    from web.engine import get_engine
 
     # "Task queue depth is N" on every request that waits for a thread: noise under load, not news
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
@@ -82,8 +84,9 @@ def serve(index_dir: Path, host: str, port: int, threads: int, workers: int, eng
             break
         number = children.pop(pid, None)
         if number is not None and not stopping:
-            print(f"newsearch worker {number} (pid {pid}) exited with status {status}; starting another",
-                  file=sys.stderr)
+            print(
+                f"newsearch worker {number} (pid {pid}) exited with status {status}; starting another", file=sys.stderr
+            )
             time.sleep(RESTART_PAUSE)
             start(number)
     listener.close()

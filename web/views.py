@@ -4,20 +4,21 @@
 /help (the query language), /search.atom (feed of the newest matches), /opensearch.xml (lets browsers add the search
 box).
 """
+
 from __future__ import annotations
 
 import dataclasses
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlencode
 
 from flask import Blueprint, current_app, render_template, request, url_for
 
 from search.errors import BadRequest, NotFound, QueryError
-from search.request import SETTINGS, SearchRequest
-from search.snippets import mark_html
-from web import get_engine
+from search.query.request import NUMBER_PARAMETERS, SearchRequest
+from search.query.snippets import mark_html
 from web.api import search_result, single_param
+from web.engine import get_engine
 from web.errors import TITLES, query_marker
 from web.links import HTML_COLLAPSES, MAX_PAGE, SearchLinks
 
@@ -32,7 +33,7 @@ SIMILAR_LISTED = 5  # similar articles listed under a folded hit; the rest are o
 
 @bp.app_template_filter("region_text")
 def region_text(path: str) -> str:
-    """"湖南省/株洲市" → "湖南省 · 株洲市"."""
+    """ "湖南省/株洲市" → "湖南省 · 株洲市"."""
     return " · ".join(part for part in path.split("/") if part)
 
 
@@ -70,8 +71,13 @@ def search():
     if req.collapse is None:
         req.default_collapse = HTML_COLLAPSES  # readers see a reprint once, with "另有 N 篇相似报道"
     links, result = search_result("views.search", req)
-    return render_template("search.html", result=result, nav=page_nav(links, result), q=links.req.q,
-                           similar=similar_articles(result["hits"]))
+    return render_template(
+        "search.html",
+        result=result,
+        nav=page_nav(links, result),
+        q=links.req.q,
+        similar=similar_articles(result["hits"]),
+    )
 
 
 def search_error(exc: BadRequest):
@@ -79,15 +85,24 @@ def search_error(exc: BadRequest):
     wrong, the filters), the message says what to fix, and a query fault is marked at its character."""
     q = request.args.get("q", "")
     query_fault = isinstance(exc, QueryError)
-    form = {"region": request.args.getlist("region"), **{name: request.args.get(name, "") for name in
-                                                        ("date_from", "date_to", "sort", "per_page", "collapse")}}
+    form = {
+        "region": request.args.getlist("region"),
+        **{name: request.args.get(name, "") for name in ("date_from", "date_to", "sort", "per_page", "collapse")},
+    }
     html = render_template(
-        "search.html", result=None, q=q, error={
-            "status": exc.status, "title": "检索式有误" if query_fault else TITLES.get(exc.status, "出错了"),
+        "search.html",
+        result=None,
+        q=q,
+        error={
+            "status": exc.status,
+            "title": "检索式有误" if query_fault else TITLES.get(exc.status, "出错了"),
             "message": exc.message,
             "marker": query_marker(q, getattr(exc, "position", None)) if query_fault else None,
-            "query_fault": query_fault},
-        nav={"form": form if query_fault else {"region": []}}, similar={})
+            "query_fault": query_fault,
+        },
+        nav={"form": form if query_fault else {"region": []}},
+        similar={},
+    )
     return html, exc.status
 
 
@@ -119,8 +134,11 @@ def page_nav(links: SearchLinks, result: dict) -> dict:
         page_links.append({"number": number, "url": links.page(number), "current": number == page})
         previous = number
     sorts = [s for s in ("relevance", "-date", "date") if s != "relevance" or not req.parsed.is_browse]
-    chips = [{"label": f"地区：{item['value'].replace('/', ' · ')}", "url": item["toggle_url"]}
-             for item in result["facets"]["region"] if item["selected"]]
+    chips = [
+        {"label": f"地区：{item['value'].replace('/', ' · ')}", "url": item["toggle_url"]}
+        for item in result["facets"]["region"]
+        if item["selected"]
+    ]
     if req.date_from or req.date_to:
         span = f"{req.date_from or '…'} 至 {req.date_to or '…'}" if req.date_from != req.date_to else req.date_from
         chips.append({"label": f"日期：{span}", "url": links.url(date_from=None, date_to=None)})
@@ -132,17 +150,30 @@ def page_nav(links: SearchLinks, result: dict) -> dict:
     folded = any(hit.get("similar") for hit in result["hits"])
     return {
         "pages": page_links,
-        "sorts": [{"value": s, "label": SORT_LABELS[s], "url": links.url(sort=s),
-                   "current": s == req.effective_sort} for s in sorts],
+        "sorts": [
+            {"value": s, "label": SORT_LABELS[s], "url": links.url(sort=s), "current": s == req.effective_sort}
+            for s in sorts
+        ],
         "chips": chips,
         # folding near-duplicates: offered when it changes something (or was switched off by the reader)
-        "collapse": {"on": req.effective_collapse, "url": links.collapse_toggle(), "all_url": links.url(collapse="false")}
-        if folded or req.collapse is False and not req.parsed.is_browse else None,
+        "collapse": {
+            "on": req.effective_collapse,
+            "url": links.collapse_toggle(),
+            "all_url": links.url(collapse="false"),
+        }
+        if folded or req.collapse is False and not req.parsed.is_browse
+        else None,
         "clear_all": links.url(region=None, date_from=None, date_to=None) if chips else None,
         "bar_width": lambda count: int(round(count * 20 / max_count)) * 5 if max_count else 0,
-        "form": {"region": list(req.regions), "date_from": first("date_from"), "date_to": first("date_to"),
-                 "sort": req.sort or "", "per_page": first("per_page"), "collapse": first("collapse")},
-        "per_page_default": SETTINGS["per_page"][0],
+        "form": {
+            "region": list(req.regions),
+            "date_from": first("date_from"),
+            "date_to": first("date_to"),
+            "sort": req.sort or "",
+            "per_page": first("per_page"),
+            "collapse": first("collapse"),
+        },
+        "per_page_default": NUMBER_PARAMETERS["per_page"][0],
         "first_rank": (page - 1) * result["per_page"] + 1,
     }
 
@@ -156,9 +187,13 @@ def article(article_id: str):
     related = engine.related(article_id, current_app.config["RELATED_LIMIT"])
     highlights = found.get("highlights", {})
     return render_template(
-        "article.html", article=found, related=related, q=q,
+        "article.html",
+        article=found,
+        related=related,
+        q=q,
         headline_html=mark_html(found["headline"], highlights.get("headline", [])),
-        paragraphs=paragraphs_html(found["body"], highlights.get("body", [])))
+        paragraphs=paragraphs_html(found["body"], highlights.get("body", [])),
+    )
 
 
 def web_url(url: str) -> str:
@@ -186,40 +221,64 @@ def paragraphs_html(body: str, ranges: list[list[int]]) -> list[str]:
         if not text:
             continue
         first = start + lead
-        local = [[max(a, first) - first, min(b, first + len(text)) - first]
-                 for a, b in ranges if a < first + len(text) and b > first]
+        local = [
+            [max(a, first) - first, min(b, first + len(text)) - first]
+            for a, b in ranges
+            if a < first + len(text) and b > first
+        ]
         out.append(mark_html(text, local))
     return out
 
 
 # The query language (README, "Query language"): construct, what it finds, examples (each a link to its search).
 HELP_CONSTRUCTS = [
-    ("多个词", "同时含有这些词（默认为“与”）。词的几个字在原文中连在一起即算匹配，不论原文怎样分词："
-              "“株洲”能找到“株洲市”，“复工”能找到“复工复产”。", ["复工 口罩"]),
-    ("短语", "用引号括起来：这几个字按顺序紧挨着出现（印刷版面中的换行和排版空格不算间隔）。半角、全角引号均可。",
-     ['"复工企业"', "“复工企业”"]),
+    (
+        "多个词",
+        "同时含有这些词（默认为“与”）。词的几个字在原文中连在一起即算匹配，不论原文怎样分词："
+        "“株洲”能找到“株洲市”，“复工”能找到“复工复产”。",
+        ["复工 口罩"],
+    ),
+    (
+        "短语",
+        "用引号括起来：这几个字按顺序紧挨着出现（印刷版面中的换行和排版空格不算间隔）。半角、全角引号均可。",
+        ['"复工企业"', "“复工企业”"],
+    ),
     ("或", "含有任意一个词即可（OR 须大写）。", ["复工 OR 复产"]),
     ("排除", "含有前一个词、但不含后一个词（减号紧贴词语，或用大写 NOT）。", ["复工 -企业", "复工 NOT 企业"]),
     ("分组", "用括号把条件分组。", ["(复工 OR 复产) 株洲"]),
-    ("字段", "只在某一项中查找：标题 headline:、作者 byline:、地区 region:、来源 source:"
-             "（title:、author: 分别是 headline:、byline: 的别名）。",
-     ["headline:公告", "byline:戴凛", "region:湖南", "source:株洲日报", "title:公告", "author:戴凛"]),
-    ("日期", "某年、某月、某日或某个区间内的文章（两端都含；“2020..”表示 2020 年以后）。日期不详的文章不会匹配。",
-     ["date:2020-02", "date:2020-02-01..2020-03-15", "date:2020.."]),
+    (
+        "字段",
+        "只在某一项中查找：标题 headline:、作者 byline:、地区 region:、来源 source:"
+        "（title:、author: 分别是 headline:、byline: 的别名）。",
+        ["headline:公告", "byline:戴凛", "region:湖南", "source:株洲日报", "title:公告", "author:戴凛"],
+    ),
+    (
+        "日期",
+        "某年、某月、某日或某个区间内的文章（两端都含；“2020..”表示 2020 年以后）。日期不详的文章不会匹配。",
+        ["date:2020-02", "date:2020-02-01..2020-03-15", "date:2020.."],
+    ),
     ("繁体与全角", "繁体字按简体检索并高亮；全角标点、全角空格与半角相同。", ["復工復產", "复工　口罩"]),
-    ("粘贴标题", "冒号前面不是字段名时按普通文字处理：直接粘贴一个标题，逐字相同的那篇排在最前。",
-     ["陈瑶：柔肩挑重担"]),
+    (
+        "粘贴标题",
+        "冒号前面不是字段名时按普通文字处理：直接粘贴一个标题，逐字相同的那篇排在最前。",
+        ["陈瑶：柔肩挑重担"],
+    ),
 ]
 
 
 @bp.get("/help")
 def help_page():
-    constructs = [{"name": name, "text": text,
-                   "examples": [{"q": q, "url": url_for("views.search", q=q)} for q in examples]}
-                  for name, text, examples in HELP_CONSTRUCTS]
-    return render_template("help.html", constructs=constructs, q="",
-                           misspelt_url=url_for("views.search", q="株州"),
-                           bad_url=url_for("views.search", q='"复工'))
+    constructs = [
+        {"name": name, "text": text, "examples": [{"q": q, "url": url_for("views.search", q=q)} for q in examples]}
+        for name, text, examples in HELP_CONSTRUCTS
+    ]
+    return render_template(
+        "help.html",
+        constructs=constructs,
+        q="",
+        misspelt_url=url_for("views.search", q="株州"),
+        bad_url=url_for("views.search", q='"复工'),
+    )
 
 
 @bp.get("/search.atom")
@@ -230,13 +289,23 @@ def feed():
     links = SearchLinks(req, "views.search")
     result = get_engine().search(req)
     indexed = _index_time()
-    entries = [{**hit, "updated": _day_start(hit["date"]) if hit["date"] else indexed,
-                "link": url_for("views.article", article_id=hit["id"], q=req.q or None, _external=True)}
-               for hit in result["hits"]]
+    entries = [
+        {
+            **hit,
+            "updated": _day_start(hit["date"]) if hit["date"] else indexed,
+            "link": url_for("views.article", article_id=hit["id"], q=req.q or None, _external=True),
+        }
+        for hit in result["hits"]
+    ]
     xml = render_template(
-        "feed.atom.xml", result=result, entries=entries, q=req.q,
-        feed_url=_absolute(url_for("views.feed"), urlencode(list(request.args.items(multi=True)))), html_url=request.host_url.rstrip("/") + links.url(sort=None),
-        updated=max((e["updated"] for e in entries), default=indexed))
+        "feed.atom.xml",
+        result=result,
+        entries=entries,
+        q=req.q,
+        feed_url=_absolute(url_for("views.feed"), urlencode(list(request.args.items(multi=True)))),
+        html_url=request.host_url.rstrip("/") + links.url(sort=None),
+        updated=max((e["updated"] for e in entries), default=indexed),
+    )
     return current_app.response_class(xml, content_type="application/atom+xml; charset=utf-8")
 
 
@@ -246,7 +315,7 @@ def _absolute(path: str, query: str = "") -> str:
 
 def _day_start(day: str) -> str:
     """The start of a (Beijing-time) day as an Atom timestamp in UTC, comparable with `_index_time`."""
-    start = datetime.fromisoformat(f"{day}T00:00:00+08:00").astimezone(timezone.utc)
+    start = datetime.fromisoformat(f"{day}T00:00:00+08:00").astimezone(UTC)
     return start.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
@@ -254,7 +323,7 @@ def _index_time() -> str:
     """When the index last changed, for entries without a date of their own (Atom requires one)."""
     index_dir = Path(current_app.config["INDEX_DIR"])
     mtimes = [p.stat().st_mtime for p in index_dir.iterdir() if p.is_file()] if index_dir.is_dir() else []
-    stamp = datetime.fromtimestamp(max(mtimes, default=0), tz=timezone.utc)
+    stamp = datetime.fromtimestamp(max(mtimes, default=0), tz=UTC)
     return stamp.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 

@@ -3,20 +3,21 @@
 Pipeline, one module per stage: decode (bytes → text) → segmented (rejoin jieba-pre-segmented text) → pages (page text →
 paragraph roles → article segments → fields, with metadata's extractors) ; jsonl for the bulk format.
 """
+
 from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Iterator
 
-from ..article import Article
-from ..catalog import CatalogEntry, CatalogSet, apply_catalog
-from .decode import DecodeError, decode_bytes
-from .jsonl import iter_jsonl_lines, parse_jsonl
-from .metadata import paper_name
-from .pages import Segment, assign_roles, build_fields, paragraphs, segment, split_notice_tails
+from search.article import Article
+from search.ingest.catalog import CatalogEntry, CatalogSet, apply_catalog
+from search.ingest.decode import DecodeError, decode_bytes
+from search.ingest.jsonl import iter_jsonl_lines, parse_jsonl
+from search.ingest.metadata import paper_name
+from search.ingest.pages import Segment, assign_roles, build_fields, paragraphs, segment, split_notice_tails
 
 __all__ = ["BulkFile", "FileResult", "iter_files", "open_bulk", "read_file", "read_paths", "split_page"]
 
@@ -56,7 +57,7 @@ def iter_files(paths: Iterable[str | Path]) -> Iterator[Path]:
 
 def _regions(text: str, headline: str, page_text: str, source: str) -> list[str]:
     try:
-        from search.regions import extract_regions
+        from search.text.regions import extract_regions
     except ImportError:
         return []
     return list(extract_regions(text, headline=headline, page_context=page_text, source=source))
@@ -99,7 +100,7 @@ def _segmented_roles(paras):
 
 def read_file(path: str | Path, catalog: CatalogEntry | None = None) -> FileResult:
     """Never raises for bad input: a file that cannot be read as pages gets .error naming it. `catalog`, the
-    archive's entry for this page, sets source and dates (see search.catalog.apply_catalog)."""
+    archive's entry for this page, sets source and dates (see search.ingest.catalog.apply_catalog)."""
     name = str(path)
     try:
         data = Path(path).read_bytes()
@@ -135,8 +136,8 @@ class BulkFile:
     def articles(self) -> Iterator[Article]:
         def lines():
             with open(self.path, "rb") as f:
-                for lineno, raw in enumerate(f, 1):
-                    yield lineno, raw
+                yield from enumerate(f, 1)
+
         for article in iter_jsonl_lines(lines(), file=self.path, errors=self.errors):
             yield apply_catalog([article], self.catalog)[0]
 
@@ -161,7 +162,7 @@ def is_large_bulk(path: str | Path, size: int) -> bool:
 
 def read_paths(paths: Iterable[str | Path]) -> Iterator[FileResult]:
     """Each page file's articles, with the catalogue beside it applied (catalogue faults are not reported here:
-    see search.catalog.CatalogSet.errors)."""
+    see search.ingest.catalog.CatalogSet.errors)."""
     catalogs = CatalogSet()
     for path in iter_files(paths):
         yield read_file(path, catalogs.entry_for(path))

@@ -1,4 +1,5 @@
 """Bytes → text. UTF-8 (with or without BOM) first, then GB18030 (a superset of GBK/GB2312). Never raises."""
+
 from __future__ import annotations
 
 import codecs
@@ -13,7 +14,7 @@ def decode_bytes(data: bytes) -> str:
     if not data.strip():
         raise DecodeError("empty file" if not data else "file holds only whitespace")
     if data.startswith(codecs.BOM_UTF8):
-        data = data[len(codecs.BOM_UTF8):]
+        data = data[len(codecs.BOM_UTF8) :]
     elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         try:
             return _check_text(data.decode("utf-16"))
@@ -36,10 +37,14 @@ def _undecodable(data: bytes, utf8_error: UnicodeDecodeError, gb_error: UnicodeD
     UTF-8 first), or the first bad byte of each."""
     for name, error in (("UTF-8", utf8_error), ("GB18030", gb_error)):
         if error.end == len(data) and error.start >= len(data) - 4:
-            return (f"cannot decode as UTF-8 or GB18030: the file ends in the middle of a {name} character "
-                    f"(cut off at byte {error.start}; truncated?)")
-    return (f"cannot decode as UTF-8 or GB18030 (UTF-8: byte 0x{data[utf8_error.start]:02x} at offset "
-            f"{utf8_error.start}; GB18030: byte 0x{data[gb_error.start]:02x} at offset {gb_error.start})")
+            return (
+                f"cannot decode as UTF-8 or GB18030: the file ends in the middle of a {name} character "
+                f"(cut off at byte {error.start}; truncated?)"
+            )
+    return (
+        f"cannot decode as UTF-8 or GB18030 (UTF-8: byte 0x{data[utf8_error.start]:02x} at offset "
+        f"{utf8_error.start}; GB18030: byte 0x{data[gb_error.start]:02x} at offset {gb_error.start})"
+    )
 
 
 def _check_text(text: str) -> str:

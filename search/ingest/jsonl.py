@@ -1,16 +1,17 @@
 """The bulk format: one JSON object per line (headline, byline, date, region, body, source, url, id; only body required)."""
+
 from __future__ import annotations
 
 import json
 import re
 
-from ..article import Article
-from . import metadata as md
+from search.article import Article
+from search.ingest import metadata as md
 
 
 def _normalize_region(value: str) -> str:
     try:
-        from search.regions import normalize_path
+        from search.text.regions import normalize_path
     except ImportError:
         return value
     return normalize_path(value) or value
@@ -75,8 +76,10 @@ def iter_jsonl_lines(lines, *, file: str, errors: list[str]):
         try:
             line = raw.decode("utf-8")
         except UnicodeDecodeError as e:
-            errors.append(f"{file or '<jsonl>'}:{lineno}: not UTF-8 (byte {e.start + 1} of the line); a large bulk "
-                          "file is read line by line and must be UTF-8")
+            errors.append(
+                f"{file or '<jsonl>'}:{lineno}: not UTF-8 (byte {e.start + 1} of the line); a large bulk "
+                "file is read line by line and must be UTF-8"
+            )
             continue
         if lineno == 1:
             line = line.removeprefix("\ufeff")
@@ -107,10 +110,22 @@ def parse_line(line: str, lineno: int, ordinal: int, file: str, errors: list[str
             if not isinstance(v, str):
                 raise ValueError(f"{k} must be a string")
         return Article(
-            body=body, headline=fields["headline"].strip(), byline=names,
-            byline_roles=[{"name": n, "role": ""} for n in names], date=date, date_source=date_source,
-            date_partial=partial, region=regions, source=fields["source"], url=fields["url"], file=file,
-            ordinal=ordinal, line_start=lineno, line_end=lineno, id=str(fields["id"]))
+            body=body,
+            headline=fields["headline"].strip(),
+            byline=names,
+            byline_roles=[{"name": n, "role": ""} for n in names],
+            date=date,
+            date_source=date_source,
+            date_partial=partial,
+            region=regions,
+            source=fields["source"],
+            url=fields["url"],
+            file=file,
+            ordinal=ordinal,
+            line_start=lineno,
+            line_end=lineno,
+            id=str(fields["id"]),
+        )
     except ValueError as e:  # json.JSONDecodeError is a ValueError
         reason = f"invalid JSON ({e.msg} at column {e.colno})" if isinstance(e, json.JSONDecodeError) else str(e)
         errors.append(f"{file or '<jsonl>'}:{lineno}: {reason}")

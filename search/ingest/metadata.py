@@ -1,44 +1,137 @@
 """Field extractors for one article or page: bylines, dates, captions, the paper's name, kind."""
+
 from __future__ import annotations
 
 import re
 
 HAN = "\u4e00-\u9fff"
 # Role words that come before names in a byline, longest first so 本报记者 wins over 记者.
-ROLES = ("本报首席记者", "本报特约记者", "本报见习记者", "本报实习生", "本报记者", "本报通讯员", "本报评论员", "首席记者",
-         "特约记者", "见习记者", "特约撰稿人", "实习记者", "实习生", "通讯员", "记者", "撰稿", "摄影", "编辑")
+ROLES = (
+    "本报首席记者",
+    "本报特约记者",
+    "本报见习记者",
+    "本报实习生",
+    "本报记者",
+    "本报通讯员",
+    "本报评论员",
+    "首席记者",
+    "特约记者",
+    "见习记者",
+    "特约撰稿人",
+    "实习记者",
+    "实习生",
+    "通讯员",
+    "记者",
+    "撰稿",
+    "摄影",
+    "编辑",
+)
 _ROLE_RE = "|".join(ROLES)
 # Words after a name that say what the person did.
 _SUFFIX_ROLES = ("参与采写", "采写", "整理", "报道", "摄影", "供图", "摄", "执笔", "编译")
 _SUFFIX_RE = "|".join(_SUFFIX_ROLES)
 # Common surnames, used only to split two names printed without a separator (戴雯戴晓山).
-_SURNAMES = set("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢"
-                "姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤")
+_SURNAMES = set(
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢"
+    "姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
+)
 _NAME = re.compile(f"^[{HAN}·]{{2,4}}$")
 # Words that look like 2–4 character names but are not (labels, common nouns in parentheses).
-_NOT_NAMES = {"社区", "左", "右", "中", "资料图", "供图", "图片", "新华社", "本报", "记者", "通讯员", "试行", "草案", "节选",
-              "下同", "同上", "全文", "摘要", "上接", "下转", "续", "完", "有删节", "图"}
+_NOT_NAMES = {
+    "社区",
+    "左",
+    "右",
+    "中",
+    "资料图",
+    "供图",
+    "图片",
+    "新华社",
+    "本报",
+    "记者",
+    "通讯员",
+    "试行",
+    "草案",
+    "节选",
+    "下同",
+    "同上",
+    "全文",
+    "摘要",
+    "上接",
+    "下转",
+    "续",
+    "完",
+    "有删节",
+    "图",
+}
 
-TERMINAL = "。！？!?…；;」』”\"）)】"
+TERMINAL = '。！？!?…；;」』”"）)】'
 SENTENCE_END = re.compile(f"[{re.escape(TERMINAL)}]\\s*$")
 
-PAGE_DATE = re.compile(r"^\s*(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日\s*(?:[，,]?\s*(?:星期|礼拜|周)[一二三四五六日天])?"
-                       r"(?:\s*(?:农历|第\s*\d+\s*[期版]).*)?\s*$")
+PAGE_DATE = re.compile(
+    r"^\s*(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日\s*(?:[，,]?\s*(?:星期|礼拜|周)[一二三四五六日天])?"
+    r"(?:\s*(?:农历|第\s*\d+\s*[期版]).*)?\s*$"
+)
 EDITOR_LINE = re.compile(r"^\s*(?:责编|责任编辑|美编|校对|编辑|版式|组版|审读|本版编辑|见习编辑|版面设计)\s*[:：]")
 DATE_ONLY = re.compile(r"^\s*(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日\s*$")
 # Datelines: 新华社北京3月9日电 / 本报讯 3月9日 / 本报北京2020年3月9日电 / 本报讯(记者 …) 3月9日
 _DATELINE_FULL = re.compile(r"^.{0,16}?(\d{4})年(\d{1,2})月(\d{1,2})日(?:电|讯)")
-_DATELINE_PARTIAL = re.compile(r"^(?:.{0,16}?(?<!\d)(\d{1,2})月(\d{1,2})日(?:电|讯)"
-                               r"|本报讯\s*(?:[（(][^）)]*[)）])?\s*(\d{1,2})月(\d{1,2})日)")
+_DATELINE_PARTIAL = re.compile(
+    r"^(?:.{0,16}?(?<!\d)(\d{1,2})月(\d{1,2})日(?:电|讯)"
+    r"|本报讯\s*(?:[（(][^）)]*[)）])?\s*(\d{1,2})月(\d{1,2})日)"
+)
 _PAPER = re.compile(f"([{HAN}]{{2,5}}(?:日报|晚报|都市报|商报|时报|青年报|农民报|法制报|经济报))(?:社|报业|记者|讯|电)")
 _PAPER_BANNER = re.compile(f"^([{HAN}]{{2,5}}(?:日报|晚报|都市报|商报|时报))$")
 CAPTION_MARK = re.compile(r"^[▲△▶►▷▼◀←↑→↓]")
-CREDIT_TAIL = re.compile(f"(?:(?:{_ROLE_RE})?\\s*([{HAN}]{{2,4}}(?:[、\\s]+[{HAN}]{{2,4}})*)\\s*(?:摄影?|供图)|(?:{_ROLE_RE})?供图)\\s*$")
-CREDIT_LINE = re.compile(f"^\\s*(?:(?:{_ROLE_RE})\\s*)?[{HAN}]{{2,4}}(?:[、\\s]+[{HAN}]{{2,4}})*\\s*(?:摄影?|供图)\\s*$"
-                         f"|^\\s*(?:{_ROLE_RE})?\\s*供图\\s*$")
-_TITLE_SUFFIX = ("书记", "主任", "局长", "县长", "市长", "镇长", "乡长", "村长", "校长", "院长", "厂长", "部长", "教授", "研究员",
-                 "记者", "通讯员", "委员", "代表", "主席", "经理", "董事长", "医生", "护士", "教师", "老师", "干部", "队员", "律师",
-                 "专家", "学者", "作者", "评论员", "编辑", "馆长", "所长", "站长", "处长", "科长", "队长", "社长", "总编辑")
+CREDIT_TAIL = re.compile(
+    f"(?:(?:{_ROLE_RE})?\\s*([{HAN}]{{2,4}}(?:[、\\s]+[{HAN}]{{2,4}})*)\\s*(?:摄影?|供图)|(?:{_ROLE_RE})?供图)\\s*$"
+)
+CREDIT_LINE = re.compile(
+    f"^\\s*(?:(?:{_ROLE_RE})\\s*)?[{HAN}]{{2,4}}(?:[、\\s]+[{HAN}]{{2,4}})*\\s*(?:摄影?|供图)\\s*$"
+    f"|^\\s*(?:{_ROLE_RE})?\\s*供图\\s*$"
+)
+_TITLE_SUFFIX = (
+    "书记",
+    "主任",
+    "局长",
+    "县长",
+    "市长",
+    "镇长",
+    "乡长",
+    "村长",
+    "校长",
+    "院长",
+    "厂长",
+    "部长",
+    "教授",
+    "研究员",
+    "记者",
+    "通讯员",
+    "委员",
+    "代表",
+    "主席",
+    "经理",
+    "董事长",
+    "医生",
+    "护士",
+    "教师",
+    "老师",
+    "干部",
+    "队员",
+    "律师",
+    "专家",
+    "学者",
+    "作者",
+    "评论员",
+    "编辑",
+    "馆长",
+    "所长",
+    "站长",
+    "处长",
+    "科长",
+    "队长",
+    "社长",
+    "总编辑",
+)
 
 
 def iso(y: str | int, m: str | int, d: str | int) -> str | None:
@@ -150,7 +243,9 @@ def parse_byline(content: str, *, strict: bool = True) -> list[dict]:
 
 
 # A reprint's bracketed credit names the paper first: （转载自株洲日报 记者 刘敏） / （来源：湖南日报 记者 …）.
-_PROVENANCE = re.compile(f"^\\s*(?:转载自|转自|原载|来源\\s*[:：]?|据)\\s*[{HAN}]{{2,8}}?(?:日报|晚报|都市报|商报|时报|报|网)\\s*")
+_PROVENANCE = re.compile(
+    f"^\\s*(?:转载自|转自|原载|来源\\s*[:：]?|据)\\s*[{HAN}]{{2,8}}?(?:日报|晚报|都市报|商报|时报|报|网)\\s*"
+)
 _BYLINE_LINE = re.compile(f"^(?:{_ROLE_RE})\\s*[{HAN}]")
 _BRACKETED = re.compile(r"^[（(]([^（）()]{2,60})[)）]$")
 _TRAILING = re.compile(r"[（(]([^（）()]{2,60})[)）]\s*$")
@@ -199,7 +294,10 @@ def inline_dateline_byline(first_para: str) -> list[dict]:
 
 def kind_of(headline: str, column: str, body: str, *, notice_end: bool) -> str:
     head = f"{column} {headline}"
-    if re.search(r"(公告|通告|启事|公示|声明|通知|招标|拍卖|挂牌)(?:\s*[\[［【(（]?\d{4}.*)?$|公告", headline) or notice_end:
+    if (
+        re.search(r"(公告|通告|启事|公示|声明|通知|招标|拍卖|挂牌)(?:\s*[\[［【(（]?\d{4}.*)?$|公告", headline)
+        or notice_end
+    ):
         return "notice"
     if re.search(r"评论|时评|短评|社论|观澜|杂谈|随笔|论坛|观察家|言论|漫谈", head):
         return "commentary"

@@ -3,20 +3,25 @@
 Stages: paragraphs (one per non-blank line, with its line number) → roles (furniture, heading, byline, caption, credit,
 signature, body) → article segments (title clusters decide where a new article starts) → fields.
 """
+
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
 
-from . import metadata as md
-from . import segmented
-from .decode import page_lines
+from search.ingest import metadata as md
+from search.ingest import segmented
+from search.ingest.decode import page_lines
 
 _WS = re.compile(r"[\s\u3000\xa0]+")
 _SECTION_MARK = re.compile(r"^[■□●◆◇★☆]")
-_ENUMERATED = re.compile(r"^\s*(?:[（(]\s*[一二三四五六七八九十\d]+\s*[)）]|[一二三四五六七八九十]+、|\d+[、.．](?!\d))")
+_ENUMERATED = re.compile(
+    r"^\s*(?:[（(]\s*[一二三四五六七八九十\d]+\s*[)）]|[一二三四五六七八九十]+、|\d+[、.．](?!\d))"
+)
 _PHONE = re.compile(r"\d{3,4}-\d{6,8}|电话\s*[:：]")
-_ORG_END = re.compile(r"(局|中心|委员会|委|办公室|办|公司|政府|法院|检察院|银行|协会|学会|学校|大学|医院|集团|厅|部|所|站|社|会|处|院)$")
+_ORG_END = re.compile(
+    r"(局|中心|委员会|委|办公室|办|公司|政府|法院|检察院|银行|协会|学会|学校|大学|医院|集团|厅|部|所|站|社|会|处|院)$"
+)
 _NOTICE = re.compile(r"公告|通告|启事|公示|声明$|招标|挂牌出让")
 # Words that often open a headline; used only to find the seam in a pre-segmented title block printed without separators.
 _HEADLINE_OPENERS = {"在", "让", "把", "为", "从", "向", "给", "以", "用", "将", "当", "对", "于"}
@@ -101,7 +106,7 @@ def assign_roles(paras: list[Para], *, is_markdown: bool) -> dict:
     """Mark each paragraph's role in place; returns page metadata (date, banner lines)."""
     page = {"date": None, "banners": []}
     short = [p.text for p in paras if len(_visible(p.text)) <= 30 and not md.SENTENCE_END.search(p.text)]
-    for i, p in enumerate(paras):
+    for p in paras:
         d = md.page_date(p.text)
         if d:
             p.role = "furniture"
@@ -114,7 +119,9 @@ def assign_roles(paras: list[Para], *, is_markdown: bool) -> dict:
         nxt = paras[i + 1] if i + 1 < len(paras) else None
         repeated = short.count(p.text) >= 2 and len(_visible(p.text)) <= 30
         headingish = (p.level or _plain_heading(p.text)) and not md.byline_line(p.text)
-        if headingish and ((nxt is not None and nxt.role == "furniture" and len(_visible(p.text)) <= 30) or (repeated and p.level)):
+        if headingish and (
+            (nxt is not None and nxt.role == "furniture" and len(_visible(p.text)) <= 30) or (repeated and p.level)
+        ):
             p.role = "furniture"
             page["banners"].append(p.text)
     # Signatures: org-name lines right above a date-only line (the end of a notice).
@@ -122,8 +129,13 @@ def assign_roles(paras: list[Para], *, is_markdown: bool) -> dict:
         if p.role == "body" and md.DATE_ONLY.match(p.text):
             p.role = "sigdate"
             j = i - 1
-            while j >= 0 and paras[j].role == "body" and len(_visible(paras[j].text)) <= 30 and \
-                    _ORG_END.search(_visible(paras[j].text)) and not md.SENTENCE_END.search(paras[j].text):
+            while (
+                j >= 0
+                and paras[j].role == "body"
+                and len(_visible(paras[j].text)) <= 30
+                and _ORG_END.search(_visible(paras[j].text))
+                and not md.SENTENCE_END.search(paras[j].text)
+            ):
                 paras[j].role = "signature"
                 j -= 1
     prev_ends = True
@@ -137,9 +149,13 @@ def assign_roles(paras: list[Para], *, is_markdown: bool) -> dict:
             p.role = "caption"
         elif names := md.byline_line(p.text):
             p.role, p.names = "byline", names
-        elif p.level and len(_visible(p.text)) <= 80:
-            p.role = "heading"
-        elif not p.level and _plain_heading(p.text) and (prev_ends or _byline_follows(paras, i)):
+        elif (
+            p.level
+            and len(_visible(p.text)) <= 80
+            or not p.level
+            and _plain_heading(p.text)
+            and (prev_ends or _byline_follows(paras, i))
+        ):
             p.role = "heading"
         prev_ends = bool(md.SENTENCE_END.search(p.text)) or p.role != "body"
     # Loose bylines (a bare name, 'title name') are only trusted right under a heading.
@@ -153,7 +169,9 @@ def assign_roles(paras: list[Para], *, is_markdown: bool) -> dict:
         # On a markdown page a plain line is a heading only next to a '#' heading (a kicker, label or subheadline).
         i = 0
         while i < len(paras):
-            if paras[i].role in ("heading", "byline") and (paras[i].role == "heading" or i and paras[i - 1].role == "heading"):
+            if paras[i].role in ("heading", "byline") and (
+                paras[i].role == "heading" or i and paras[i - 1].role == "heading"
+            ):
                 j = i
                 while j < len(paras) and paras[j].role in ("heading", "byline"):
                     j += 1
@@ -199,7 +217,9 @@ def _opens_article(cluster: list[Para]) -> bool:
     heads = [p for p in cluster if p.role == "heading"]
     if _SECTION_MARK.match(heads[0].text):
         return False
-    return len(heads) >= 2 or len(heads) < len(cluster) or bool(_NOTICE.search(heads[0].text)) or _is_label(heads[0].text)
+    return (
+        len(heads) >= 2 or len(heads) < len(cluster) or bool(_NOTICE.search(heads[0].text)) or _is_label(heads[0].text)
+    )
 
 
 def _ends_sentence(p: Para) -> bool:
@@ -289,9 +309,16 @@ def split_notice_tails(segs: list[Segment]) -> list[Segment]:
     for s in segs:
         if s.paras and s.paras[-1].role == "sigdate" and not any(_NOTICE.search(p.text) for p in s.title):
             i = len(s.paras) - 1
-            while i > 0 and s.paras[i - 1].role in ("body", "signature", "sigdate") and (
-                    s.paras[i - 1].role != "body" or _ENUMERATED.match(s.paras[i - 1].text)
-                    or _PHONE.search(s.paras[i - 1].text) or len(_visible(s.paras[i - 1].text)) <= 40):
+            while (
+                i > 0
+                and s.paras[i - 1].role in ("body", "signature", "sigdate")
+                and (
+                    s.paras[i - 1].role != "body"
+                    or _ENUMERATED.match(s.paras[i - 1].text)
+                    or _PHONE.search(s.paras[i - 1].text)
+                    or len(_visible(s.paras[i - 1].text)) <= 40
+                )
+            ):
                 i -= 1
             first_body = next((j for j, p in enumerate(s.paras) if p.role == "body"), 0)
             if i > first_body and any(_ENUMERATED.match(p.text) for p in s.paras[i:]):
@@ -337,7 +364,7 @@ def interpret_title(cluster: list[Para]) -> dict:
         # A deck ('——…') hangs right under its headline, so the line above the first deck is the headline.
         deck = [i for i, (t, _, _) in enumerate(lines) if i and re.match(r"^\s*(?:——|--|—)", t)]
         h = joined[0] if joined else deck[0] - 1 if deck else 0
-    above, below = lines[:h], lines[h + 1:]
+    above, below = lines[:h], lines[h + 1 :]
     if above and not column and not any(lv for _, lv, _ in lines) and len(above) == 1:
         column, above = _one_line(above[0][0]), []  # a plain line over a plain headline: a section banner
     sub = " ".join(_one_line(t) for t, _, _ in above + below)
@@ -389,8 +416,11 @@ def _body_text(paras: list[Para]) -> str:
 
 def build_fields(seg: Segment, page: dict) -> dict:
     title_paras = seg.title
-    info = interpret_title(title_paras) if title_paras else {"headline": "", "subheadline": "", "column": "", "names": [],
-                                                             "used": []}
+    info = (
+        interpret_title(title_paras)
+        if title_paras
+        else {"headline": "", "subheadline": "", "column": "", "names": [], "used": []}
+    )
     if title_paras and title_paras[0].tokens is not None:
         info.update(split_glued_title(title_paras[0]), used=[title_paras[0]])
     if seg.extra_title:
@@ -402,7 +432,7 @@ def build_fields(seg: Segment, page: dict) -> dict:
             info["used"] = info["used"] + extra["used"]
             info["column"] = info["column"] or extra["column"]
         info["names"] = info["names"] + extra["names"]
-    used = set(id(p) for p in info["used"])
+    used = {id(p) for p in info["used"]}
     body_paras = [p for p in seg.paras if id(p) not in used]
     names = list(info["names"])
     first_body = next((p for p in body_paras if p.role == "body"), None)
@@ -437,7 +467,16 @@ def build_fields(seg: Segment, page: dict) -> dict:
     kind = "photo" if seg.photo else md.kind_of(info["headline"], info["column"], body, notice_end=notice_end)
     lines = [p.line for p in seg.paras]
     return {
-        "headline": info["headline"], "subheadline": info["subheadline"], "column": info["column"], "body": body,
-        "byline": [n["name"] for n in roles], "byline_roles": roles, "date": date, "date_source": date_source,
-        "date_partial": partial, "kind": kind, "line_start": min(lines), "line_end": max(lines),
+        "headline": info["headline"],
+        "subheadline": info["subheadline"],
+        "column": info["column"],
+        "body": body,
+        "byline": [n["name"] for n in roles],
+        "byline_roles": roles,
+        "date": date,
+        "date_source": date_source,
+        "date_partial": partial,
+        "kind": kind,
+        "line_start": min(lines),
+        "line_end": max(lines),
     }

@@ -1,9 +1,10 @@
 """jieba-pre-segmented text: tokens separated by '|', paragraph breaks as runs of U+3000 tokens."""
+
 from __future__ import annotations
 
 import re
 
-from .decode import page_lines
+from search.ingest.decode import page_lines
 
 _PARA_BREAK = re.compile(r"(?:\u3000\|?){2,}")
 
@@ -16,11 +17,6 @@ def is_segmented(text: str) -> bool:
         return False
     pieces = [p for p in sample.split("|") if p]
     return bool(pieces) and sum(map(len, pieces)) / len(pieces) <= 4.0 and bars > len(sample) / 12
-
-
-def rejoin(text: str) -> str:
-    """The original characters, only the bars removed."""
-    return text.replace("|", "")
 
 
 def tokens(text: str) -> list[str]:

@@ -9,8 +9,12 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
-GOLD_FILE = ROOT.parent / "shared" / "eval" / "seeds-gold.json"
-QUERIES_FILE = ROOT.parent / "shared" / "eval" / "seeds-queries-dev.json"
+DATA = ROOT / "tests" / "data"  # labelled data shipped with the project (tests/data/README.md)
+GOLD_FILE = DATA / "seeds-gold.json"
+QUERIES_FILE = DATA / "seeds-queries-dev.json"
+SYNTH = DATA / "tools" / "synth.py"
+
+collect_ignore = ["data"]  # labelled data and the scripts copied with it, not tests
 
 
 @pytest.fixture(scope="session")
@@ -33,15 +37,11 @@ def engine(seed_index):
 
 @pytest.fixture(scope="session")
 def gold() -> list[dict]:
-    if not GOLD_FILE.exists():
-        pytest.skip("shared/eval is not beside the project")
     return json.loads(GOLD_FILE.read_text(encoding="utf-8"))
 
 
 @pytest.fixture(scope="session")
 def dev_queries() -> list[dict]:
-    if not QUERIES_FILE.exists():
-        pytest.skip("shared/eval is not beside the project")
     return json.loads(QUERIES_FILE.read_text(encoding="utf-8"))["queries"]
 
 
@@ -67,6 +67,20 @@ def search(engine):
         return engine.search(SearchRequest.from_params(params))
 
     return run
+
+
+def synth_articles(out: Path, n: int, seed: int) -> Path:
+    """`n` generated articles (JSON Lines, the bulk-import format) from the seed sentences: tests/data/tools/synth.py,
+    deterministic in (n, seed)."""
+    import subprocess
+    import sys
+
+    subprocess.run(
+        [sys.executable, str(SYNTH), "--n", str(n), "--seed", str(seed), "--seeds", str(SEEDS), "--out", str(out)],
+        check=True,
+        capture_output=True,
+    )
+    return out
 
 
 def _squash(text: str) -> str:

@@ -94,3 +94,11 @@ def test_cli_reports_a_missing_file_clearly(seed_index, tmp_path):
     )
     assert result.exit_code == 1
     assert "no gold file at" in result.output
+
+
+def test_cli_defaults_are_the_shipped_seeds_query_set_and_gold(seed_index):
+    result = CliRunner().invoke(main, ["eval", "queries", "--index", str(seed_index)])
+    assert result.exit_code == 0, result.output
+    assert "mapped 22/22 gold articles; 24 queries: recall 1.000" in result.output
+    help_text = "".join(CliRunner().invoke(main, ["eval", "queries", "--help"]).output.split())
+    assert "tests/data/seeds-queries-dev.json" in help_text and "tests/data/seeds-gold.json" in help_text

@@ -6,12 +6,11 @@ from __future__ import annotations
 
 import json
 import random
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import synth_articles
 from whoosh.scoring import BM25F
 
 from search.index.codec.formats import CompactPositions
@@ -19,8 +18,6 @@ from search.query.engine import SearchEngine
 from search.query.evaluate import Evaluator, PostingCache, _decode_positions
 from search.query.language import parse_query
 from search.query.request import SearchRequest
-
-SYNTH = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "synth.py"
 
 # Every node type the parser builds: words (Or of word and bigram fields), multi-bigram words (phrases over bigrams),
 # AND with its proximity bonus (AndMaybe), OR, NOT, quoted phrases, fields, date ranges, one-character words
@@ -114,18 +111,12 @@ def test_engine_pages_and_facets_equal_the_slow_path_on_the_seeds(seed_index):
 @pytest.fixture(scope="module")
 def generated_index(tmp_path_factory) -> Path:
     """A generated corpus in three commits (three segments), then one file rewritten (deleted documents)."""
-    if not SYNTH.exists():
-        pytest.skip("shared/corpus is not beside the project")
     import search.index.sync as indexer
 
     root = tmp_path_factory.mktemp("generated")
     articles = root / "articles"
     articles.mkdir()
-    subprocess.run(
-        [sys.executable, str(SYNTH), "--n", "900", "--seed", "7", "--out", str(root / "all.jsonl")],
-        check=True,
-        capture_output=True,
-    )
+    synth_articles(root / "all.jsonl", n=900, seed=7)
     lines = (root / "all.jsonl").read_text(encoding="utf-8").splitlines()
     index_dir = root / "index"
     for part in range(3):

@@ -13,29 +13,22 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import SEEDS
+from conftest import SEEDS, synth_articles
 
 from search.query.engine import SearchEngine
 from search.query.request import SearchRequest
 
 ray = pytest.importorskip("ray")
 
-SYNTH = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "synth.py"
 SHARDS = 4
 
 
 @pytest.fixture(scope="module")
 def archive(tmp_path_factory) -> Path:
     """The seeds and 1,500 generated articles (reprints among them), as an archive of page and bulk files."""
-    if not SYNTH.exists():
-        pytest.skip("shared/corpus is not beside the project")
     root = tmp_path_factory.mktemp("sharded-archive")
     shutil.copytree(SEEDS, root / "pages")
-    subprocess.run(
-        [sys.executable, str(SYNTH), "--n", "1500", "--seed", "3", "--out", str(root / "pages" / "bulk.jsonl")],
-        check=True,
-        capture_output=True,
-    )
+    synth_articles(root / "pages" / "bulk.jsonl", n=1500, seed=3)
     return root / "pages"
 
 

@@ -1,12 +1,14 @@
 """`newsearch eval metadata`: the ingest pipeline against a labelled gold file.
 
 Figures are computed as the black-box scorer (shared/eval/tools/score_metadata.py) computes them, over the articles
-that ingest makes of the gold's files: boundary F1 from the gold articles found / articles made, headline exact
-(whitespace-insensitive), date (first 10 characters), byline names F1 and region F1 (most specific full names) per
-article, averaged. Gold articles map to ours by the gold first sentence found in our text, preferring the gold's own
-file (reprints in two files share their first sentence). Near-duplicates: the gold's `duplicate_of` pairs are
-"found" when the DuplicateTracker, run over the articles in file order, puts both in one cluster; a "false merge" is
-any pair in one cluster that the gold does not group.
+that ingest makes of the gold's files (`evaluate`), or over those an index of given files or directories holds
+(`evaluate_paths`: a temporary index, so catalogues and stored clusters count as the JSON API shows them): boundary
+F1 from the gold articles found / articles made, headline exact (whitespace-insensitive), date (first 10
+characters), byline names F1 and region F1 (most specific full names) per article, averaged. Gold articles map to
+ours by the gold first sentence found in our text, preferring the gold's own file, compared by file name (reprints
+in two files share their first sentence; a gold `file` may be a path inside an archive tree). Near-duplicates: the
+gold's `duplicate_of` pairs are "found" when the DuplicateTracker, run over the articles in file order, puts both
+in one cluster; a "false merge" is any pair in one cluster that the gold does not group.
 """
 
 from __future__ import annotations
@@ -22,6 +24,9 @@ _WS = re.compile(r"[\s\u3000\xa0|#]+")
 _SEP = re.compile(r"[/›>\s]+")
 
 TARGETS = {"boundary_f1": 0.95, "headline": 0.95, "date": 0.95, "byline": 0.9, "region": 0.9, "duplicates": 0.9}
+# The issue's targets for a real archive (the rmrb-dev set): stricter on boundaries, dates and bylines.
+STRICT_TARGETS = {"boundary_f1": 0.97, "headline": 0.95, "date": 0.98, "byline": 0.95, "region": 0.9, "duplicates": 0.9}
+TARGET_SETS = {"seeds": TARGETS, "strict": STRICT_TARGETS}
 
 
 def norm(text: str | None) -> str:
@@ -40,10 +45,19 @@ def most_specific(regions: list[str]) -> set[str]:
 
 
 def load_gold(path: str | Path) -> list[dict]:
+    """A gold file: a JSON list of labelled articles; `file` is a page file's name or a path relative to the
+    directory scored (an archive tree), matched to articles by its file name."""
     path = Path(path)
+    if path.is_dir():
+        raise IsADirectoryError(f"gold file {path} is a directory (give a JSON file with --gold)")
     if not path.is_file():
         raise FileNotFoundError(f"gold file {path} not found (give one with --gold)")
-    gold = json.loads(path.read_text(encoding="utf-8"))
+    try:
+        gold = json.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"{path}: not UTF-8 text ({exc.reason})") from None
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{path}: not JSON ({exc})") from None
     if not isinstance(gold, list) or not all(isinstance(g, dict) and "file" in g for g in gold):
         raise ValueError(f"{path}: expected a JSON list of labelled articles with 'file'")
     for g in gold:
@@ -60,9 +74,14 @@ class MetadataScore:
     duplicate_found: int = 0
     false_merges: list[str] = field(default_factory=list)
     misses: list[str] = field(default_factory=list)
+    targets: dict = field(default_factory=lambda: dict(TARGETS))
 
     def failed_targets(self) -> list[str]:
-        failed = [f"{k} {self.figures[k]:.3f} < {t}" for k, t in TARGETS.items() if self.figures.get(k, 0) < t]
+        failed = [
+            f"{k} {self.figures.get(k, 0):.3f} < {t}"
+            for k, t in self.targets.items()
+            if self.figures.get(k, 0) < t - 1e-9
+        ]
         if self.false_merges:
             failed.append(f"{len(self.false_merges)} false merges")
         return failed
@@ -76,6 +95,7 @@ class MetadataScore:
             "duplicate_found": self.duplicate_found,
             "false_merges": self.false_merges,
             "misses": self.misses,
+            "targets": self.targets,
             "failed": self.failed_targets(),
         }
 
@@ -89,7 +109,9 @@ def ingest_gold_files(gold: list[dict], seeds_dir: str | Path) -> list:
     for name in dict.fromkeys(g["file"] for g in gold):
         path = seeds_dir / name
         if not path.is_file():
-            raise FileNotFoundError(f"{path}: a file named in the gold is not in {seeds_dir} (give --seeds)")
+            raise FileNotFoundError(
+                f"{path}: a file named in the gold is not in {seeds_dir} (give the directory that holds them as PATHS)"
+            )
         result = read_file(path)
         if result.error:
             raise ValueError(result.error)
@@ -109,12 +131,14 @@ def index_articles(index_dir: str | Path) -> list:
         return [Article(**{k: v for k, v in from_stored(d).items() if k in names}) for d in docs]
 
 
-def score_metadata(gold: list[dict], articles: list, stored_clusters: bool = False) -> MetadataScore:
+def score_metadata(
+    gold: list[dict], articles: list, stored_clusters: bool = False, targets: dict | None = None
+) -> MetadataScore:
     from search.index.reprints import DuplicateTracker
 
     arts = {a.id: a for a in articles}
     g2a = map_gold(gold, arts, prefer_same_file=True)
-    score = MetadataScore(articles=len(arts), gold=len(gold))
+    score = MetadataScore(articles=len(arts), gold=len(gold), targets=dict(targets or TARGETS))
     per = {"headline": [], "date": [], "byline": [], "region": []}
     for g in gold:
         a = arts.get(g2a.get(g["id"], ""))
@@ -186,9 +210,30 @@ def score_metadata(gold: list[dict], articles: list, stored_clusters: bool = Fal
     return score
 
 
-def evaluate(gold_file: str | Path, seeds_dir: str | Path, index_dir: str | Path | None = None) -> MetadataScore:
+def evaluate(
+    gold_file: str | Path,
+    seeds_dir: str | Path,
+    index_dir: str | Path | None = None,
+    targets: dict | None = None,
+) -> MetadataScore:
     """Ingest the gold's files from `seeds_dir` and score them; with `index_dir`, score what that index holds."""
     gold = load_gold(gold_file)
     if index_dir is not None:
-        return score_metadata(gold, index_articles(index_dir), stored_clusters=True)
-    return score_metadata(gold, ingest_gold_files(gold, seeds_dir))
+        return score_metadata(gold, index_articles(index_dir), stored_clusters=True, targets=targets)
+    return score_metadata(gold, ingest_gold_files(gold, seeds_dir), targets=targets)
+
+
+def evaluate_paths(gold_file: str | Path, paths: list[str | Path], targets: dict | None = None) -> MetadataScore:
+    """Index `paths` (files or directories, with their catalogues, as `newsearch index` takes them) into a temporary
+    index and score the articles it holds with their stored clusters: the figures the JSON API would show."""
+    import tempfile
+
+    from search.index.sync import index_paths
+
+    gold = load_gold(gold_file)
+    with tempfile.TemporaryDirectory(prefix="newsearch-eval-") as tmp:
+        summary = index_paths(Path(tmp) / "index", paths)
+        if not summary.ok:
+            raise ValueError("; ".join(summary.errors))
+        articles = index_articles(Path(tmp) / "index")
+    return score_metadata(gold, articles, stored_clusters=True, targets=targets)

@@ -131,7 +131,7 @@ def test_the_closeness_bonus_never_changes_which_articles_match(engine, q):
     """The bonus clause only reorders: the matches are exactly the AND of the words."""
     from whoosh import query as wq
 
-    from search.query.language import language as qmod
+    from search.query import language as qmod
 
     searcher = engine.searcher()
     with_bonus = parse_query(q).to_whoosh()

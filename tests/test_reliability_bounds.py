@@ -66,10 +66,10 @@ def test_time_budget_in_the_engine(seed_index):
     with pytest.raises(SearchTimeout, match="took longer than"):
         engine.search(SearchRequest.from_params({"q": "复工 OR 疫情"}))
     # the scored part alone: a budget that runs out inside Whoosh's collector
-    from search.query.engine import _deadline, _timed_search
+    from search.query.engine import _timed_search, deadline
 
     searcher = engine.searcher()
-    _deadline.start(1e-9)
+    deadline.start(1e-9)
     with pytest.raises(SearchTimeout):
         _timed_search(searcher, SearchRequest(q="复工").parsed.to_whoosh(), limit=10, filter=None)
     # each search gets a fresh budget: a normal budget after a timed-out one works

@@ -67,9 +67,9 @@ def test_bulk_segment_equals_whooshs_writer(tmp_path, monkeypatch, chunk, slice_
 
 def test_parallel_workers_write_distinct_segments(tmp_path, monkeypatch):
     """Forked workers must not reuse the parent's random state for segment names (they would overwrite each other)."""
-    import search.index.sync as indexer
+    import search.index.writer as writer
 
-    monkeypatch.setattr(indexer, "PARALLEL_MIN", 5)
+    monkeypatch.setattr(writer, "PARALLEL_MIN", 5)
     monkeypatch.setattr("search.index.segments.worker_count", lambda: 2)
     documents = [to_document(a) for f in sorted(Path(SEEDS).iterdir()) for a in read_file(f).articles]
     ix = create_index(tmp_path / "ix")

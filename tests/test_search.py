@@ -133,8 +133,8 @@ def test_browse_is_newest_first(search):
 
 
 def test_warm_up_builds_the_suggestion_index_in_the_background(seed_index):
-    from search.query.engine import SearchEngine
     from search.query import suggest
+    from search.query.engine import SearchEngine
 
     engine = SearchEngine(seed_index)
     with suggest._cache_lock:

@@ -160,7 +160,6 @@ def test_bulk_records_get_missing_fields_from_their_text_and_say_where_each_came
         "given",
     )
     assert given.sources == {"headline": "given", "byline": "none", "date": "given", "region": "given"}
-    assert "湖南省/株洲市/攸县" in given.regions_mentioned  # named in the text, kept apart from the given region
 
 
 def test_the_api_shows_kicker_dateline_day_and_field_sources(tmp_path):

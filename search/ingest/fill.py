@@ -55,9 +55,7 @@ def fill_from_text(article: Article, given: str = "given") -> Article:
         elif partial and not article.date_partial:
             article.date_partial = partial
     if article.region:
-        sources.setdefault("region", given)
-        if not article.regions_mentioned:
-            article.regions_mentioned = [r for r in regions_of(article)[1] if r not in article.region]
+        sources.setdefault("region", given)  # a record's own regions; the text is not read for places (bulk speed)
     else:
         article.region, article.regions_mentioned = regions_of(article)
         if article.region:

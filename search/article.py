@@ -14,6 +14,7 @@ _IDENTITY_NOISE = re.compile(r"[\s\u3000\xa0|]+")
 class Article:
     body: str
     headline: str = ""
+    kicker: str = ""  # the line printed above the headline (引题), without its closing dash
     subheadline: str = ""
     column: str = ""
     byline: list[str] = field(default_factory=list)
@@ -21,7 +22,11 @@ class Article:
     date: str | None = None  # ISO yyyy-mm-dd
     date_source: str = "none"  # catalog, page, dateline, text or none
     date_partial: str = ""  # a year-less date seen in the text ("03-09"), never completed by guessing
+    dateline_date: str = ""  # the dateline's day ("06-10" of 新华社郑州6月10日电), kept apart from the issue date
     region: list[str] = field(default_factory=list)  # most specific full paths: "湖南省/株洲市/石峰区"
+    regions_mentioned: list[str] = field(default_factory=list)  # every Chinese place named, about it or not
+    # where each field came from: front_matter, catalog, given (a bulk record's own value), page, text, none
+    sources: dict[str, str] = field(default_factory=dict)
     source: str = ""  # paper name when known, else the file name
     url: str = ""
     file: str = ""  # path of the file the article came from

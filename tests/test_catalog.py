@@ -84,17 +84,18 @@ def test_json_catalogue_sets_paper_page_and_dates(archive):
     assert len(p004) == 8
     assert {a.source for a in p004} == {"人民日报"}
     assert {(a.page, a.issue_date, a.url) for a in p004} == {("04", "2020-03-10", "https://example.org/0310/04")}
-    dated = {a.headline: (a.date, a.date_source) for a in p004 if a.date_partial}
-    # The year-less dateline takes the issue's year; the photo's leading 3月9日 too, but it is text, not a dateline.
-    assert dated[DATELINE_HEADLINE] == ("2020-03-09", "dateline")
-    assert sorted(dated.values()) == [("2020-03-09", "dateline"), ("2020-03-09", "text")]
-    assert [(a.date, a.date_source) for a in p004 if not a.date_partial] == [("2020-03-10", "catalog")] * 6
+    # Every article's date is the issue's; a year-less dateline keeps its own day apart, never completed by a guess.
+    assert {(a.date, a.date_source) for a in p004} == {("2020-03-10", "catalog")}
+    [dated] = [a for a in p004 if a.headline == DATELINE_HEADLINE]
+    assert (dated.date_partial, dated.dateline_date) == ("03-09", "03-09")
 
-    # A dateline that contradicts the issue date is kept, and says so; the issue date stays in the provenance.
+    # A dateline with its own (earlier) day: the article is dated by the issue it was printed in, the dateline's
+    # day is kept beside it.
     [own] = pages["dated.md"]
-    assert (own.date, own.date_source, own.issue_date, own.page, own.source) == (
-        "2020-03-01",
-        "dateline",
+    assert (own.date, own.date_source, own.dateline_date, own.issue_date, own.page, own.source) == (
+        "2020-03-10",
+        "catalog",
+        "03-01",
         "2020-03-10",
         "2",
         "新华每日电讯",
@@ -114,7 +115,7 @@ def test_csv_catalogue_and_its_issue_date_over_a_printed_page_date(archive):
     }
     # No paper in the catalogue: the paper named in the text stays (004 names none).
     assert {a.source for a in pages[P004]} == {""}
-    assert [a.date for a in pages[P004] if a.headline == DATELINE_HEADLINE] == ["2020-03-09"]
+    assert [a.date for a in pages[P004] if a.headline == DATELINE_HEADLINE] == ["2020-03-10"]
 
 
 def test_a_list_shaped_json_catalogue(archive):
@@ -124,11 +125,19 @@ def test_a_list_shaped_json_catalogue(archive):
     assert {a.source for a in articles_by_file(archive)[P003]} == {"株洲晚报"}
 
 
-def test_a_year_less_dateline_in_a_january_issue_is_from_the_year_before():
-    articles = [Article(body="本报讯 12月30日 …", date_partial="12-30"), Article(body="…", date_partial="02-29")]
+def test_the_issue_date_dates_the_article_and_a_front_matter_date_outranks_it():
+    articles = [
+        Article(body="本报讯 12月30日 …", date_partial="12-30", dateline_date="12-30"),
+        Article(body="…", date="2021-12-31", date_source="front_matter"),
+        Article(body="…", date="2021-12-29", date_source="dateline"),
+    ]
     apply_catalog(articles, CatalogEntry(issue_date="2022-01-02"))
-    # 2021 had no 2月29日: the page's date rather than a guessed year.
-    assert [(a.date, a.date_source) for a in articles] == [("2021-12-30", "dateline"), ("2022-01-02", "catalog")]
+    assert [(a.date, a.date_source) for a in articles] == [
+        ("2022-01-02", "catalog"),
+        ("2021-12-31", "front_matter"),
+        ("2022-01-02", "catalog"),
+    ]
+    assert articles[0].dateline_date == "12-30"
 
 
 def test_malformed_json_catalogue_is_reported_with_file_and_line_and_pages_still_index(archive, tmp_path):

@@ -312,7 +312,7 @@ def test_jsonl_good_lines_ingest_and_bad_lines_are_reported_by_number(tmp_path):
         "标题一",
         ["王明", "李强"],
         "2020-03-09",
-        "catalog",
+        "given",
         "长江日报",
         "a1",
     )

@@ -102,10 +102,16 @@ def schemas() -> dict:
     hit_properties = {
         "id": {"type": "string"},
         "headline": {"type": "string"},
+        "kicker": {"type": "string", "description": "The line printed above the headline (引题)"},
         "subheadline": {"type": "string"},
         "byline": STRINGS,
         "date": {**NULLABLE_STRING, "format": "date", "description": "ISO date; null when unknown"},
-        "date_source": {"type": "string", "enum": ["catalog", "page", "dateline", "text", "none"]},
+        "date_source": {
+            "type": "string",
+            "enum": ["front_matter", "given", "catalog", "page", "dateline", "text", "none"],
+            "description": "Where the date came from: the file's front matter, a bulk record's own field, the archive's "
+            "catalogue, the page header or print line, a dateline (only when no issue date is known), the text",
+        },
         "region": {**STRINGS, "description": "Most specific region paths, e.g. 湖南省/株洲市"},
         "source": {"type": "string"},
         "url": {"type": "string"},
@@ -312,6 +318,9 @@ def schemas() -> dict:
                 "column",
                 "byline_roles",
                 "date_partial",
+                "dateline_date",
+                "regions_mentioned",
+                "sources",
                 "file",
                 "ordinal",
                 "line_start",
@@ -332,6 +341,18 @@ def schemas() -> dict:
                     "type": "string",
                     "description": "A year-less date seen in the text, e.g. 03-09 "
                     "(when only that is known, `date` is null)",
+                },
+                "dateline_date": {
+                    "type": "string",
+                    "description": "The dateline's day, MM-DD (新华社郑州6月10日电 → 06-10); the article's date is its "
+                    "issue date",
+                },
+                "regions_mentioned": {**STRINGS, "description": "Every Chinese place the text names, beyond `region`"},
+                "sources": {
+                    "type": "object",
+                    "additionalProperties": {"type": "string"},
+                    "description": "Where each field came from: front_matter, given (a bulk record's own value), "
+                    "catalog, page, text (extracted), none",
                 },
                 "file": {"type": "string", "description": "The page file's name (no server directories)"},
                 "ordinal": {"type": "integer", "description": "The article's place on its page"},

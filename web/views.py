@@ -27,7 +27,15 @@ bp = Blueprint("views", __name__)
 SORT_LABELS = {"relevance": "相关度", "-date": "最新在前", "date": "最早在前"}
 KIND_LABELS = {"news": "消息", "notice": "公告", "commentary": "评论", "caption": "图片说明"}
 # Where an article's date came from (`date_source`), as the article page names it after 日期来源：
-DATE_SOURCE_LABELS = {"catalog": "目录", "page": "版面日期", "dateline": "电头", "text": "正文", "none": "未知"}
+DATE_SOURCE_LABELS = {
+    "front_matter": "文件元数据",
+    "given": "数据记录",
+    "catalog": "目录",
+    "page": "版面日期",
+    "dateline": "电头",
+    "text": "正文",
+    "none": "未知",
+}
 SIMILAR_LISTED = 5  # similar articles listed under a folded hit; the rest are one link away (collapse=false)
 
 

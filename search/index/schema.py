@@ -64,13 +64,17 @@ def build_schema() -> Schema:
     )
 
 
-_PAYLOAD_FIELDS = ("subheadline", "column", "byline_roles", "date_source", "date_partial", "region", "url",
+_PAYLOAD_FIELDS = ("kicker",
+    "subheadline", "column", "byline_roles", "date_source", "date_partial",
+    "dateline_date", "region",
+    "regions_mentioned",
+    "sources", "url",
                    "line_start", "line_end", "page", "issue_date", "kind")
 
 
 def searchable_body(article: Article) -> str:
-    """What the default search reads besides the headline: kicker, column and the printed body."""
-    return "\n".join(part for part in (article.subheadline, article.column, article.body) if part)
+    """What the default search reads besides the headline: kicker, subheadline, column and the printed body."""
+    return "\n".join(part for part in (article.kicker, article.subheadline, article.column, article.body) if part)
 
 
 def to_document(article: Article) -> dict:
@@ -109,6 +113,7 @@ def from_stored(stored: dict) -> dict:
         "id": stored["id"],
         "cluster": stored.get("cluster") or stored["id"],
         "headline": stored.get("headline", ""),
+        "kicker": payload.get("kicker", ""),
         "subheadline": payload.get("subheadline", ""),
         "column": payload.get("column", ""),
         "byline": [name for name in byline.split(",") if name],
@@ -116,7 +121,10 @@ def from_stored(stored: dict) -> dict:
         "date": stored.get("date"),
         "date_source": payload.get("date_source", "none"),
         "date_partial": payload.get("date_partial", ""),
+        "dateline_date": payload.get("dateline_date", ""),
         "region": payload.get("region", []),
+        "regions_mentioned": payload.get("regions_mentioned", []),
+        "sources": payload.get("sources", {}),
         "source": stored.get("source", ""),
         "url": payload.get("url", ""),
         "file": file_name(stored.get("file", "")),

@@ -13,8 +13,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from search.article import Article
+from search.ingest import metadata as md
 from search.ingest.catalog import CatalogEntry, CatalogSet, apply_catalog
 from search.ingest.decode import DecodeError, decode_bytes
+from search.ingest.fill import regions_of
+from search.ingest.frontmatter import FrontMatter, FrontMatterError, split_front_matter
 from search.ingest.jsonl import iter_jsonl_lines, parse_jsonl
 from search.ingest.metadata import paper_name
 from search.ingest.pages import Segment, assign_roles, build_fields, paragraphs, segment, split_notice_tails
@@ -55,19 +58,15 @@ def iter_files(paths: Iterable[str | Path]) -> Iterator[Path]:
             yield path
 
 
-def _regions(text: str, headline: str, page_text: str, source: str) -> list[str]:
-    try:
-        from search.text.regions import extract_regions
-    except ImportError:
-        return []
-    return list(extract_regions(text, headline=headline, page_context=page_text, source=source))
-
-
-def split_page(text: str, *, file: str = "") -> list[Article]:
-    """One decoded page's text → its articles, in page order."""
+def split_page(text: str, *, file: str = "", front: FrontMatter | None = None) -> list[Article]:
+    """One decoded page's text → its articles, in page order. With `front` (the file's front matter, already cut
+    from `text`), its values outrank what the text says; a front matter with a title makes the file one article."""
     paras, is_seg = paragraphs(text)
     if not paras:
         return []
+    if front is not None:
+        for p in paras:
+            p.line += front.lines  # line numbers stay those of the file
     if is_seg:
         first = paras[0]
         if "。" not in first.text and len(first.text) <= 90:
@@ -75,11 +74,13 @@ def split_page(text: str, *, file: str = "") -> list[Article]:
     is_markdown = any(p.level for p in paras)
     page = assign_roles(paras, is_markdown=is_markdown) if not is_seg else _segmented_roles(paras)
     page_text = text.replace("|", "") if is_seg else text
-    source = paper_name(page_text)
+    source = page.get("paper") or paper_name(page_text)
     if is_seg:
         # Pre-segmented corpora hold one article per file: later title-like lines are its section heads.
         title = [paras[0]] if paras[0].role == "heading" else []
         segs = [Segment(paras=list(paras), title=title)]
+    elif front is not None and front.title:
+        segs = [_one_article(paras)]
     else:
         segs = split_notice_tails(segment(paras))
     articles = []
@@ -87,9 +88,72 @@ def split_page(text: str, *, file: str = "") -> list[Article]:
         f = build_fields(seg, page)
         if not f["body"].strip() and not f["headline"]:
             continue
-        region = _regions(f["body"], f["headline"], page_text, source)
-        articles.append(Article(file=file, ordinal=len(articles), source=source, region=region, **f))
+        article = Article(file=file, ordinal=len(articles), source=source, **f)
+        article.page = page.get("page") or ""
+        article.sources = {
+            "headline": "text" if article.headline else "none",
+            "byline": "text" if article.byline else "none",
+            "date": "none" if not article.date else "page" if article.date_source == "page" else "text",
+        }
+        if front is not None:
+            apply_front_matter(article, front)
+        if not article.region:
+            article.region, article.regions_mentioned = regions_of(
+                article, page_text=page_text, section=page.get("section", "")
+            )
+        article.sources.setdefault("region", "text" if article.region else "none")
+        articles.append(article)
     return articles
+
+
+def _one_article(paras: list) -> Segment:
+    """All of a file's paragraphs as one article, titled by its leading headings and bylines (the headings below
+    them are its sub-heads)."""
+    kept = [p for p in paras if p.role != "furniture"]
+    title = []
+    for p in kept:
+        heading_still = p.role == "heading" and not any(q.role == "byline" for q in title)
+        if heading_still or (p.role == "byline" and title):
+            title.append(p)
+        else:
+            break
+    # no byline anywhere but a photo credit: a photo item, signed by its photographer
+    photo = not any(p.role == "byline" and p.names for p in kept) and any(p.role == "credit" for p in kept)
+    return Segment(paras=kept, title=title, photo=photo)
+
+
+def apply_front_matter(article: Article, front: FrontMatter) -> None:
+    """The front matter's values over what was read from the text (in place)."""
+    from search.text.regions import normalize_path
+
+    if front.title:
+        article.headline, tag = md.split_headline_tag(front.title)
+        article.column = front.column or tag or article.column
+        article.sources["headline"] = "front_matter"
+    elif front.column:
+        article.column = front.column
+    article.kicker = front.kicker or article.kicker
+    article.subheadline = front.subtitle or article.subheadline
+    if front.date:
+        article.date, article.date_source = front.date, "front_matter"
+        article.sources["date"] = "front_matter"
+    if front.authors:
+        # the front matter's names first, then any the text adds (（X参与采写）, a section's own byline)
+        names = [n for author in front.authors for n in md.parse_byline(md.unpad(author), strict=False)]
+        names += article.byline_roles
+        seen: set[str] = set()
+        names = [n for n in names if not (n["name"] in seen or seen.add(n["name"]))]
+        article.byline, article.byline_roles = [n["name"] for n in names], names
+        article.sources["byline"] = "front_matter"
+    if front.paper:
+        article.source = front.paper
+        article.sources["source"] = "front_matter"
+    article.page = front.page or article.page
+    article.url = front.url or article.url
+    regions = [r for r in (normalize_path(value) for value in front.region) if r]
+    if regions:
+        article.region = regions
+        article.sources["region"] = "front_matter"
 
 
 def _segmented_roles(paras):
@@ -115,7 +179,11 @@ def read_file(path: str | Path, catalog: CatalogEntry | None = None) -> FileResu
         if Path(path).suffix.lower() == ".jsonl":
             articles, errors = parse_jsonl(text, file=name)
             return FileResult(name, apply_catalog(articles, catalog), "; ".join(errors) or None, digest)
-        return FileResult(name, apply_catalog(split_page(text, file=name), catalog), None, digest)
+        try:
+            front, text = split_front_matter(text)
+        except FrontMatterError as e:  # this file alone: the rest of the archive is still indexed
+            return FileResult(name, [], f"{name}: {e}", digest)
+        return FileResult(name, apply_catalog(split_page(text, file=name, front=front), catalog), None, digest)
     except Exception as e:  # a page the splitter cannot handle must not stop a batch
         return FileResult(name, [], f"{name}: cannot split into articles ({type(e).__name__}: {e})", digest)
 

@@ -232,42 +232,24 @@ def apply_catalog(articles: list[Article], entry: CatalogEntry | None) -> list[A
     """Set the page's catalogue values on its articles (in place).
 
     The catalogue's paper is each article's source. Its issue date is the date of every article on the page
-    (date_source "catalog"), except: an article with its own dated dateline keeps it ("dateline", even when it
-    contradicts the issue date: the reader sees both); a year-less dateline (date_partial "03-09") is completed with
-    the issue's year — the year before when that would fall after the issue — and stays "dateline" (or "text" for a
-    photo caption's leading date); a date a bulk record gave itself ("catalog") is kept.
+    (date_source "catalog"): an article's date is the day its paper printed it. A dateline's own day stays in
+    `dateline_date` (a year-less one completed from the issue only there, never as the article's date); a date the
+    article's own file gave (front matter, a bulk record's field) is kept.
     """
     if entry is None:
         return articles
     for article in articles:
         if entry.paper:
             article.source = entry.paper
+            article.sources["source"] = "catalog"
         if entry.url and not article.url:
             article.url = entry.url
-        article.page = entry.page
+        article.page = entry.page or article.page
         article.issue_date = entry.issue_date
         if not entry.issue_date:
             continue
-        if article.date and article.date_source in ("dateline", "catalog"):
+        if article.date and article.date_source in ("front_matter", "given"):
             continue
-        completed = _complete(article.date_partial, entry.issue_date)
-        if completed:
-            article.date = completed
-            article.date_source = "text" if article.kind == "photo" else "dateline"
-        else:
-            article.date, article.date_source = entry.issue_date, "catalog"
+        article.date, article.date_source = entry.issue_date, "catalog"
+        article.sources["date"] = "catalog"
     return articles
-
-
-def _complete(partial: str, issue_date: str) -> str | None:
-    """'03-09' + '2022-03-29' → '2022-03-09'; a month-day after the issue belongs to the year before."""
-    if not re.fullmatch(r"\d{2}-\d{2}", partial or ""):
-        return None
-    month, day = int(partial[:2]), int(partial[3:])
-    year = int(issue_date[:4])
-    try:
-        if f"{month:02d}-{day:02d}" > issue_date[5:]:
-            year -= 1
-        return date(year, month, day).isoformat()
-    except ValueError:  # 02-29 in a year without it: no date rather than a guessed one
-        return None

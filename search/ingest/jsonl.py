@@ -1,4 +1,5 @@
-"""The bulk format: one JSON object per line (headline, byline, date, region, body, source, url, id; only body required)."""
+"""The bulk format: one JSON object per line (headline, byline, date, region, body, source, url, id; only body
+required). Fields a record leaves out are extracted from its body (search/ingest/fill.py)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import re
 
 from search.article import Article
 from search.ingest import metadata as md
+from search.ingest.fill import fill_from_text
 
 
 def _normalize_region(value: str) -> str:
@@ -34,7 +36,7 @@ def _date(value) -> tuple[str | None, str, str]:
         raise ValueError(f"date must be a string, got {type(value).__name__}")
     m = re.match(r"^\s*(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})", value)
     if m and md.iso(*m.groups()):
-        return md.iso(*m.groups()), "catalog", ""
+        return md.iso(*m.groups()), "given", ""
     m = re.match(r"^\s*(\d{1,2})[-/月](\d{1,2})日?\s*$", value)
     if m:
         return None, "none", f"{int(m.group(1)):02d}-{int(m.group(2)):02d}"
@@ -109,7 +111,7 @@ def parse_line(line: str, lineno: int, ordinal: int, file: str, errors: list[str
         for k, v in fields.items():
             if not isinstance(v, str):
                 raise ValueError(f"{k} must be a string")
-        return Article(
+        article = Article(
             body=body,
             headline=fields["headline"].strip(),
             byline=names,
@@ -126,6 +128,8 @@ def parse_line(line: str, lineno: int, ordinal: int, file: str, errors: list[str
             line_end=lineno,
             id=str(fields["id"]),
         )
+        # a record's own values are kept; what it lacks is read from its text, as on a page
+        return fill_from_text(article, given="given")
     except ValueError as e:  # json.JSONDecodeError is a ValueError
         reason = f"invalid JSON ({e.msg} at column {e.colno})" if isinstance(e, json.JSONDecodeError) else str(e)
         errors.append(f"{file or '<jsonl>'}:{lineno}: {reason}")

@@ -22,6 +22,8 @@ _PHONE = re.compile(r"\d{3,4}-\d{6,8}|电话\s*[:：]")
 _ORG_END = re.compile(
     r"(局|中心|委员会|委|办公室|办|公司|政府|法院|检察院|银行|协会|学会|学校|大学|医院|集团|厅|部|所|站|社|会|处|院)$"
 )
+# A deck under the headline names the story's genre: …复工复产侧记, …纪实, …述评.
+_DECK_GENRE = re.compile(r"(?:侧记|纪实|综述|述评|记事|速写|素描|访谈录|调查|观察|手记|札记)\s*$")
 _NOTICE = re.compile(r"公告|通告|启事|公示|声明$|招标|挂牌出让")
 # Words that often open a headline; used only to find the seam in a pre-segmented title block printed without separators.
 _HEADLINE_OPENERS = {"在", "让", "把", "为", "从", "向", "给", "以", "用", "将", "当", "对", "于"}
@@ -44,6 +46,7 @@ class Segment:
     extra_title: list = field(default_factory=list)  # a later headline+byline cluster inside it
     closed: bool = False
     photo: bool = False
+    package: bool = False  # an editor's note (——编者) introduced it: the signed sections below are its parts
 
 
 # ---------------------------------------------------------------- paragraphs
@@ -104,13 +107,25 @@ def _plain_heading(text: str) -> bool:
 
 def assign_roles(paras: list[Para], *, is_markdown: bool) -> dict:
     """Mark each paragraph's role in place; returns page metadata (date, banner lines)."""
-    page = {"date": None, "banners": []}
+    page: dict = {"date": None, "banners": [], "paper": "", "page": "", "section": ""}
     short = [p.text for p in paras if len(_visible(p.text)) <= 30 and not md.SENTENCE_END.search(p.text)]
     for p in paras:
         d = md.page_date(p.text)
+        printed = md.print_line(p.text)
+        number = md.page_line(p.text)
         if d:
             p.role = "furniture"
             page["date"] = page["date"] or d
+        elif printed:
+            # the print line under an e-paper article: its byline, and the issue's paper, date and page
+            p.role, p.names = "byline", printed["names"]
+            page["date"] = page["date"] or printed["date"]
+            page["paper"] = page["paper"] or printed["paper"]
+            page["page"] = page["page"] or printed["page"]
+        elif number:
+            p.role = "furniture"  # the page header's page line (第10版：各地传真)
+            page["page"] = page["page"] or number[0]
+            page["section"] = page["section"] or number[1]
         elif md.EDITOR_LINE.match(p.text):
             p.role = "furniture"
     for i, p in enumerate(paras):
@@ -118,7 +133,7 @@ def assign_roles(paras: list[Para], *, is_markdown: bool) -> dict:
             continue
         nxt = paras[i + 1] if i + 1 < len(paras) else None
         repeated = short.count(p.text) >= 2 and len(_visible(p.text)) <= 30
-        headingish = (p.level or _plain_heading(p.text)) and not md.byline_line(p.text)
+        headingish = (p.level or _plain_heading(p.text)) and not md.byline_line(p.text) and not md.closing_note(p.text)
         if headingish and (
             (nxt is not None and nxt.role == "furniture" and len(_visible(p.text)) <= 30) or (repeated and p.level)
         ):
@@ -147,8 +162,10 @@ def assign_roles(paras: list[Para], *, is_markdown: bool) -> dict:
             p.role, p.names = "credit", md.credit_names(p.text)
         elif md.is_caption(p.text):
             p.role = "caption"
-        elif names := md.byline_line(p.text):
+        elif names := md.byline_line(md.unpad(p.text)):
             p.role, p.names = "byline", names
+        elif md.closing_note(p.text):
+            p.role = "note"  # （据新华社电） （作者为…） 数据来源：…: closes the article above, heads nothing
         elif (
             p.level
             and len(_visible(p.text)) <= 80
@@ -243,7 +260,10 @@ def segment(paras: list[Para]) -> list[Segment]:
             if cur is None:
                 cur = Segment(paras=list(unit), title=list(unit))
                 segs.append(cur)
-            elif _SECTION_MARK.match(heads[0].text) or not has_body(cur):
+            elif cur.package and not _new_story(unit, nxt):
+                cur.paras += unit  # a section of the package, with its own sub-head and byline
+            elif (_SECTION_MARK.match(heads[0].text) and not (cur.closed and len(heads) >= 2)) or not has_body(cur):
+                # a ■ section head inside the article; after a signed-off article, ■ label + headline opens one
                 cur.paras += unit
             elif has_byline and no_body_after and not _visible_headline(cur):
                 cur.paras += unit  # a headline and byline printed after their article's body
@@ -252,6 +272,14 @@ def segment(paras: list[Para]) -> list[Segment]:
             elif has_byline and not cur.closed and cur.paras and not _ends_sentence(cur.paras[-1]):
                 cur.paras += unit  # headline printed in the middle of its own article (the sentence goes on after it)
                 cur.extra_title = list(unit)
+            elif (
+                len(unit) == 1
+                and not heads[0].level
+                and _is_label(heads[0].text)
+                and not cur.closed
+                and not _dateline_opens(nxt)
+            ):
+                cur.paras += unit  # a box label inside the article (人物小传, 绝活看点), not a column opening a new one
             elif _opens_article(unit) or cur.closed or _dateline_opens(nxt):
                 cur = Segment(paras=list(unit), title=list(unit))
                 segs.append(cur)
@@ -264,13 +292,29 @@ def segment(paras: list[Para]) -> list[Segment]:
             if photo is not None:
                 segs.append(photo)
                 continue
-        if cur is None or (cur.closed and p.role not in ("byline", "credit")):
+        if p.role == "note" and cur is None:
+            continue  # a note above every article belongs to none
+        if cur is None or (cur.closed and p.role not in ("byline", "credit", "note")):
             cur = Segment()
             segs.append(cur)
         cur.paras.append(p)
-        if p.role in ("byline", "sigdate") or (p.role == "body" and md.trailing_byline(p.text)[0]):
+        if p.role == "note" and md.EDITOR_SIGNOFF.match(p.text):
+            cur.package, cur.closed = True, False
+        elif cur.package and p.role == "byline":
+            pass  # a section's byline inside a package ends nothing
+        elif p.role in ("byline", "sigdate", "note") or (p.role == "body" and md.trailing_byline(p.text)[0]):
             cur.closed = True
     return [s for s in segs if s.paras]
+
+
+def _new_story(cluster: list[Para], nxt) -> bool:
+    """What ends a package: a headline with its own column tag or kicker, a notice, or a dateline under it."""
+    heads = [p for p in cluster if p.role == "heading"]
+    return (
+        any(md.split_headline_tag(p.text)[1] or md.is_kicker(p.text) for p in heads)
+        or bool(_NOTICE.search(heads[0].text))
+        or _dateline_opens(nxt)
+    )
 
 
 def _dateline_opens(unit) -> bool:
@@ -290,12 +334,28 @@ def _take_photo(cur: Segment, credit: Para) -> Segment | None:
     """A credit line closing a stand-alone photo: the caption paragraph above it (printed once or repeated) is the item."""
     if not cur.paras or cur.paras[-1].role not in ("body", "caption"):
         return None
+    heads = [i for i, p in enumerate(cur.paras) if p.role == "heading" and p not in cur.title]
+    if heads and heads[-1] < len(cur.paras) - 1:
+        tail = cur.paras[heads[-1] :]
+        if all(p.role in ("heading", "body", "caption") and len(_visible(p.text)) <= 200 for p in tail):
+            # a sub-head, captions and a short text closed by a credit: a titled photo item of its own
+            del cur.paras[heads[-1] :]
+            return Segment(paras=tail + [credit], title=tail[:1], photo=True, closed=True)
     last = cur.paras[-1]
     n = 1
     while n < len(cur.paras) and cur.paras[-1 - n].text == last.text:
         n += 1
     taken = cur.paras[-n:]
-    if len(cur.paras) - n <= len(cur.title):
+    earlier = cur.paras[: len(cur.paras) - n]
+    if any(p.text != last.text and p.text.startswith(last.text) for p in earlier):
+        # the caption was printed with its credit above already: the article's own photo, printed twice
+        return None
+    rest = [p for p in cur.paras if p not in cur.title]
+    signed = any(p.role == "byline" for p in cur.title)
+    if len(cur.paras) - n <= len(cur.title) or (
+        cur.title and not signed and all(len(_visible(p.text)) <= 200 for p in rest)
+    ):
+        # a titled photo item (headline, captions, a short text) signed by its photographer
         cur.paras.append(credit)
         cur.photo = True
         return None
@@ -352,24 +412,53 @@ def interpret_title(cluster: list[Para]) -> dict:
     if len(lines) >= 2 and _is_label(lines[0][0]) and not _SECTION_MARK.match(lines[0][0]):
         column = _one_line(lines[0][0])
         lines = lines[1:]
+    elif len(lines) >= 2 and _SECTION_MARK.match(lines[0][0]) and _is_label(_SECTION_MARK.sub("", lines[0][0])):
+        column = _one_line(_SECTION_MARK.sub("", lines[0][0]))  # ■ 短评 over a headline: the column
+        lines = lines[1:]
     elif len(lines) == 1 and _is_label(lines[0][0]) and lines[0][1] != 1:  # a lone '# …' is a (short) headline
-        return {"headline": "", "subheadline": "", "column": _one_line(lines[0][0]), "names": names, "used": []}
+        return {
+            "headline": "",
+            "kicker": "",
+            "subheadline": "",
+            "column": _one_line(lines[0][0]),
+            "names": names,
+            "used": [],
+        }
     if not lines:
-        return {"headline": "", "subheadline": "", "column": column, "names": names, "used": []}
+        return {"headline": "", "kicker": "", "subheadline": "", "column": column, "names": names, "used": []}
+    tagged = [i for i, (t, _, _) in enumerate(lines) if md.split_headline_tag(t)[1]]
+    kickers = [i for i, (t, _, _) in enumerate(lines) if md.is_kicker(t)]
+    by_convention = False
     if any(lv for _, lv, _ in lines):
         top = min(lv for _, lv, _ in lines if lv)
         h = next(i for i, (_, lv, _) in enumerate(lines) if lv == top)
+        by_convention = True
+    elif len(lines) > 1 and (tagged or kickers):
+        # the column tag rides on the headline; a kicker ends in a dash leading into the line below it
+        h = tagged[0] if tagged else min(kickers[0] + 1, len(lines) - 1)
+        by_convention = True
     else:
         joined = [i for i, (_, _, ps) in enumerate(lines) if len(ps) > 1]
         # A deck ('——…') hangs right under its headline, so the line above the first deck is the headline.
         deck = [i for i, (t, _, _) in enumerate(lines) if i and re.match(r"^\s*(?:——|--|—)", t)]
         h = joined[0] if joined else deck[0] - 1 if deck else 0
+        if not joined and not deck and names and len(lines) == 2 and not _DECK_GENRE.search(lines[1][0]):
+            # Two plain title lines over a byline: a kicker above or a deck below the headline. Either is the
+            # explanatory, longer line; when they are about as long, the headline is the one on the byline (papers
+            # print kicker, headline, byline in that order).
+            first, second = (len(_visible(t)) for t, _, _ in lines)
+            h = 0 if first < second - 3 else 1
+            by_convention = h == 1
     above, below = lines[:h], lines[h + 1 :]
-    if above and not column and not any(lv for _, lv, _ in lines) and len(above) == 1:
+    if above and not column and not by_convention and len(above) == 1:
         column, above = _one_line(above[0][0]), []  # a plain line over a plain headline: a section banner
-    sub = " ".join(_one_line(t) for t, _, _ in above + below)
+    headline, tag = md.split_headline_tag(_one_line(lines[h][0]))
+    if tag:
+        column = f"{column} {tag}" if column and tag not in column else column or tag
+    kicker = " ".join(re.sub(r"\s*(?:——|──|--)\s*$", "", _one_line(t)) for t, _, _ in above)
+    sub = " ".join(_one_line(t) for t, _, _ in below)
     used = [p for _, _, ps in [lines[h]] + above + below for p in ps]
-    return {"headline": _one_line(lines[h][0]), "subheadline": sub, "column": column, "names": names, "used": used}
+    return {"headline": headline, "kicker": kicker, "subheadline": sub, "column": column, "names": names, "used": used}
 
 
 def split_glued_title(para: Para) -> dict:
@@ -419,8 +508,11 @@ def build_fields(seg: Segment, page: dict) -> dict:
     info = (
         interpret_title(title_paras)
         if title_paras
-        else {"headline": "", "subheadline": "", "column": "", "names": [], "used": []}
+        else {"headline": "", "kicker": "", "subheadline": "", "column": "", "names": [], "used": []}
     )
+    if seg.photo and not info["headline"] and info["column"] and len(title_paras) == 1:
+        info["headline"], info["column"] = info["column"], ""  # a photo item's short title is its headline
+        info["used"] = list(title_paras)
     if title_paras and title_paras[0].tokens is not None:
         info.update(split_glued_title(title_paras[0]), used=[title_paras[0]])
     if seg.extra_title:
@@ -451,15 +543,16 @@ def build_fields(seg: Segment, page: dict) -> dict:
         if n["name"] not in seen:
             seen.add(n["name"])
             roles.append(n)
-    date, date_source, partial = None, "none", ""
+    date, date_source, partial, dateline_date = None, "none", "", ""
     if first_body is not None:
         full, partial = md.dateline(first_body.text)
+        dateline_date = full[5:] if full else partial
         if full:
-            date, date_source = full, "dateline"
+            date, date_source = full, "dateline"  # only when the page names no issue date
         elif seg.photo and not partial:
             partial = md.leading_partial_date(first_body.text)
     if page.get("date"):
-        date, date_source = page["date"], "page"
+        date, date_source = page["date"], "page"  # the issue's date (header or print line), not the dateline's
     body = _body_text(body_paras)
     if title_paras and title_paras[0].tokens is not None and info["column"]:
         body = f"（{info['column']}）\n{body}"  # the glued column tag stays searchable
@@ -468,6 +561,7 @@ def build_fields(seg: Segment, page: dict) -> dict:
     lines = [p.line for p in seg.paras]
     return {
         "headline": info["headline"],
+        "kicker": info.get("kicker", ""),
         "subheadline": info["subheadline"],
         "column": info["column"],
         "body": body,
@@ -476,6 +570,7 @@ def build_fields(seg: Segment, page: dict) -> dict:
         "date": date,
         "date_source": date_source,
         "date_partial": partial,
+        "dateline_date": dateline_date,
         "kind": kind,
         "line_start": min(lines),
         "line_end": max(lines),

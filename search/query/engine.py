@@ -304,6 +304,7 @@ class SearchEngine:
             for k in (
                 "id",
                 "headline",
+                "kicker",
                 "subheadline",
                 "byline",
                 "date",

@@ -12,7 +12,7 @@ from search.text.regions import ancestors, extract_regions, label, normalize_pat
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
-GOLD = ROOT.parent / "shared" / "eval" / "seeds-gold.json"
+GOLD = ROOT / "tests" / "data" / "seeds-gold.json"
 
 
 @pytest.mark.parametrize(
@@ -157,7 +157,6 @@ def _gold_articles():
         yield r, text, raw
 
 
-@pytest.mark.skipif(not GOLD.exists(), reason="shared/eval gold not present")
 def test_gold_region_f1():
     scores, misses = [], []
     for r, text, raw in _gold_articles():

@@ -79,7 +79,10 @@ def test_ambiguous_name_resolved_by_page_context():
 
 
 def test_dateline_outweighs_passing_mentions():
+    # a province-wide story (全省) filed from the provincial capital is the province's, not the capital's
     text = "新华社长沙3月9日电 全省中小学今天开学。一位在武汉工作的家长说，孩子很高兴。"
+    assert extract_regions(text) == ["湖南省"]
+    text = "新华社长沙3月9日电 长沙市今天启动地铁新线建设。一位在武汉工作的家长说，出行更方便了。"
     assert extract_regions(text) == ["湖南省/长沙市"]
     text = "本报北京2月20日电 记者从有关部门获悉，全市今年新开工项目30个。上海、广州、深圳也在推进。"
     assert extract_regions(text) == ["北京市"]

@@ -390,6 +390,30 @@ def _find(g: _Gazetteer, s: str) -> list[_Mention]:
     return out
 
 
+def _splits_word(s: str, m: _Mention) -> bool:
+    """A short form whose first character jieba joins to the character before it is part of another word."""
+    if m.start == 0 or not ("\u4e00" <= s[m.start - 1] <= "\u9fff"):
+        return False
+    a = max(0, m.start - 6)
+    pos = a
+    for tok in _cut(s[a : m.end + 6]):
+        end = pos + len(tok)
+        if pos < m.start < end:
+            return True
+        if end > m.start:
+            return False
+        pos = end
+    return False
+
+
+def _cut(text: str) -> list[str]:
+    try:
+        import rjieba
+    except ImportError:  # the segmenter is the index's; without it every short form counts
+        return [text]
+    return rjieba.cut(text, hmm=True)
+
+
 def _chain(g: _Gazetteer, ms: list[_Mention]) -> list[_Mention]:
     """Merge adjacent names into one mention of the deepest: 浙江|湖州市|长兴县 -> 长兴县 under 湖州市."""
     out: list[_Mention] = []
@@ -418,6 +442,8 @@ def _analyse(g: _Gazetteer, s: str, lead, head_spans, dateline_spans, context_no
     # Drop short forms that begin a town/street/lake/zone name, then merge chains.
     kept = []
     for m in _find(g, s):
+        if m.short and _splits_word(s, m):
+            continue  # "重大理论" is not 大理, "鲁中山丘" not 中山
         nxt = s[m.end : m.end + 1]
         if m.short and (
             nxt in _AFTER_SHORT_BAD or (all(g.level[i] == 2 for i in m.cands) and _ZONE_AFTER_RE.match(s, m.end))
@@ -551,7 +577,9 @@ def _page(g: _Gazetteer, page_context: str, source: str):
     return weights, tot
 
 
-def _select(g: _Gazetteer, weights: dict[int, float], scope: dict[int, float]) -> list[int]:
+def _select(
+    g: _Gazetteer, weights: dict[int, float], scope: dict[int, float], root_min: float = 0.0, org_w=None
+) -> list[int]:
     tot = _subtree(g, weights)
     children: dict[int, list[int]] = defaultdict(list)
     for n in tot:
@@ -569,7 +597,7 @@ def _select(g: _Gazetteer, weights: dict[int, float], scope: dict[int, float]) -
         best_single[r] = max(best_single[r], w)
     for n, w in scope.items():  # 全市 in a 本报北京 dispatch: the text speaks of the area as a whole
         best_single[g.anc_cache[n][0]] += w
-    need = ROOT_MIN if len(roots) > 1 else 0.0
+    need = max(ROOT_MIN, root_min) if len(roots) > 1 else 0.0
     picked = [r for r in roots if tot[r] >= ROOT_SHARE * total and best_single[r] >= need and tot[r] > 0]
     out: list[int] = []
 
@@ -578,9 +606,12 @@ def _select(g: _Gazetteer, weights: dict[int, float], scope: dict[int, float]) -
         if not kids:
             out.append(n)
             return
-        own = weights.get(n, 0.0)
-        if scope.get(n, 0.0) >= max(1.0, 0.5 * max(tot[k] for k in kids)):
-            out.append(n)  # the text speaks of the whole area (全省, 全市)
+        own = weights.get(n, 0.0) - (org_w.get(n, 0.0) if org_w else 0.0)
+        sc = scope.get(n, 0.0)
+        if sc >= max(1.0, 0.5 * max(tot[k] for k in kids)) and (len(kids) > 1 or sc >= tot[kids[0]]):
+            # The text speaks of the whole area (全省, 全市) — unless one sub-area alone carries more: a county
+            # reported from, with the province's campaign as its background.
+            out.append(n)
             return
         if len(kids) == 1:
             # The sole sub-area is the most specific level the text supports — unless the area itself is
@@ -662,8 +693,10 @@ _ORG_STOP = set("，。；：、！？“”（）()")
 _ORIGIN_BEFORE = ("来自", "祖籍", "老家", "出生于", "生于")
 # "位于贵州省毕节市黔西市", "家住湖北省黄石市": the text states where the story is.
 _LOCATIVE = ("位于", "地处", "坐落于", "坐落在", "家住", "地址在")
-# Scope words of a nationwide story.
-_NATION_RE = re.compile(r"全国|各地|各省|多地|全国各地|我国")
+# Scope words of a nationwide story ("我国", "全国" alone name the country in any story: 全国人大, 我国钢铁产量).
+_NATION_RE = re.compile(r"各地|各省|多地|不少地方|许多地方|一些地方|全国各地")
+# A paragraph that opens on its place after a time word: "日前，广东佛山市…", "近日，在湖南长沙…".
+_OPENING_RE = re.compile(r"(?:近日|日前|近期|近年来|连日来|今年以来|眼下|如今|目前|当天|今年|去年)[，,]?(?:在|据)?")
 
 # Provincial capitals: a province-wide story datelined from the capital is the province's (本报南宁电 on a 广西 policy).
 _CAPITAL_LIST = (
@@ -680,8 +713,9 @@ W_LIST = 0.3  # one item of a list of places
 W_EXAMPLE = 0.5  # after 比如/如
 W_ORG = 0.5  # inside a firm's or school's name
 W_SCENE = 2.0  # a paragraph opening on its place ("在山东济宁市汶上县，…", "云南省安宁市，…"), or 位于/家住 X
-SOLE_CHILD_SHARE = 0.5  # a sole sub-area needs this share of its parent's own weight
-OPINION_ROOT_SHARE = 0.8  # an anchored opinion piece: one province-level branch holds this share of the weight
+SOLE_CHILD_SHARE = 0.5
+ROOT_MIN_NATION = 3.0  # ROOT_MIN in a story that speaks of the whole country  # a sole sub-area needs this share of its parent's own weight
+OPINION_ROOT_SHARE = 0.7  # an anchored opinion piece: one province-level branch holds this share of the weight
 
 
 class _Text:
@@ -773,6 +807,22 @@ def _caption_confirmed(t: _Text, m: _Mention, body: str) -> bool:
     return any(tail_s[i : i + 3] in body for i in range(max(0, len(tail_s) - 2)))
 
 
+def _opens_paragraph(t: _Text, m: _Mention) -> bool:
+    """Does a (non-caption) paragraph open on this place: "在山东济宁市汶上县，…", "日前，广东佛山市…"?"""
+    if t.in_caption(m.start):
+        return False
+    s = t.s
+    for a in t.starts:
+        if a <= m.start <= a + 12:
+            o = _OPENING_RE.match(s, a)
+            at = o.end() if o else a
+            if s[at : at + 1] in ("在", "据"):
+                at += 1
+            if at == m.start:
+                return True
+    return False
+
+
 def _is_org(s: str, m: _Mention) -> bool:
     o = _ORG_AFTER_RE.match(s, m.end)
     return bool(o) and not any(ch in _ORG_STOP for ch in o.group())
@@ -806,6 +856,7 @@ class _Reading:
         body = t.body_text()
         short_caption_story = t.body_chars < 200  # photo news: the caption is the story
         self.affil_nodes: set[int] = set()
+        self.org: set[int] = set()  # positions of mentions inside a firm's or school's name
         self.dl_node = -1
         for k, m in enumerate(mentions):
             if dl_span and dl_span[0] <= m.start < dl_span[1]:
@@ -824,10 +875,10 @@ class _Reading:
                 m.weight *= W_EXAMPLE
             if _is_org(s, m):
                 m.weight *= W_ORG
+                self.org.add(m.start)
             if any(s.endswith(w, 0, m.start) for w in _ORIGIN_BEFORE):
                 m.weight = min(m.weight, W_ORIGIN)  # 来自江苏的游客: where someone comes from
-            at = m.start - 1 if s[m.start - 1 : m.start] in ("在", "据") else m.start
-            if (at in t.starts and not t.in_caption(m.start)) or any(s.endswith(w, 0, m.start) for w in _LOCATIVE):
+            if _opens_paragraph(t, m) or any(s.endswith(w, 0, m.start) for w in _LOCATIVE):
                 m.weight *= W_SCENE
         self._dateline_rules()
         self.weights = self._sum()
@@ -897,7 +948,16 @@ class _Reading:
         g = self.g
         if self.empty or self.dl_foreign or self.foreign_page:
             return []  # foreign places are never regions; a report from abroad has no Chinese region
-        picked = _select(g, self.weights, self.scope)
+        # A story that speaks of places across the country (各地, 多地, 不少地方) cites places as examples: a branch needs
+        # more than a couple of mentions to be what it is about.
+        nation = bool(_NATION_RE.search(self.t.s))
+        # A firm's or school's name (云南铜业 in every paragraph) says whose it is, not that the story is about the
+        # whole province: it counts for the branch but does not hold the choice at that level.
+        org_w: dict[int, float] = defaultdict(float)
+        for m in self.mentions:
+            if m.start in self.org:
+                org_w[m.node] += m.weight
+        picked = _select(g, self.weights, self.scope, ROOT_MIN_NATION if nation else 0.0, org_w)
         if self.opinion and picked:
             picked = self._anchored(picked)
         return picked

@@ -553,6 +553,7 @@ def _scope_target(g: _Gazetteer, tot, page_tot, level: int) -> int:
     return -1
 
 
+_PAPER_SUFFIX_RE = re.compile(r"(?:日报|晚报|早报|都市报|融媒体中心|新闻网|报)$")
 _page_cache: dict[tuple[str, str], tuple[dict, dict]] = {}
 
 
@@ -568,6 +569,11 @@ def _page(g: _Gazetteer, page_context: str, source: str):
     src = _STRIP_RE.sub("", source)
     if src:
         sw, _ = _analyse(g, src, (), (), (), set(), {})
+        # A paper named after its county (攸县日报, 和县报) vouches for the name even where a two-character county
+        # name would need support in running text.
+        stem = _PAPER_SUFFIX_RE.sub("", src)
+        if not sw and stem in g.surface and g.surface[stem]:
+            sw = {_prior_best(g, [i for i, _ in g.surface[stem]]): 1.0}
         for n, w in sw.items():
             weights[n] += 5.0 * w
     tot = _subtree(g, weights)
@@ -839,7 +845,7 @@ class _Reading:
         page_w, page_tot = _page(g, page_context, source) if (page_context or source) else ({}, {})
         self.page_tot = page_tot
         section = section or _front_matter_section(page_context)
-        self.section, self.column = section, column
+        self.section, self.column, self.source = section, column, source
         self.opinion = bool(
             kind == "commentary"
             or _OPINION_SECTION_RE.search(section or "")
@@ -964,7 +970,7 @@ class _Reading:
 
     def _anchored(self, picked: list[int]) -> list[int]:
         """An opinion piece keeps its places only when it is anchored in one area: a commentary from the spot, by the
-        area's own bureau or writer, on the area's own page, or naming it in the headline — and that area holds nearly
+        area's own bureau, writer or paper, or naming it in the headline — and that area holds nearly
         all the weight.  Otherwise its places are examples of a nationwide argument."""
         g = self.g
         tot = _subtree(g, self.weights)
@@ -978,8 +984,9 @@ class _Reading:
         own = {root} | {n for n in tot if g.anc_cache[n][0] == root}
         head = any(m.start < self.t.head_len and m.node in own for m in self.mentions)
         affil = any(g.anc_cache[n][0] == root for n in self.affil_nodes)
-        home = self.home is not None and g.anc_cache[self.home][0] == root
-        return picked if (self.on_site or head or affil or home) else []
+        # A local paper's own commentary (株洲日报's 评论 on 株洲) — its name, not a page that may be this one article.
+        paper = bool(self.source) and any(g.anc_cache[n][0] == root for n in _page(g, "", self.source)[0])
+        return picked if (self.on_site or head or affil or paper) else []
 
     def mentioned(self) -> list[int]:
         """Every Chinese place named (resolved), most specific first in text order; passing ones included."""

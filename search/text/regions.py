@@ -38,7 +38,7 @@ from bisect import bisect_left
 from collections import defaultdict
 from functools import lru_cache
 
-__all__ = ["extract_regions", "normalize_path", "ancestors", "label", "place_names"]
+__all__ = ["extract_regions", "mentioned_regions", "normalize_path", "ancestors", "label", "place_names"]
 
 SEP = "/"
 
@@ -126,6 +126,9 @@ class _Gazetteer:
         self.surface: dict[str, tuple[tuple[int, bool], ...]] = {}
         self.lengths: dict[str, tuple[int, ...]] = {}  # first char -> name lengths, longest first
         self.anc_cache: list[tuple[int, ...]] = []
+        self.foreign: set[str] = (
+            set()
+        )  # foreign countries and cities: matched so that they hide nothing, never a region
 
     def children(self) -> dict[int, list[int]]:
         """parent → child nodes (-1 → the provinces), built on first use."""
@@ -160,6 +163,8 @@ class _Gazetteer:
                 if s and s != name and len(s) >= 2:
                     surf[s].append((i, True))
         self.surface = {k: tuple(v) for k, v in surf.items()}
+        for name in self.foreign:
+            self.surface.setdefault(name, ())  # an empty entry: a foreign name, consumed by the scan
         self.anc_cache = []
         for i in range(len(self.path)):
             chain = []
@@ -207,6 +212,7 @@ def _gaz() -> _Gazetteer:
                 continue
             g.add(name, 2, city, short)
     _add_history(g, os.path.join(d, "china_location_change.txt"))
+    g.foreign = _foreign_names(os.path.join(d, "world_location.txt"), g)
     g.finish()
     return g
 
@@ -235,6 +241,29 @@ def _add_history(g: _Gazetteer, fname: str) -> None:
             if lvl == 1 and parent >= 0 and name == g.name[parent]:
                 continue
             parent = g.add(name, lvl, parent, short, hist=True)
+
+
+# Two-character foreign names that are also ordinary word pieces ("沿海地区", "增加纳税"): left out of the scan.
+_FOREIGN_SKIP = {"海地", "加纳", "多哥", "亚伦", "罗索", "巴新", "纽埃", "利兹", "中非", "南非", "京都"}
+
+
+def _foreign_names(fname: str, g: _Gazetteer) -> set[str]:
+    """Countries, capitals and big cities from jionlp's world list (a report from 新加坡 has no Chinese region).
+    Names that are also Chinese divisions (黑山, 西贡) stay Chinese."""
+    try:
+        with open(fname, encoding="utf-8") as f:
+            lines = f.read().splitlines()
+    except OSError:
+        return set()
+    out: set[str] = set()
+    for line in lines:
+        parts = line.split("\t")
+        if len(parts) < 2 or parts[0] == "中国":
+            continue
+        names = parts[:3] + (parts[3].split("/") if len(parts) > 3 else [])
+        out.update(n.strip() for n in names if len(n.strip()) >= 2)
+    china = set(g.name) | {sh for x in g.short for sh in x.split("/") if sh}
+    return {n for n in out if n not in china and n not in _FOREIGN_SKIP}
 
 
 # ------------------------------------------------------------------------------------------------------
@@ -350,7 +379,8 @@ def _find(g: _Gazetteer, s: str) -> list[_Mention]:
             for ln in lens:  # longest first
                 entries = surface.get(s[i : i + ln]) if i + ln <= n else None
                 if entries is not None:
-                    out.append(_Mention(i, i + ln, tuple(e for e, _ in entries), all(sh for _, sh in entries)))
+                    if entries:  # an empty entry is a foreign name: consumed, never a mention
+                        out.append(_Mention(i, i + ln, tuple(e for e, _ in entries), all(sh for _, sh in entries)))
                     i += ln
                     break
             else:
@@ -358,6 +388,30 @@ def _find(g: _Gazetteer, s: str) -> list[_Mention]:
         else:
             i += 1
     return out
+
+
+def _splits_word(s: str, m: _Mention) -> bool:
+    """A short form whose first character jieba joins to the character before it is part of another word."""
+    if m.start == 0 or not ("\u4e00" <= s[m.start - 1] <= "\u9fff"):
+        return False
+    a = max(0, m.start - 6)
+    pos = a
+    for tok in _cut(s[a : m.end + 6]):
+        end = pos + len(tok)
+        if pos < m.start < end:
+            return True
+        if end > m.start:
+            return False
+        pos = end
+    return False
+
+
+def _cut(text: str) -> list[str]:
+    try:
+        import rjieba
+    except ImportError:  # the segmenter is the index's; without it every short form counts
+        return [text]
+    return rjieba.cut(text, hmm=True)
 
 
 def _chain(g: _Gazetteer, ms: list[_Mention]) -> list[_Mention]:
@@ -383,11 +437,13 @@ def _weak(g: _Gazetteer, s: str, m: _Mention) -> bool:
     return len(text) <= 2 and all(g.level[i] == 2 for i in m.cands)  # 城区, 郊区, 和县, 沙县
 
 
-def _analyse(g: _Gazetteer, s: str, lead: int, head_spans, dateline_spans, context_nodes, page_weights):
+def _analyse(g: _Gazetteer, s: str, lead, head_spans, dateline_spans, context_nodes, page_weights):
     """Resolve and weight the mentions of one normalised text. Returns (weights per node, mentions)."""
     # Drop short forms that begin a town/street/lake/zone name, then merge chains.
     kept = []
     for m in _find(g, s):
+        if m.short and _splits_word(s, m):
+            continue  # "重大理论" is not 大理, "鲁中山丘" not 中山
         nxt = s[m.end : m.end + 1]
         if m.short and (
             nxt in _AFTER_SHORT_BAD or (all(g.level[i] == 2 for i in m.cands) and _ZONE_AFTER_RE.match(s, m.end))
@@ -411,6 +467,15 @@ def _analyse(g: _Gazetteer, s: str, lead: int, head_spans, dateline_spans, conte
 
     resolved = []
     for m in ms:
+        if len(m.cands) > 1:
+            # A short form shared by a city and a county of its own (长沙 → 长沙市, not 长沙县) names the city.
+            text = s[m.start : m.end]
+            m.cands = (
+                tuple(
+                    c for c in m.cands if text.endswith(g.name[c]) or not any(a in m.cands for a in g.anc_cache[c][:-1])
+                )
+                or m.cands
+            )
         best, best_score = -1, None
         for c in m.cands:
             score = 0.0
@@ -444,7 +509,7 @@ def _analyse(g: _Gazetteer, s: str, lead: int, head_spans, dateline_spans, conte
         m.node = best
         if s[m.end : m.end + 1] == _ORIGIN:
             m.weight = W_ORIGIN
-        if m.start < lead:
+        if any(a <= m.start < b for a, b in lead):
             m.weight *= W_LEAD
         if any(a <= m.start < b for a, b in dateline_spans):
             m.weight = max(m.weight, 1.0) * W_DATELINE
@@ -488,6 +553,7 @@ def _scope_target(g: _Gazetteer, tot, page_tot, level: int) -> int:
     return -1
 
 
+_PAPER_SUFFIX_RE = re.compile(r"(?:日报|晚报|早报|都市报|融媒体中心|新闻网|报)$")
 _page_cache: dict[tuple[str, str], tuple[dict, dict]] = {}
 
 
@@ -499,10 +565,15 @@ def _page(g: _Gazetteer, page_context: str, source: str):
     if hit is not None:
         return hit
     s = _STRIP_RE.sub("", page_context)
-    weights, _ = _analyse(g, s, 0, (), (), set(), {})
+    weights, _ = _analyse(g, s, (), (), (), set(), {})
     src = _STRIP_RE.sub("", source)
     if src:
-        sw, _ = _analyse(g, src, 0, (), (), set(), {})
+        sw, _ = _analyse(g, src, (), (), (), set(), {})
+        # A paper named after its county (攸县日报, 和县报) vouches for the name even where a two-character county
+        # name would need support in running text.
+        stem = _PAPER_SUFFIX_RE.sub("", src)
+        if not sw and stem in g.surface and g.surface[stem]:
+            sw = {_prior_best(g, [i for i, _ in g.surface[stem]]): 1.0}
         for n, w in sw.items():
             weights[n] += 5.0 * w
     tot = _subtree(g, weights)
@@ -512,7 +583,9 @@ def _page(g: _Gazetteer, page_context: str, source: str):
     return weights, tot
 
 
-def _select(g: _Gazetteer, weights: dict[int, float], scope: dict[int, float]) -> list[int]:
+def _select(
+    g: _Gazetteer, weights: dict[int, float], scope: dict[int, float], root_min: float = 0.0, org_w=None
+) -> list[int]:
     tot = _subtree(g, weights)
     children: dict[int, list[int]] = defaultdict(list)
     for n in tot:
@@ -528,29 +601,39 @@ def _select(g: _Gazetteer, weights: dict[int, float], scope: dict[int, float]) -
     for n, w in weights.items():
         r = g.anc_cache[n][0]
         best_single[r] = max(best_single[r], w)
-    need = ROOT_MIN if len(roots) > 1 else 0.0
-    picked = [r for r in roots if tot[r] >= ROOT_SHARE * total and best_single[r] >= need]
+    for n, w in scope.items():  # 全市 in a 本报北京 dispatch: the text speaks of the area as a whole
+        best_single[g.anc_cache[n][0]] += w
+    need = max(ROOT_MIN, root_min) if len(roots) > 1 else 0.0
+    picked = [r for r in roots if tot[r] >= ROOT_SHARE * total and best_single[r] >= need and tot[r] > 0]
     out: list[int] = []
 
     def down(n: int):
-        kids = [c for c in children.get(n, []) if tot[c] >= CHILD_SHARE * tot[n]]
+        kids = [c for c in children.get(n, []) if tot[c] > 0 and tot[c] >= CHILD_SHARE * tot[n]]
         if not kids:
             out.append(n)
             return
-        own = weights.get(n, 0.0)
-        if scope.get(n, 0.0) >= max(1.0, 0.5 * max(tot[k] for k in kids)):
-            out.append(n)  # the text speaks of the whole area (全省, 全市)
+        own = weights.get(n, 0.0) - (org_w.get(n, 0.0) if org_w else 0.0)
+        sc = scope.get(n, 0.0)
+        if sc >= max(1.0, 0.5 * max(tot[k] for k in kids)) and (len(kids) > 1 or sc >= tot[kids[0]]):
+            # The text speaks of the whole area (全省, 全市) — unless one sub-area alone carries more: a county
+            # reported from, with the province's campaign as its background.
+            out.append(n)
             return
         if len(kids) == 1:
-            down(kids[0])  # the sole sub-area: the most specific level the text supports
+            # The sole sub-area is the most specific level the text supports — unless the area itself is
+            # named far more often: one venue (a court, a village) inside a city-wide story stays the city.
+            if tot[kids[0]] >= SOLE_CHILD_SHARE * own:
+                down(kids[0])
+            else:
+                out.append(n)
             return
         kids.sort(key=lambda k: -tot[k])
         if tot[kids[0]] >= 0.7 * tot[n]:
             down(kids[0])
-        elif own >= tot[kids[0]]:
-            out.append(n)  # spread over several sub-areas, and named for itself most
+        elif own >= sum(tot[k] for k in kids):
+            out.append(n)  # spread over several sub-areas, and named for itself more than all of them
         else:
-            for k in kids:
+            for k in kids:  # an enumeration of sub-areas, each with weight of its own
                 down(k)
 
     for r in sorted(picked, key=lambda r: -tot[r]):
@@ -570,48 +653,407 @@ def _local_place(g: _Gazetteer, page_tot: dict[int, float]) -> int | None:
     return max(local)[2] if local else None
 
 
-def extract_regions(text: str, *, headline: str = "", page_context: str = "", source: str = "") -> list[str]:
+# ------------------------------------------------------------------------------------------------------
+# Newspaper conventions: page types, datelines, captions, lists, bylines
+
+
+# Pages and columns of opinion and theory: their local examples illustrate a national argument (rule: nationwide
+# commentary gets no region).  Section names are the printed page names (评论, 理论, 观点 …).
+_OPINION_SECTION_RE = re.compile(r"评论|理论|观点|言论|时评|社论|论坛|学术|思想")
+_OPINION_COLUMN_RE = re.compile(
+    r"时评|评论|锐评|短评|快评|社论|论坛|随笔|纵横|手记|札记|杂谈|漫谈|观澜|笔谈|编后|(?<!访)谈$|评$|(?<![理讨])论$"
+)
+# An opinion piece from the spot ("现场评论", "现场观察") is about that spot.
+_ON_SITE_RE = re.compile(r"现场")
+# International pages: places there are foreign; Chinese ones are speakers' origins or comparisons.
+_FOREIGN_SECTION_RE = re.compile(r"国际|环球|世界|全球|海外")
+
+# Where the author works: （作者为本报天津分社记者）, （作者单位：…）, 本报驻南宁记者站 — not a place the article is about,
+# but an opinion piece by a local bureau about its own area is anchored there.
+_AFFIL_RE = re.compile(
+    r"[（(]\s*作者(?:为|系|是|单位[:：]?)[^（）()]{0,80}[）)]|本报(?:驻)?[\u4e00-\u9fff]{2,8}?(?:分社|记者站|站)"
+)
+# The 电头 at the start of the body: 本报南宁4月8日电, 新华社北京4月8日电, 新华社记者 (in the dispatch), 本报驻新加坡记者 X.
+_DATELINE_HEAD_RE = re.compile(
+    r"[　\s]*(?:本报|新华社|中新社|中新网|人民网|新华网|央视网|央广网|光明网|[\u4e00-\u9fff]{2,6}(?:日报|晚报|社|网)讯?)"
+    r"(?:驻)?([\u4e00-\u9fff]{2,12}?)(?:\d{1,2}月\d{1,2}日)?电"
+)
+_FOREIGN_BYLINE_RE = re.compile(r"(?:本报|新华社|中新社)驻([\u4e00-\u9fff]{2,8}?)记者")
+# A photo credit closes a caption: "张  帆摄（影像中国）", "受访者供图", "（资料图片）".
+_CREDIT_RE = re.compile(
+    r"(?:摄(?:影)?|供图|图片|提供)\s*(?:[（(][^（）()]{0,12}[）)])?\s*$|^图为|^[（(]?资料图片[）)]?$"
+)
+_CREDIT_LINE_MAX = 24
+# Enumerations: "聊城、菏泽、济宁三市", "嘉定、宝山、长宁等区": places in a list are examples unless they get a
+# sentence of their own elsewhere.
+_LIST_SEP = {"、", "和", "与", "及", "以及", "或"}
+_LIST_TAIL_RE = re.compile(r"(?:等(?:地|省|市|县|区)?|[两二三四五六七八九十]+(?:个)?(?:省|市|县|区|地|州))")
+# Example markers: "比如湖南长沙", "如河南洛阳".
+_EXAMPLE_BEFORE = ("比如", "例如", "譬如", "诸如", "如", "像")
+# A place that names a firm or a school (云南铜业, 南京林业大学): the organisation's name, weak evidence of the scene.
+_ORG_AFTER_RE = re.compile(
+    r"[\u4e00-\u9fff]{0,8}?(?:集团|公司|股份|有限|大学|学院|银行|铜业|钢铁|控股|实业|电力|航空|证券|日报|电视台|卫视)"
+)
+_ORG_STOP = set("，。；：、！？“”（）()")
+# "来自江苏的游客", "祖籍山西": where a person comes from, a passing mention.
+_ORIGIN_BEFORE = ("来自", "祖籍", "老家", "出生于", "生于")
+# "位于贵州省毕节市黔西市", "家住湖北省黄石市": the text states where the story is.
+_LOCATIVE = ("位于", "地处", "坐落于", "坐落在", "家住", "地址在")
+# Scope words of a nationwide story ("我国", "全国" alone name the country in any story: 全国人大, 我国钢铁产量).
+_NATION_RE = re.compile(r"各地|各省|多地|不少地方|许多地方|一些地方|全国各地")
+# A paragraph that opens on its place after a time word: "日前，广东佛山市…", "近日，在湖南长沙…".
+_OPENING_RE = re.compile(r"(?:近日|日前|近期|近年来|连日来|今年以来|眼下|如今|目前|当天|今年|去年)[，,]?(?:在|据)?")
+
+# Provincial capitals: a province-wide story datelined from the capital is the province's (本报南宁电 on a 广西 policy).
+_CAPITAL_LIST = (
+    "河北省/石家庄市 山西省/太原市 内蒙古自治区/呼和浩特市 辽宁省/沈阳市 吉林省/长春市 黑龙江省/哈尔滨市 江苏省/南京市 "
+    "浙江省/杭州市 安徽省/合肥市 福建省/福州市 江西省/南昌市 山东省/济南市 河南省/郑州市 湖北省/武汉市 湖南省/长沙市 "
+    "广东省/广州市 广西壮族自治区/南宁市 海南省/海口市 四川省/成都市 贵州省/贵阳市 云南省/昆明市 西藏自治区/拉萨市 "
+    "陕西省/西安市 甘肃省/兰州市 青海省/西宁市 宁夏回族自治区/银川市 新疆维吾尔自治区/乌鲁木齐市 台湾省/台北市"
+)
+_CAPITALS = frozenset(_CAPITAL_LIST.split(" "))
+_NATIONAL_CAPITAL = "北京市"
+
+W_CAPTION = 0.2  # a place only in a photo caption that illustrates the topic
+W_LIST = 0.3  # one item of a list of places
+W_EXAMPLE = 0.5  # after 比如/如
+W_ORG = 0.5  # inside a firm's or school's name
+W_SCENE = 2.0  # a paragraph opening on its place ("在山东济宁市汶上县，…", "云南省安宁市，…"), or 位于/家住 X
+SOLE_CHILD_SHARE = 0.5
+ROOT_MIN_NATION = 3.0  # ROOT_MIN in a story that speaks of the whole country  # a sole sub-area needs this share of its parent's own weight
+OPINION_ROOT_SHARE = 0.7  # an anchored opinion piece: one province-level branch holds this share of the weight
+
+
+class _Text:
+    """One article's text as the extractor reads it: whitespace removed (layout line breaks may cut names), with the
+    offsets of its paragraphs, captions, credits and author lines."""
+
+    def __init__(self, text: str, headline: str):
+        head = _STRIP_RE.sub("", headline or "")
+        parts: list[str] = [head + "\n"] if head else []
+        pos = len(parts[0]) if parts else 0
+        self.head_len = pos
+        self.paras: list[tuple[int, int]] = []
+        self.captions: list[tuple[int, int]] = []
+        seen: set[str] = set()
+        raw = [p for p in (_STRIP_RE.sub("", line) for line in re.split(r"[\r\n]+", text or "")) if p]
+        for k, para in enumerate(raw):
+            if len(para) >= 8 and para in seen:
+                continue  # a caption printed twice (the archive repeats them under the photo)
+            seen.add(para)
+            nxt = raw[k + 1] if k + 1 < len(raw) else ""
+            credit_line = len(para) <= _CREDIT_LINE_MAX and bool(_CREDIT_RE.search(para))
+            is_caption = not para.startswith("#") and (
+                credit_line
+                or bool(_CREDIT_RE.search(para))
+                or (len(nxt) <= _CREDIT_LINE_MAX and bool(_CREDIT_RE.search(nxt)) and "。" not in para[:-1])
+            )
+            span = (pos, pos + len(para))
+            (self.captions if is_caption else self.paras).append(span)
+            parts.append(para)
+            pos += len(para)
+        self.s = "".join(parts)
+        self.caption_chars = sum(b - a for a, b in self.captions)
+        self.body_chars = sum(b - a for a, b in self.paras)
+        self.starts = {a for a, _ in self.paras}
+        first = self.paras[0][0] if self.paras else self.head_len
+        self.lead = (first, first + LEAD_CHARS)
+        self.affil = [(m.start(), m.end()) for m in _AFFIL_RE.finditer(self.s)]
+
+    def in_caption(self, i: int) -> bool:
+        return any(a <= i < b for a, b in self.captions)
+
+    def in_affil(self, i: int) -> bool:
+        return any(a <= i < b for a, b in self.affil)
+
+    def body_text(self) -> str:
+        return "".join(self.s[a:b] for a, b in self.paras)
+
+
+def _dateline_place(g: _Gazetteer, t: _Text, dateline: str) -> tuple[str, tuple[int, int] | None]:
+    """The 电头's place as printed ("南宁", "北京", "新加坡") and its span in the text, if the body opens with one;
+    else the place of the caller's dateline string."""
+    body = t.s[t.head_len :]
+    for start in sorted(a for a, _ in t.paras)[:3]:  # a kicker or a deck may come first
+        m = _DATELINE_HEAD_RE.match(t.s, start)
+        if m:
+            return m.group(1), (m.start(1), m.end(1))
+    m = _FOREIGN_BYLINE_RE.search(body[:80])
+    if m and m.group(1) in g.foreign:
+        return m.group(1), None
+    m = _DATELINE_HEAD_RE.match(_STRIP_RE.sub("", dateline or ""))
+    return (m.group(1), None) if m else ("", None)
+
+
+def _is_list_item(s: str, ms: list[_Mention], k: int) -> bool:
+    """Is mention k one item of an enumeration of places: three or more joined by 、/和, or two and 等/三市?"""
+
+    def joined(a: _Mention, b: _Mention) -> bool:
+        return s[a.end : b.start] in _LIST_SEP
+
+    lo = hi = k
+    while lo > 0 and joined(ms[lo - 1], ms[lo]):
+        lo -= 1
+    while hi + 1 < len(ms) and joined(ms[hi], ms[hi + 1]):
+        hi += 1
+    if hi - lo + 1 >= 3:
+        return True
+    return hi > lo and bool(_LIST_TAIL_RE.match(s, ms[hi].end))
+
+
+def _caption_confirmed(t: _Text, m: _Mention, body: str) -> bool:
+    """A caption's place is the story's when what follows it in the caption (the village, the park) is in the body too:
+    "贞丰县平街乡花江村" under a story about 花江村."""
+    tail = []
+    for ch in t.s[m.end : m.end + 10]:
+        if ch in _ORG_STOP or not ("\u4e00" <= ch <= "\u9fff"):
+            break
+        tail.append(ch)
+    tail_s = "".join(tail)
+    return any(tail_s[i : i + 3] in body for i in range(max(0, len(tail_s) - 2)))
+
+
+def _opens_paragraph(t: _Text, m: _Mention) -> bool:
+    """Does a (non-caption) paragraph open on this place: "在山东济宁市汶上县，…", "日前，广东佛山市…"?"""
+    if t.in_caption(m.start):
+        return False
+    s = t.s
+    for a in t.starts:
+        if a <= m.start <= a + 12:
+            o = _OPENING_RE.match(s, a)
+            at = o.end() if o else a
+            if s[at : at + 1] in ("在", "据"):
+                at += 1
+            if at == m.start:
+                return True
+    return False
+
+
+def _is_org(s: str, m: _Mention) -> bool:
+    o = _ORG_AFTER_RE.match(s, m.end)
+    return bool(o) and not any(ch in _ORG_STOP for ch in o.group())
+
+
+class _Reading:
+    """Everything one call works out: the weighted mentions and the facts about the page and the dateline."""
+
+    def __init__(self, g, text, headline, page_context, source, dateline, section, column, kind):
+        t = self.t = _Text(text, headline)
+        s = t.s
+        self.g = g
+        self.empty = not s.strip()
+        page_w, page_tot = _page(g, page_context, source) if (page_context or source) else ({}, {})
+        self.page_tot = page_tot
+        section = section or _front_matter_section(page_context)
+        self.section, self.column, self.source = section, column, source
+        self.opinion = bool(
+            kind == "commentary"
+            or _OPINION_SECTION_RE.search(section or "")
+            or _OPINION_COLUMN_RE.search(_STRIP_RE.sub("", column or ""))
+        )
+        self.on_site = bool(_ON_SITE_RE.search((column or "") + (headline or "")))
+        self.foreign_page = bool(_FOREIGN_SECTION_RE.search(section or ""))
+        place, dl_span = _dateline_place(g, t, dateline)
+        self.dl_place, self.dl_span = place, dl_span
+        self.dl_foreign = bool(place) and (place in g.foreign or place.rstrip("市") in g.foreign)
+        lead_spans = [(0, t.head_len + 1), t.lead] if t.head_len else [t.lead]
+        weights, mentions = _analyse(g, s, lead_spans, (), (), set(page_tot), page_tot)
+        self.mentions = mentions
+        body = t.body_text()
+        short_caption_story = t.body_chars < 200  # photo news: the caption is the story
+        self.affil_nodes: set[int] = set()
+        self.org: set[int] = set()  # positions of mentions inside a firm's or school's name
+        self.dl_node = -1
+        for k, m in enumerate(mentions):
+            if dl_span and dl_span[0] <= m.start < dl_span[1]:
+                self.dl_node = m.node
+                m.weight = max(m.weight, 1.0) * W_DATELINE
+                continue
+            if t.in_affil(m.start):
+                self.affil_nodes.add(m.node)
+                m.weight = 0.0  # where the author works, not what the article is about
+                continue
+            if t.in_caption(m.start) and not short_caption_story and not _caption_confirmed(t, m, body):
+                m.weight *= W_CAPTION
+            if _is_list_item(s, mentions, k):
+                m.weight *= W_LIST
+            if any(s.endswith(w, 0, m.start) for w in _EXAMPLE_BEFORE):
+                m.weight *= W_EXAMPLE
+            if _is_org(s, m):
+                m.weight *= W_ORG
+                self.org.add(m.start)
+            if any(s.endswith(w, 0, m.start) for w in _ORIGIN_BEFORE):
+                m.weight = min(m.weight, W_ORIGIN)  # 来自江苏的游客: where someone comes from
+            if _opens_paragraph(t, m) or any(s.endswith(w, 0, m.start) for w in _LOCATIVE):
+                m.weight *= W_SCENE
+        self._dateline_rules()
+        self.weights = self._sum()
+        home = _local_place(g, page_tot)
+        self.home = home
+        if home is not None:
+            for n in list(self.weights):
+                if home in g.anc_cache[n]:
+                    self.weights[n] *= W_LOCAL
+        if t.head_len:
+            for m in mentions:
+                if m.start < t.head_len:
+                    self.weights[m.node] += m.weight * (W_HEAD / W_LEAD - 1.0)  # W_HEAD instead of the lead factor
+        self.scope = self._scope()
+
+    def _sum(self) -> dict[int, float]:
+        weights: dict[int, float] = defaultdict(float)
+        for m in self.mentions:
+            if m.weight > 0:
+                weights[m.node] += m.weight
+        return weights
+
+    def _dateline_rules(self) -> None:
+        g, n = self.g, self.dl_node
+        if n < 0:
+            return
+        dl = [m for m in self.mentions if m.node == n and m.weight >= W_DATELINE]
+        others = [m for m in self.mentions if m not in dl and m.weight > 0]
+        if g.path[n] == _NATIONAL_CAPITAL:
+            # 新华社北京/本报北京: where the agency files from on central and nationwide matters.  Beijing counts only
+            # when the body itself speaks of it (北京市丰台区…, 全市).
+            for m in dl:
+                m.weight = 0.0
+        elif g.path[n] in _CAPITALS and not any(n in g.anc_cache[m.node] for m in others):
+            # A provincial capital's dateline, the city never named again: a province-wide story, filed from the
+            # capital — the province's, not the city's.
+            for m in dl:
+                m.node = g.parent[n]
+
+    def _scope(self) -> dict[int, float]:
+        """全省/全市/我县 … go to the dateline's place of that level, else to the dominant one in the article or page."""
+        g, s = self.g, self.t.s
+        covered = [(m.start, m.end) for m in self.mentions]
+        tot = _subtree(g, self.weights)
+        scope: dict[int, float] = defaultdict(float)
+        dl_chain = g.anc_cache[self.dl_node] if self.dl_node >= 0 else ()
+        for m in _SCOPE_RE.finditer(s):
+            if any(a <= m.start() < b for a, b in covered) or self.t.in_affil(m.start()):
+                continue  # 永康市委: the 市 belongs to a name
+            word = m.group()
+            strong = word in _SCOPE_STRONG
+            level = _SCOPE_STRONG[word] if strong else _SCOPE_AGENCY[word]
+            tgt = next((a for a in dl_chain if _level_ok(g, a, level)), -1)
+            if tgt < 0:
+                tgt = _scope_target(g, tot, self.page_tot, level)
+            if tgt < 0:
+                continue
+            if level == 2 and word.endswith(("区", "区委", "区政府")) and not g.name[tgt].endswith("区"):
+                continue
+            w = W_SCOPE if strong else W_AGENCY
+            self.weights[tgt] += w
+            if strong:
+                scope[tgt] += w
+        return scope
+
+    def regions(self) -> list[int]:
+        g = self.g
+        if self.empty or self.dl_foreign or self.foreign_page:
+            return []  # foreign places are never regions; a report from abroad has no Chinese region
+        # A story that speaks of places across the country (各地, 多地, 不少地方) cites places as examples: a branch needs
+        # more than a couple of mentions to be what it is about.
+        nation = bool(_NATION_RE.search(self.t.s))
+        # A firm's or school's name (云南铜业 in every paragraph) says whose it is, not that the story is about the
+        # whole province: it counts for the branch but does not hold the choice at that level.
+        org_w: dict[int, float] = defaultdict(float)
+        for m in self.mentions:
+            if m.start in self.org:
+                org_w[m.node] += m.weight
+        picked = _select(g, self.weights, self.scope, ROOT_MIN_NATION if nation else 0.0, org_w)
+        if self.opinion and picked:
+            picked = self._anchored(picked)
+        return picked
+
+    def _anchored(self, picked: list[int]) -> list[int]:
+        """An opinion piece keeps its places only when it is anchored in one area: a commentary from the spot, by the
+        area's own bureau, writer or paper, or naming it in the headline — and that area holds nearly
+        all the weight.  Otherwise its places are examples of a nationwide argument."""
+        g = self.g
+        tot = _subtree(g, self.weights)
+        roots = {g.anc_cache[n][0] for n in picked}
+        total = sum(w for n, w in tot.items() if g.parent[n] == -1)
+        if len(roots) != 1 or total <= 0:
+            return []
+        root = roots.pop()
+        if tot[root] < OPINION_ROOT_SHARE * total:
+            return []
+        own = {root} | {n for n in tot if g.anc_cache[n][0] == root}
+        head = any(m.start < self.t.head_len and m.node in own for m in self.mentions)
+        affil = any(g.anc_cache[n][0] == root for n in self.affil_nodes)
+        # A local paper's own commentary (株洲日报's 评论 on 株洲) — its name, not a page that may be this one article.
+        paper = bool(self.source) and any(g.anc_cache[n][0] == root for n in _page(g, "", self.source)[0])
+        return picked if (self.on_site or head or affil or paper) else []
+
+    def mentioned(self) -> list[int]:
+        """Every Chinese place named (resolved), most specific first in text order; passing ones included."""
+        seen: list[int] = []
+        t = self.t
+        for m in self.mentions:
+            if t.in_affil(m.start) or (self.dl_span and self.dl_span[0] <= m.start < self.dl_span[1]):
+                continue  # the dateline and the author's bureau say where the writer is, not a place named
+            if m.node >= 0 and m.node not in seen:
+                seen.append(m.node)
+        g = self.g
+        return [n for n in seen if not any(o != n and n in g.anc_cache[o] for o in seen)]
+
+
+def _level_ok(g: _Gazetteer, n: int, level: int) -> bool:
+    if level == 0:
+        return g.level[n] == 0
+    if level == 1:
+        return g.level[n] == 1 or (g.level[n] == 0 and g.name[n].endswith("市")) or g.name[n].endswith("市")
+    return g.level[n] == 2
+
+
+_SECTION_FM_RE = re.compile(r"^section_name:\s*[\"']?([^\"'\r\n]+)", re.M)
+
+
+def _front_matter_section(page_context: str) -> str:
+    """The page name from an archive file's YAML front matter (section_name: "评论"), when the caller passes the
+    whole file as page context."""
+    if not page_context or not page_context.lstrip().startswith("---"):
+        return ""
+    m = _SECTION_FM_RE.search(page_context[:2000])
+    return m.group(1).strip() if m else ""
+
+
+def extract_regions(
+    text: str,
+    *,
+    headline: str = "",
+    page_context: str = "",
+    source: str = "",
+    dateline: str = "",
+    section: str = "",
+    column: str = "",
+    kind: str = "",
+) -> list[str]:
     """Most-specific full paths of the places the article is about: ["湖南省/株洲市/石峰区", …]; [] when
-    the text supports none."""
+    the text supports none.
+
+    Optional context: ``dateline`` the 电头 if the caller has cut it from the body ("本报南宁4月8日电");
+    ``section`` the printed page name (评论, 理论, 国际, 要闻, 各地传真 …; read from an archive file's front matter
+    in ``page_context`` when not given); ``column`` the column tag (人民时评, 现场评论 …); ``kind`` the article kind
+    (``"commentary"`` marks an opinion piece)."""
     g = _gaz()
-    head = _STRIP_RE.sub("", headline or "")
-    body = _STRIP_RE.sub("", text or "")
-    s = head + "\n" + body if head else body
-    lead = len(head) + 1 if head else 0
-    head_len = lead
-    if not s.strip():
-        return []
-    page_w, page_tot = _page(g, page_context, source) if (page_context or source) else ({}, {})
-    context_nodes = set(page_tot)
-    datelines = [(m.start(1), m.end(1)) for m in _DATELINE_RE.finditer(s[: head_len + 200])]
-    weights, mentions = _analyse(g, s, head_len + LEAD_CHARS, (), datelines, context_nodes, page_tot)
-    home = _local_place(g, page_tot)
-    if home is not None:
-        for n in list(weights):
-            if home in g.anc_cache[n]:
-                weights[n] *= W_LOCAL
-    if head_len:
-        for m in mentions:
-            if m.start < head_len:
-                # headline mentions: W_HEAD instead of the lead factor
-                weights[m.node] += m.weight * (W_HEAD / W_LEAD - 1.0)
-    # Whole-area words go to the dominant place of their level.
-    covered = [(m.start, m.end) for m in mentions]
-    tot = _subtree(g, weights)
-    scope: dict[int, float] = defaultdict(float)
-    for m in _SCOPE_RE.finditer(s):
-        if any(a <= m.start() < b for a, b in covered):
-            continue  # 永康市委: the 市 belongs to a name
-        word = m.group()
-        strong = word in _SCOPE_STRONG
-        level = _SCOPE_STRONG[word] if strong else _SCOPE_AGENCY[word]
-        tgt = _scope_target(g, tot, page_tot, level)
-        if tgt < 0:
-            continue
-        if level == 2 and word.endswith(("区", "区委", "区政府")) and not g.name[tgt].endswith("区"):
-            continue
-        w = W_SCOPE if strong else W_AGENCY
-        weights[tgt] += w
-        if strong:
-            scope[tgt] += w
-    return [g.path[n] for n in _select(g, weights, scope)]
+    r = _Reading(g, text, headline, page_context, source, dateline, section, column, kind)
+    return [g.path[n] for n in r.regions()]
+
+
+def mentioned_regions(
+    text: str,
+    *,
+    headline: str = "",
+    page_context: str = "",
+    source: str = "",
+    dateline: str = "",
+) -> list[str]:
+    """Every Chinese place the article names, whether or not it is about it, as most-specific full paths in order of
+    first mention (foreign places left out; ambiguous names resolved as in ``extract_regions``)."""
+    g = _gaz()
+    r = _Reading(g, text, headline, page_context, source, dateline, "", "", "")
+    return [g.path[n] for n in r.mentioned()]

@@ -98,9 +98,8 @@ def split_page(text: str, *, file: str = "", front: FrontMatter | None = None) -
         if front is not None:
             apply_front_matter(article, front)
         if not article.region:
-            article.region, article.regions_mentioned = regions_of(
-                article, page_text=page_text, section=page.get("section", "")
-            )
+            section = page.get("section") or (front.section_name if front is not None else "")
+            article.region, article.regions_mentioned = regions_of(article, page_text=page_text, section=section)
         article.sources.setdefault("region", "text" if article.region else "none")
         articles.append(article)
     return articles

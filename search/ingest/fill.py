@@ -15,15 +15,14 @@ FIELDS = ("headline", "byline", "date", "region")
 
 
 def regions_of(article: Article, *, page_text: str = "", section: str = "") -> tuple[list[str], list[str]]:
-    """(regions the article is about, every Chinese place it names)."""
+    """(regions the article is about, the other Chinese places it names). `section`: the printed page's name
+    (评论, 理论, 国际, 各地传真 …), which says whether places are the story or only its examples."""
     from search.text import regions
 
-    about = list(
-        regions.extract_regions(article.body, headline=article.headline, page_context=page_text, source=article.source)
-    )
-    mentioned = getattr(regions, "mentioned_regions", None)
-    named = list(mentioned(article.body, headline=article.headline)) if mentioned else []
-    return about, [r for r in named if r not in about] if named else []
+    context = {"headline": article.headline, "page_context": page_text, "source": article.source}
+    about = regions.extract_regions(article.body, section=section, column=article.column, kind=article.kind, **context)
+    named = regions.mentioned_regions(article.body, **context)
+    return list(about), [r for r in named if r not in about]
 
 
 def fill_from_text(article: Article, given: str = "given") -> Article:

@@ -48,8 +48,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config["INDEX_DIR"] = default_index_dir()  # NEWSEARCH_INDEX when set, else the project's index/
     if test_config:
         app.config.update(test_config)
-    app.json.ensure_ascii = False  # Chinese stays readable in JSON (which is UTF-8)
-    app.json.sort_keys = False  # keep the engine's key order: query, total, … hits, facets
+    # (DefaultJSONProvider's settings: Flask types app.json as the JSONProvider base, which has none)
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]  # Chinese stays readable in JSON (which is UTF-8)
+    app.json.sort_keys = False  # type: ignore[attr-defined]  # keep the engine's order: query, total, … hits, facets
     app.jinja_env.finalize = without_bidi_controls
     app.extensions[ENGINE_KEY + ".lock"] = threading.Lock()
     if app.config.get("ENGINE") is not None:

@@ -85,8 +85,9 @@ def register(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
         headers = {}
-        if exc.code == 405 and getattr(exc, "valid_methods", None):
-            headers["Allow"] = ", ".join(sorted(exc.valid_methods))
+        allowed = getattr(exc, "valid_methods", None)  # a MethodNotAllowed's
+        if exc.code == 405 and allowed:
+            headers["Allow"] = ", ".join(sorted(allowed))
         return error_response(_http_message(exc), exc.code or 500, headers)
 
     @app.errorhandler(Exception)

@@ -465,7 +465,7 @@ def openapi_document() -> dict:
     unavailable = _error("No index, or one this version cannot read")
     export_max = current_app.config["EXPORT_MAX_ROWS"]
     export_default = min(current_app.config["EXPORT_DEFAULT_ROWS"], export_max)
-    doc = {
+    doc: dict = {
         "openapi": "3.1.0",
         "info": {
             "title": "newsearch API",

@@ -19,7 +19,7 @@ from pathlib import Path
 RESTART_PAUSE = 1.0  # seconds between replacing workers that keep dying, so a broken index cannot spin the CPU
 
 
-def serve(index_dir: Path, host: str, port: int, threads: int, workers: int, engine=None) -> None:
+def serve(index_dir: str | Path, host: str, port: int, threads: int, workers: int, engine=None) -> None:
     """Serve the index at `index_dir` (or `engine`, in one process: a sharded index's coordinator, whose shards
     are Ray actors, cannot be forked)."""
     from waitress import serve as waitress_serve
@@ -82,11 +82,11 @@ def serve(index_dir: Path, host: str, port: int, threads: int, workers: int, eng
             pid, status = os.wait()
         except ChildProcessError:
             break
-        number = children.pop(pid, None)
-        if number is not None and not stopping:
+        worker = children.pop(pid, None)
+        if worker is not None and not stopping:
             print(
-                f"newsearch worker {number} (pid {pid}) exited with status {status}; starting another", file=sys.stderr
+                f"newsearch worker {worker} (pid {pid}) exited with status {status}; starting another", file=sys.stderr
             )
             time.sleep(RESTART_PAUSE)
-            start(number)
+            start(worker)
     listener.close()

@@ -135,7 +135,8 @@ def page_nav(links: SearchLinks, result: dict) -> dict:
     req = links.req
     page, pages = result["page"], min(result["pages"], MAX_PAGE)
     numbers = sorted({1, pages, *range(max(1, page - 2), min(pages, page + 2) + 1)} - {0})
-    page_links, previous = [], 0
+    page_links: list[dict | None] = []  # None: a gap
+    previous = 0
     for number in numbers:
         if number - previous > 1:
             page_links.append(None)  # a gap: …

@@ -23,6 +23,7 @@ import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 from search.errors import ClusterUnavailable, SearchError, ShardUnavailable
 
@@ -201,7 +202,7 @@ def connect(address: str | None = None):
         ) from None
     if ray.is_initialized():
         return ray
-    options = {
+    options: dict[str, Any] = {
         "namespace": NAMESPACE,
         "include_dashboard": False,
         "log_to_driver": False,
@@ -352,7 +353,7 @@ def _creation_error(exc, shard: int) -> BaseException:
     return ClusterUnavailable(f"shard {shard}'s actor failed to start: {str(exc).splitlines()[0][:300]}")
 
 
-def replica_status(replicas: list[tuple[int, int, object]], timeout: float = 10.0) -> list[dict]:
+def replica_status(replicas: list[tuple[int, int, Any]], timeout: float = 10.0) -> list[dict]:
     import ray
 
     refs = [(shard, replica, handle.ping.remote()) for shard, replica, handle in replicas]

@@ -69,6 +69,7 @@ class ShardedEngine:
             except StaleSnapshot:  # a shard moved on between match and fetch: ask again
                 if attempt:
                     raise
+        raise AssertionError("unreachable: the second attempt returns or raises")
 
     def _search(self, req: SearchRequest, started: float) -> dict:
         missing: dict[int, str] = {}
@@ -96,10 +97,11 @@ class ShardedEngine:
             raise ClusterUnavailable(f"shards {', '.join(map(str, sorted(missing)))} are unavailable")
         numbers, order = list(parts), merged_order(list(parts.values()))[: candidates_wanted(req)]
         ids = self._documents("ids", parts, order)
-        return [
-            (article_id, float(parts[numbers[p]].scores[at]) if parts[numbers[p]].scores is not None else None)
-            for article_id, (p, at) in zip(ids, order)
-        ]
+        ranked: list[tuple[str, float | None]] = []
+        for article_id, (p, at) in zip(ids, order):
+            scores = parts[numbers[p]].scores
+            ranked.append((article_id, float(scores[at]) if scores is not None else None))
+        return ranked
 
     def _match(
         self,

@@ -49,7 +49,7 @@ def doc_frequencies(leaf, fieldname: str) -> list[tuple[bytes, int]]:
     term infos themselves are not needed)."""
     terms = getattr(leaf, "_terms", None)
     table = getattr(terms, "_tindex", None)
-    if table is None or not hasattr(terms, "_keycoder") or not hasattr(table, "items_from"):
+    if terms is None or table is None or not hasattr(terms, "_keycoder") or not hasattr(table, "items_from"):
         return [(term, info.doc_frequency()) for term, info in leaf.iter_field(fieldname)]
     prefix = terms._keycoder(fieldname, b"")
     out = []

@@ -62,10 +62,10 @@ def build_segment(storage, indexname: str, schema, docs: Sequence[dict]):
             field = schema[fieldname]
             length = 0
             if field.indexed and _compact_text(field, value):
-                found = occurrences.get(fieldname)
-                if found is None:
-                    found = occurrences[fieldname] = _FieldLists(field, isinstance(field.analyzer, NgramTokenizer))
-                length = found.add(docnum, _normalized(value, cache))
+                lists = occurrences.get(fieldname)
+                if lists is None:
+                    lists = occurrences[fieldname] = _FieldLists(field, isinstance(field.analyzer, NgramTokenizer))
+                length = lists.add(docnum, _normalized(value, cache))
             elif field.indexed:
                 table = postings.setdefault(fieldname, {})
                 for tbytes, freq, weight, vbytes in field.index(value):
@@ -127,7 +127,6 @@ def _normalized(value: str, cache: dict) -> str:
     return text
 
 
-_UNSEEN = object()
 CHUNK_DOCS = 1000  # documents sorted at a time: bounds the per-occurrence arrays (tens of bytes per character)
 
 
@@ -168,8 +167,9 @@ class _FieldLists:
         ids: list[int] = []
         counts: list[int] = []
         for word in segment(text):
-            found = ids_of.get(word, _UNSEEN)
-            if found is _UNSEEN:
+            try:
+                found = ids_of[word]
+            except KeyError:
                 pieces = word_pieces(word)
                 found = ids_of[word] = None if pieces is None else tuple(map(self._word_id, pieces))
             if found is not None:  # whitespace takes no position; punctuation one, with no term
@@ -232,7 +232,9 @@ class _FieldLists:
         # each chunk's postings by global term rank (ascending: chunks list their terms in the same order)
         terms = [r[c.term] for r, c in zip(ranks, chunks)]
         occ_at = [np.concatenate(([0], np.cumsum(c.counts, dtype=np.int64))) for c in chunks]
-        per_term = sum(np.bincount(t, minlength=len(texts)) for t in terms)
+        per_term = np.zeros(len(texts), dtype=np.int64)
+        for t in terms:
+            per_term += np.bincount(t, minlength=len(texts))
         bounds = np.searchsorted(np.cumsum(per_term), np.arange(SLICE_POSTINGS, int(per_term.sum()), SLICE_POSTINGS))
         for lo, hi in zip(np.concatenate(([0], bounds)).tolist(), np.concatenate((bounds, [len(texts)])).tolist()):
             parts = []

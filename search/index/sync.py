@@ -106,6 +106,7 @@ class _Sync:
     def add(self, article) -> None:
         """One article of the file being replaced: clustered, analysed into the pending batch."""
         progress = self.current
+        assert progress is not None, "add() outside begin_file()/end_file()"
         if article.id in self.known:
             self.summary.duplicates += 1
             progress.cross_file_duplicate |= article.id not in progress.added
@@ -119,6 +120,7 @@ class _Sync:
 
     def end_file(self, key: str, record: FileRecord | None) -> None:
         progress, self.current = self.current, None
+        assert progress is not None, "end_file() without begin_file()"
         old, added = progress.old, progress.added
         self.summary.added += len(added - old)
         self.summary.replaced += len(added & old)
@@ -270,6 +272,7 @@ def _sync_file(sync: _Sync, key: str, catalogs, read_file) -> None:
         return
     before = sync.manifest.files.get(key)
     if sync.manifest.unchanged(key, stat, catalog):
+        assert before is not None  # unchanged() means the manifest has a record of the file
         summary.unchanged += before.articles
         return
     if is_large_bulk(key, stat.st_size):
@@ -291,13 +294,13 @@ def _sync_bulk_file(sync: _Sync, key: str, entry, catalog: str, stat, before) ->
     """A large bulk file, streamed: its articles go into batches as they are read, and batches are committed in the
     middle of the file, so memory stays bounded whatever the file's size. The file is recorded in the manifest only
     once all of it is committed: after a kill, the next run reads it again and replaces what was committed."""
-    from search.ingest import open_bulk
+    from search.ingest import FileResult, open_bulk
 
     summary = sync.summary
     bulk = open_bulk(key, entry)
-    if getattr(bulk, "error", None):
+    if isinstance(bulk, FileResult):  # the file could not be read: open_bulk says why in .error
         summary.failed += 1
-        summary.errors.append(bulk.error)
+        summary.errors.append(bulk.error or f"{key}: cannot read")
         return
     if sync.touched(key, stat, bulk.digest, catalog, before):
         return

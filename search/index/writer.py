@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 from whoosh import index as whoosh_index
 
@@ -44,7 +45,8 @@ class IndexStore:
         # builds in its own process: the shards are the parallelism)
         self.builders = SegmentBuilders() if parallel else None
         self._deletes: list[str] = []  # files whose articles go with the next batch
-        self._building = None  # the batch in flight: (its segments, or their pending result; deletions; final)
+        # the batch in flight: (its segments, or their pending result; deletions; final)
+        self._building: tuple[Any, list[str], bool] | None = None
 
     def live_ids(self) -> set[str]:
         return live_ids(self.searcher)

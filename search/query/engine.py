@@ -168,7 +168,7 @@ class SearchEngine:
         total = int(hits_mask.sum())
         # Collapsing: `groups` counts clusters (a reprint's copies are one result); facets still count articles.
         groups, folded = total, False
-        if req.effective_collapse and arrays.clusters is not None and total > 1:
+        if req.effective_collapse and total > 1:
             groups = int(np.unique(arrays.clusters[hits_mask]).size)
             folded = groups < total  # nothing to fold: the plain path
         part = Part(searcher.reader().generation(), total, groups, folded)

@@ -63,6 +63,7 @@ class _Postings:
 
     def nbytes(self) -> int:
         if isinstance(self.values, PackedPositions):
+            assert self.counts is not None  # packed positions always come with their counts
             extra = len(self.values.data) + self.counts.nbytes
         else:
             extra = sum(len(v) for v in self.values if v) if self.values else 0
@@ -131,7 +132,8 @@ class Evaluator:
 
     # --- compound nodes --------------------------------------------------------------------------------------
     def _Or(self, q: wq.Or) -> Hits:
-        if any(isinstance(s, wq.Not) for s in q.subqueries) or getattr(q, "minmatch", 0) or q.scale:
+        minmatch = getattr(q, "minmatch", 0)
+        if any(isinstance(s, wq.Not) for s in q.subqueries) or minmatch or q.scale:
             raise Unsupported("Or with Not, minmatch or scale")
         return _union([self.run(s) for s in q.subqueries], self.doc_count_all).scaled(
             q.boost if len(q.subqueries) > 1 else 1.0
@@ -143,7 +145,8 @@ class Evaluator:
             return Hits.empty()
         if len(subs) == 1:
             return self.run(subs[0])
-        parts, excluded = [], []
+        parts: list[Hits | None] = []
+        excluded: list[np.ndarray] = []
         for s in subs:
             if isinstance(s, wq.Not):
                 excluded.append(self.run(s.query).docs)
@@ -186,18 +189,18 @@ class Evaluator:
     def _TermRange(self, q: wq.TermRange) -> Hits:
         terms = [t for t in q._btexts(self.searcher.reader()) if t]
         if len(terms) == 1:  # Whoosh uses the single term as an ordinary scored Term
-            return self._scored(q.field(), terms[0], True).scaled(q.boost)
+            return self._scored(q.fieldname, terms[0], True).scaled(q.boost)
         # several: an Or of the terms, unscored when constantscore (each contributes its posting weight)
         return _union(
-            [self._scored(q.field(), t, not q.constantscore).scaled(q.boost) for t in terms], self.doc_count_all
+            [self._scored(q.fieldname, t, not q.constantscore).scaled(q.boost) for t in terms], self.doc_count_all
         )
 
     def _CharPrefix(self, q) -> Hits:
         docs = [self._all_postings(q.fieldname, t)[0] for t in q._btexts(self.searcher.reader())]
         if not docs:
             return Hits.empty()
-        docs = _distinct(np.concatenate(docs), self.doc_count_all)
-        return Hits(docs, np.full(docs.size, q.boost, dtype=np.float64))
+        found = _distinct(np.concatenate(docs), self.doc_count_all)
+        return Hits(found, np.full(found.size, q.boost, dtype=np.float64))
 
     def _Phrase(self, q: wq.Phrase) -> Hits:
         name = q.fieldname
@@ -227,7 +230,7 @@ class Evaluator:
         (Whoosh's SpanNear2 with ordered=True, mindist=1)."""
         wanted = np.zeros(self.doc_count_all, dtype=bool)
         wanted[candidates] = True
-        ends = None
+        ends: np.ndarray | None = None
         for word in words:
             docs, positions = self._positions(fieldname, word, wanted)
             keys = (docs << _POS_BITS) | positions
@@ -241,6 +244,7 @@ class Evaluator:
             ends = keys
             if ends.size == 0:
                 break
+        assert ends is not None  # words is never empty: _Phrase intersects its terms first
         docs = ends >> _POS_BITS
         return docs[np.concatenate(([True], docs[1:] != docs[:-1]))] if docs.size else docs
 
@@ -300,9 +304,11 @@ class Evaluator:
                 continue
             if p.positions is None:
                 if isinstance(p.values, PackedPositions):
+                    assert p.counts is not None  # packed positions always come with their counts
                     p.positions = (np.repeat(p.docs, p.counts), p.values.decode().astype(np.int32))
                     p.values = p.counts = None
                 else:
+                    assert p.values is not None  # only _ABSENT has no values, and it has positions
                     p.positions = _decode_positions(p.docs, p.values, fmt)
                 self.cache.put((segkey, fieldname, btext), p)  # re-weigh it with its positions
             docs, positions = p.positions
@@ -436,10 +442,10 @@ def _decode_positions(docs: np.ndarray, values: list, fmt):
     sizes = np.fromiter(map(len, values), dtype=np.int64, count=len(values))
     buf = np.frombuffer(b"".join(values), dtype=np.uint8)
     last = buf < 0x80  # the last byte of each varint
-    varint_of_byte = np.cumsum(last) - last
+    varint_of_byte: np.ndarray = np.cumsum(last) - last
     numbers = decode_varints(buf)
     # each value is: count, then the gaps between positions (the first from 0)
-    first = varint_of_byte[np.cumsum(sizes) - sizes]
+    first: np.ndarray = varint_of_byte[np.cumsum(sizes) - sizes]
     counts = numbers[first]
     is_gap = np.ones(numbers.size, dtype=bool)
     is_gap[first] = False

@@ -26,8 +26,8 @@ class FacetArrays:
     region_docs: np.ndarray  # parallel arrays: one entry per (document, region path)
     region_ids: np.ndarray
     dates: np.ndarray  # int yyyymmdd per document, 0 when undated
-    clusters: np.ndarray | None = None  # int per document: its near-duplicate cluster (search/index/reprints.py)
-    seq: np.ndarray | None = None  # int per document: its place in the archive's indexing order
+    clusters: np.ndarray  # int per document: its near-duplicate cluster (search/index/reprints.py)
+    seq: np.ndarray  # int per document: its place in the archive's indexing order
     _date_orders: dict = field(default_factory=dict, repr=False)  # (ascending, by seq) → every docnum in date order
     _segments: dict = field(default_factory=dict, repr=False)  # what was read of each segment, for the next snapshot
 

@@ -38,7 +38,7 @@ FIELDS = {
     "date": "date",
 }
 # Ranking fields per searchable field: (word field or None, bigram field).
-_TARGETS = {
+_TARGETS: dict[str | None, tuple[tuple[str | None, str], ...]] = {
     None: (
         ("headline", "headline_ng"),
         ("body", "body_ng"),
@@ -51,7 +51,9 @@ _TARGETS = {
     "region": ((None, "region_ng"),),
     "source": ((None, "source_ng"),),
 }
-_PHRASE_TARGETS = {None: ((None, "headline_ng"), (None, "body_ng"))}
+_PHRASE_TARGETS: dict[str | None, tuple[tuple[str | None, str], ...]] = {
+    None: ((None, "headline_ng"), (None, "body_ng"))
+}
 
 
 # --- syntax tree -------------------------------------------------------------------------------------------------
@@ -77,7 +79,7 @@ class DateRange:
 
 @dataclass(frozen=True)
 class Not:
-    child: object
+    child: Node
 
     def render(self) -> str:
         return f"NOT {_render_child(self.child)}"
@@ -85,7 +87,7 @@ class Not:
 
 @dataclass(frozen=True)
 class And:
-    children: tuple
+    children: tuple[Node, ...]
     pasted: str | None = None  # one piece of text split at its punctuation (a pasted headline): ranks its exact form
 
     def render(self) -> str:
@@ -94,7 +96,7 @@ class And:
 
 @dataclass(frozen=True)
 class Or:
-    children: tuple
+    children: tuple[Node, ...]
 
     def render(self) -> str:
         return " OR ".join(_render_child(c) for c in self.children)
@@ -104,6 +106,9 @@ class Or:
 class MatchAll:
     def render(self) -> str:
         return "*"
+
+
+Node = Word | DateRange | Not | And | Or | MatchAll  # a node of the syntax tree
 
 
 def _render_child(node) -> str:
@@ -218,11 +223,12 @@ class _Parser:
                 f"nothing to search for in {dropped[0].text!r}: it has no letters or digits", dropped[0].pos
             )
         if not parts:
-            where = self.peek().pos if self.peek() else self.length
+            nxt = self.peek()
+            where = nxt.pos if nxt else self.length
             if after is not None:
                 raise QueryError(f"'{after.text}' needs a search term on both sides", after.pos)
-            if self.peek() is not None and self.peek().kind == "OR":
-                raise QueryError("'OR' needs a search term on both sides", self.peek().pos)
+            if nxt is not None and nxt.kind == "OR":
+                raise QueryError("'OR' needs a search term on both sides", nxt.pos)
             raise QueryError("expected a search term", where)
         return parts[0] if len(parts) == 1 else And(tuple(parts))
 
@@ -278,6 +284,8 @@ class _Parser:
 
 def _date_node(text: str, pos: int) -> DateRange:
     lo_text, sep, hi_text = text.partition("..")
+    lo: str | None
+    hi: str | None
     try:
         if not sep:
             lo, hi = date_bounds(lo_text)
@@ -295,7 +303,8 @@ def _date_node(text: str, pos: int) -> DateRange:
 
 # Split a bare word at punctuation, except between alphanumerics of alphabetic scripts (1.7, covid-19, e.g. …).
 def _pieces(text: str) -> list[str]:
-    pieces, cur = [], []
+    pieces: list[str] = []
+    cur: list[str] = []
     for k, ch in enumerate(text):
         if unicodedata.category(ch)[0] in "PS" and not _inner_joiner(text, k):
             pieces.append("".join(cur))
@@ -331,7 +340,7 @@ def _phrase(tok: _Tok, fld):
 @dataclass
 class ParsedQuery:
     text: str
-    tree: object
+    tree: Node
     highlight: dict[str, list[str]] = field(default_factory=dict)  # field ("headline"/"body"/...) → strings
     ignored: list[str] = field(default_factory=list)  # parts of the query with nothing to search (punctuation alone)
 
@@ -405,7 +414,7 @@ def _collect_highlights(node, out: dict, negated: bool) -> None:
 def substring_query(fieldname: str, text: str) -> wq.Query:
     """Documents whose `fieldname` (a bigram field) holds `text` as contiguous characters."""
     runs = [r for r in text.split(" ") if r]
-    parts = []
+    parts: list[wq.Query] = []
     for run in runs:
         grams = query_bigrams(run)
         if len(run) == 1:
@@ -440,7 +449,7 @@ def word_query(node: Word) -> wq.Query:
 
 def _word_query(node: Word) -> wq.Query:
     targets = _PHRASE_TARGETS.get(node.field, _TARGETS[node.field]) if node.phrase else _TARGETS[node.field]
-    alternatives = []
+    alternatives: list[wq.Query] = []
     for word_field, ngram_field in targets:
         if word_field and not node.phrase and " " not in node.text:
             alternatives.append(wq.Term(word_field, node.text))
@@ -463,7 +472,7 @@ def _compile(node) -> wq.Query:
         return wq.Or([_compile(c) for c in node.children])
     if isinstance(node, And):
         positives = [_compile(c) for c in node.children if not isinstance(c, Not)]
-        negatives = [wq.Not(_compile(c.child)) for c in node.children if isinstance(c, Not)]
+        negatives: list[wq.Query] = [wq.Not(_compile(c.child)) for c in node.children if isinstance(c, Not)]
         matching = wq.And((positives or [wq.Every()]) + negatives)
         bonus = _closeness_bonus(node)
         # AndMaybe scores the optional clause but matches exactly the required one: the bonus only reorders.
@@ -497,7 +506,7 @@ def _closeness_bonus(node: And) -> wq.Query | None:
 
 
 def _boosted(query: wq.Query, boost: float) -> wq.Query:
-    query.boost = boost
+    query.boost = boost  # type: ignore[attr-defined]  # Whoosh's Query base declares no boost; these nodes have one
     return query
 
 

@@ -67,10 +67,11 @@ class SearchRequest:
         one = {k: _single(k, get_all(k)) for k in PARAMETERS if k != "region"}
         regions = _regions([r.strip() for r in get_all("region") if r and r.strip()])
         for name in ("date_from", "date_to"):
-            if one[name] and len(one[name]) > 40:  # not a date; and never echo a huge value back
-                raise BadRequest(f"{name}: {shown(one[name])} is not a date (use YYYY, YYYY-MM or YYYY-MM-DD)")
+            value = one[name]
+            if value and len(value) > 40:  # not a date; and never echo a huge value back
+                raise BadRequest(f"{name}: {shown(value)} is not a date (use YYYY, YYYY-MM or YYYY-MM-DD)")
             try:
-                date_range(one[name] or None, None)
+                date_range(value or None, None)
             except ValueError as exc:
                 raise BadRequest(f"{name}: {exc}") from None
         try:

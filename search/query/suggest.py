@@ -179,7 +179,7 @@ def did_you_mean(vocabulary, q: str, parsed: ParsedQuery, count: Callable[[str],
     sharded index's) says which words match, their neighbours and their occurrences."""
     if parsed.is_browse:
         return []
-    suggestions: list[dict] = []
+    suggestions: list[tuple[tuple[bool, int, float], dict]] = []  # (rank, suggestion)
     seen = {q}
     for word in list(dict.fromkeys(_searched_words(parsed.tree)))[:MAX_WORDS]:
         if vocabulary.matches(word):

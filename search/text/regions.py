@@ -492,6 +492,7 @@ def _analyse(g: _Gazetteer, s: str, lead, head_spans, dateline_spans, context_no
             key = (score, not g.hist[c], -g.level[c], -c)
             if best_score is None or key > best_score:
                 best, best_score = c, key
+        assert best_score is not None  # every mention has a candidate
         score = best_score[0]
         if _weak(g, s, m):
             # A short county name or a one-character stem needs its own prefecture (the province for a

@@ -72,5 +72,5 @@ def _buffer_file_init(self, buf, name=None, onclose=None):
 def install() -> None:
     """Make `BufferFile` read memoryviews in place (idempotent)."""
     if structfile.BufferFile.__init__ is not _buffer_file_init:
-        structfile.BufferFile.__init__ = _buffer_file_init
+        structfile.BufferFile.__init__ = _buffer_file_init  # type: ignore[method-assign]  # patching Whoosh on purpose
 

@@ -300,6 +300,7 @@ def unpack_bits(data: bytes, count: int, width) -> np.ndarray:
     or an array of each one's."""
     if count == 0:
         return np.zeros(0, dtype=np.int64)
+    mask: np.ndarray | np.uint64  # each number's own mask, or one for all
     if isinstance(width, np.ndarray):
         widest = int(width.max())
         bit = np.cumsum(width) - width

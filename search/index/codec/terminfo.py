@@ -14,6 +14,7 @@ no search reads) come from the list itself when asked. Readers get a `W3TermInfo
 from __future__ import annotations
 
 import struct
+from collections.abc import Callable
 
 import numpy as np
 from whoosh.codec.whoosh3 import W3TermInfo
@@ -76,6 +77,9 @@ def unpack_info(info: bytes, boost: float, postings=None) -> W3TermInfo:
 
 class CompactTermInfo(W3TermInfo):
     """A W3TermInfo whose first and last document are read from the posting list when asked."""
+
+    # (offset, length, df) → the list's documents; set by unpack_info
+    _postings: Callable[[int, int, int], np.ndarray] | None
 
     def _documents(self):
         if self._postings is None:

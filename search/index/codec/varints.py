@@ -39,7 +39,7 @@ def decode_varints(buf: np.ndarray) -> np.ndarray:
         return np.empty(0, dtype=np.int64)
     last = buf < 0x80
     starts = np.flatnonzero(np.concatenate(([True], last[:-1])))
-    owner = np.cumsum(last) - last
+    owner: np.ndarray = np.cumsum(last) - last
     shift = 7 * (np.arange(buf.size) - starts[owner])
     return np.add.reduceat((buf & 0x7F).astype(np.int64) << shift, starts)
 

@@ -139,7 +139,7 @@ def score_metadata(
     arts = {a.id: a for a in articles}
     g2a = map_gold(gold, arts, prefer_same_file=True)
     score = MetadataScore(articles=len(arts), gold=len(gold), targets=dict(targets or TARGETS))
-    per = {"headline": [], "date": [], "byline": [], "region": []}
+    per: dict[str, list[float]] = {"headline": [], "date": [], "byline": [], "region": []}
     for g in gold:
         a = arts.get(g2a.get(g["id"], ""))
         if a is None:
@@ -151,7 +151,8 @@ def score_metadata(
         d = (a.date or "")[:10] == (g.get("date") or "")
         b = f1({norm(n) for n in a.byline if n}, {norm(n) for n in g["bylines"]})
         r = f1(most_specific(a.region), {_SEP.sub("", x) for x in g["regions"]})
-        per["headline"].append(h), per["date"].append(d), per["byline"].append(b), per["region"].append(r)
+        for name, value in (("headline", h), ("date", d), ("byline", b), ("region", r)):
+            per[name].append(float(value))
         if not h:
             score.misses.append(f"{g['id']}: headline {a.headline!r} want {g['headline']!r}")
         if not d:

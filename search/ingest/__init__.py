@@ -83,7 +83,7 @@ def split_page(text: str, *, file: str = "", front: FrontMatter | None = None) -
         segs = [_one_article(paras)]
     else:
         segs = split_notice_tails(segment(paras))
-    articles = []
+    articles: list[Article] = []
     for seg in segs:
         f = build_fields(seg, page)
         if not f["body"].strip() and not f["headline"]:
@@ -109,7 +109,7 @@ def _one_article(paras: list) -> Segment:
     """All of a file's paragraphs as one article, titled by its leading headings and bylines (the headings below
     them are its sub-heads)."""
     kept = [p for p in paras if p.role != "furniture"]
-    title = []
+    title: list = []
     for p in kept:
         heading_still = p.role == "heading" and not any(q.role == "byline" for q in title)
         if heading_still or (p.role == "byline" and title):
@@ -140,8 +140,7 @@ def apply_front_matter(article: Article, front: FrontMatter) -> None:
         # the front matter's names first, then any the text adds (（X参与采写）, a section's own byline)
         names = [n for author in front.authors for n in md.parse_byline(md.unpad(author), strict=False)]
         names += article.byline_roles
-        seen: set[str] = set()
-        names = [n for n in names if not (n["name"] in seen or seen.add(n["name"]))]
+        names = md.unique_names(names)
         article.byline, article.byline_roles = [n["name"] for n in names], names
         article.sources["byline"] = "front_matter"
     if front.paper:

@@ -91,5 +91,4 @@ def _names_in(paras: list[str]) -> list[dict]:
         names += md.inline_dateline_byline(lead)
     if paras:
         names += md.trailing_byline(paras[-1])[0]
-    seen: set[str] = set()
-    return [n for n in names if not (n["name"] in seen or seen.add(n["name"]))]
+    return md.unique_names(names)

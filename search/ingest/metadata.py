@@ -396,6 +396,17 @@ def kind_of(headline: str, column: str, body: str, *, notice_end: bool) -> str:
     return "news"
 
 
+def unique_names(names: list[dict]) -> list[dict]:
+    """Names in order, each once (the first role given to a name is kept)."""
+    seen: set[str] = set()
+    out = []
+    for n in names:
+        if n["name"] not in seen:
+            seen.add(n["name"])
+            out.append(n)
+    return out
+
+
 def print_line(text: str) -> dict | None:
     """The print line of an e-paper article (byline, paper, issue date, page), or None:
     {"names": [...], "paper": "人民日报", "date": "2026-06-11", "page": "01"}."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 from search.ingest import metadata as md
 from search.ingest import segmented
@@ -505,7 +506,7 @@ def _body_text(paras: list[Para]) -> str:
 
 def build_fields(seg: Segment, page: dict) -> dict:
     title_paras = seg.title
-    info = (
+    info: dict[str, Any] = (
         interpret_title(title_paras)
         if title_paras
         else {"headline": "", "kicker": "", "subheadline": "", "column": "", "names": [], "used": []}
@@ -538,11 +539,7 @@ def build_fields(seg: Segment, page: dict) -> dict:
         names += md.trailing_byline(last_body.text)[0]
     if seg.photo:
         names += [n for p in body_paras if p.role == "credit" for n in p.names]
-    seen, roles = set(), []
-    for n in names:
-        if n["name"] not in seen:
-            seen.add(n["name"])
-            roles.append(n)
+    roles = md.unique_names(names)
     date, date_source, partial, dateline_date = None, "none", "", ""
     if first_body is not None:
         full, partial = md.dateline(first_body.text)

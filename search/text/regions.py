@@ -832,7 +832,7 @@ def _opens_paragraph(t: _Text, m: _Mention) -> bool:
 
 def _is_org(s: str, m: _Mention) -> bool:
     o = _ORG_AFTER_RE.match(s, m.end)
-    return bool(o) and not any(ch in _ORG_STOP for ch in o.group())
+    return o is not None and not any(ch in _ORG_STOP for ch in o.group())
 
 
 class _Reading:

@@ -26,6 +26,12 @@ How a region is chosen (``extract_regions``):
    multi-place story); within a branch the choice goes down to the child that carries the story, stops where
    several children share it or where the text speaks of the whole area (全省, 全市), and goes down to a
    sole sub-area when nothing speaks for the whole.
+6. Newspaper conventions (see ``_Reading`` and docs/gazetteers.md): a 北京 dateline counts for nothing, a provincial
+   capital's dateline on a province-wide story gives the province, foreign datelines and international pages give
+   [], opinion and theory pieces keep places only when anchored in one area; lists, examples, captions, origins
+   and firm names weigh less; a paragraph opening on its place weighs more.
+
+``mentioned_regions`` lists every Chinese place named, whether or not the article is about it.
 """
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
 """What the index keeps per document and per segment, read straight from Whoosh's segment files: columns (`seq`),
 deletions, segment identity, and a field's document frequencies from the term table. The reaches into Whoosh's
 private reader attributes for these live here, so an upgrade of Whoosh is checked in one place."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -21,7 +22,7 @@ def seq_numbers(reader) -> np.ndarray:
         count = min(column._count, leaf.doc_count_all())
         if count:
             raw = column._dbfile.get(column._basepos, count * column._fixedlen)
-            out[offset:offset + count] = np.frombuffer(raw, dtype=">u8")
+            out[offset : offset + count] = np.frombuffer(raw, dtype=">u8")
     return out
 
 
@@ -56,5 +57,5 @@ def doc_frequencies(leaf, fieldname: str) -> list[tuple[bytes, int]]:
     for key, value in table.items_from(prefix):
         if not key.startswith(prefix):
             break
-        out.append((key[len(prefix):], info_doc_frequency(value)))
+        out.append((key[len(prefix) :], info_doc_frequency(value)))
     return out

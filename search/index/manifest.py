@@ -10,6 +10,7 @@ It only ever describes committed state: the indexer writes it (atomically: a tem
 each commit, listing only files whose articles that commit holds. A run killed before it wrote the manifest leaves
 files the manifest does not know, and the next run indexes them again (replacing by file, so nothing doubles).
 """
+
 from __future__ import annotations
 
 import json
@@ -64,8 +65,12 @@ class Manifest:
     def unchanged(self, path: str, stat: os.stat_result, catalog: str) -> bool:
         """Same size, modification time and catalogue entry as when it was indexed: no need to read it."""
         record = self.files.get(path)
-        return (record is not None and record.size == stat.st_size and record.mtime_ns == stat.st_mtime_ns
-                and record.catalog == catalog)
+        return (
+            record is not None
+            and record.size == stat.st_size
+            and record.mtime_ns == stat.st_mtime_ns
+            and record.catalog == catalog
+        )
 
 
 def file_key(path: str | Path) -> str:

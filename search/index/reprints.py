@@ -10,6 +10,7 @@ Only the body is compared: a reprint commonly changes the headline, byline and d
 stories on one topic (same campaign, same people) share names and phrases but few 5-character runs, so their
 Jaccard similarity stays far below the threshold.
 """
+
 from __future__ import annotations
 
 import re
@@ -47,7 +48,7 @@ def shingles(text: str) -> np.ndarray:
     count = points.size - SHINGLE + 1
     h = np.zeros(count, dtype=np.uint64)
     for k in range(SHINGLE):  # arithmetic modulo 2**64
-        h = h * _MULTIPLIER + points[k:k + count]
+        h = h * _MULTIPLIER + points[k : k + count]
     return np.unique((h >> np.uint64(32)) ^ (h & np.uint64(0xFFFFFFFF)))
 
 
@@ -59,13 +60,13 @@ def signature(hashes: np.ndarray) -> np.ndarray:
     signatures take 128 MB (in the tracker and in the index's column: 0.05 bytes a byte of text, half of 16 bits)."""
     out = np.empty(PERMUTATIONS, dtype=np.uint32)
     for start in range(0, len(hashes), 4096):  # bounded memory for very long bodies
-        chunk = hashes[start:start + 4096].astype(np.uint32)
+        chunk = hashes[start : start + 4096].astype(np.uint32)
         values = (_A[:, None] * chunk[None, :] + _B[:, None]).min(axis=1)
         out = values if start == 0 else np.minimum(out, values)
     return (out & np.uint32(0xFF)).astype(np.uint8)  # the low bits: a minimum's high bits are mostly zeros
 
 
-_BAND_SALT = (np.arange(1, BANDS + 1, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15))  # odd: keeps bands apart
+_BAND_SALT = np.arange(1, BANDS + 1, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15)  # odd: keeps bands apart
 _SHORT_TAG = np.uint64(0xD1B54A32D192ED03)
 
 
@@ -130,12 +131,12 @@ class DuplicateTracker:
 
     # --- loading ---------------------------------------------------------------------------------------------
     @classmethod
-    def from_reader(cls, reader, threshold: float = THRESHOLD) -> "DuplicateTracker":
+    def from_reader(cls, reader, threshold: float = THRESHOLD) -> DuplicateTracker:
         """Everything needed from an open index reader (postings and the `minhash` column; no stored text)."""
         return cls.from_rows(tracker_rows(reader), threshold)
 
     @classmethod
-    def from_rows(cls, rows, threshold: float = THRESHOLD) -> "DuplicateTracker":
+    def from_rows(cls, rows, threshold: float = THRESHOLD) -> DuplicateTracker:
         """From `tracker_rows` of one index, or of every shard of a sharded one, taken in `seq` order (indexing
         order: the first member of a cluster comes first)."""
         tracker = cls(threshold=threshold)

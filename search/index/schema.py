@@ -3,6 +3,7 @@
 Each searchable text has a jieba word field (for ranking, phrase-correct) and a bigram field (`*_ng`, for exact
 substring matching); stored fields hold what results and article pages show.
 """
+
 from __future__ import annotations
 
 import json
@@ -10,9 +11,9 @@ import json
 from whoosh.columns import NumericColumn, VarBytesColumn
 from whoosh.fields import COLUMN, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 
-from search.text.analysis import NGRAMS, WORDS
-from search.index.codec.formats import CompactPositions
 from search.article import Article
+from search.index.codec.formats import CompactPositions
+from search.text.analysis import NGRAMS, WORDS
 from search.text.regions import ancestors, label
 
 # Bumped whenever fields or analysis change in a way an existing index cannot follow.
@@ -64,12 +65,24 @@ def build_schema() -> Schema:
     )
 
 
-_PAYLOAD_FIELDS = ("kicker",
-    "subheadline", "column", "byline_roles", "date_source", "date_partial",
-    "dateline_date", "region",
+_PAYLOAD_FIELDS = (
+    "kicker",
+    "subheadline",
+    "column",
+    "byline_roles",
+    "date_source",
+    "date_partial",
+    "dateline_date",
+    "region",
     "regions_mentioned",
-    "sources", "url",
-                   "line_start", "line_end", "page", "issue_date", "kind")
+    "sources",
+    "url",
+    "line_start",
+    "line_end",
+    "page",
+    "issue_date",
+    "kind",
+)
 
 
 def searchable_body(article: Article) -> str:

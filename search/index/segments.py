@@ -10,6 +10,7 @@ stored — every posting, term statistic and field length (tests/test_segments.p
 
 Segments are built in worker processes and committed by the parent, which holds the index lock.
 """
+
 from __future__ import annotations
 
 import os
@@ -23,9 +24,9 @@ from whoosh.formats import Existence, Frequency
 from whoosh.system import pack_ushort
 from whoosh.util.numeric import _length_byte_cache, byte_to_length, length_to_byte
 
-from search.text.analysis import NgramTokenizer, WordTokenizer, code_points, normalize_text, segment, word_pieces
 from search.index.codec.postings import CompactCodec, bit_widths, compact_lists, is_compact, posting_weights
 from search.index.codec.terminfo import pack_infos
+from search.text.analysis import NgramTokenizer, WordTokenizer, code_points, normalize_text, segment, word_pieces
 
 
 class _Postings:
@@ -116,8 +117,11 @@ def build_segment(storage, indexname: str, schema, docs: Sequence[dict]):
 
 
 def _compact_text(field, value) -> bool:
-    return isinstance(value, str) and is_compact(field.format) and isinstance(field.analyzer, (WordTokenizer,
-                                                                                                NgramTokenizer))
+    return (
+        isinstance(value, str)
+        and is_compact(field.format)
+        and isinstance(field.analyzer, (WordTokenizer, NgramTokenizer))
+    )
 
 
 def _normalized(value: str, cache: dict) -> str:
@@ -207,8 +211,9 @@ class _FieldLists:
         new_posting[1:] = (ranks[1:] != ranks[:-1]) | (docs[1:] != docs[:-1])
         starts = np.flatnonzero(new_posting)
         counts = np.diff(np.append(starts, ranks.size))
-        self.chunks.append(_Chunk(unique, _small(ranks[starts]), _small(docs[starts]), _small(counts),
-                                  _small(positions)))
+        self.chunks.append(
+            _Chunk(unique, _small(ranks[starts]), _small(docs[starts]), _small(counts), _small(positions))
+        )
 
     def write(self, writer, field_lengths: array | None, doc_count: int) -> None:
         """Every term's list, in term order, with its W3 term info — a slice of terms at a time, which bounds the
@@ -241,11 +246,20 @@ class _FieldLists:
             for t, c, o in zip(terms, chunks, occ_at):
                 a, b = np.searchsorted(t, [lo, hi])
                 if b > a:
-                    parts.append((t[a:b], c.docs[a:b], c.counts[a:b], c.positions[o[a]:o[b]]))
+                    parts.append((t[a:b], c.docs[a:b], c.counts[a:b], c.positions[o[a] : o[b]]))
             if parts:
                 term_of, docs, counts, positions = _by_term(*(np.concatenate(p) for p in zip(*parts)))
-                _write_lists(writer, self.field, [texts[r].encode("utf-8") for r in np.unique(term_of).tolist()],
-                             term_of, docs, counts, positions, field_lengths, doc_widths)
+                _write_lists(
+                    writer,
+                    self.field,
+                    [texts[r].encode("utf-8") for r in np.unique(term_of).tolist()],
+                    term_of,
+                    docs,
+                    counts,
+                    positions,
+                    field_lengths,
+                    doc_widths,
+                )
 
 
 SLICE_POSTINGS = 1 << 20  # postings encoded at a time
@@ -265,8 +279,12 @@ def _by_term(term_of, docs, counts, positions):
     occ_start = (np.cumsum(counts) - counts)[order]
     counts = counts[order]
     within = np.arange(positions.size) - np.repeat(np.cumsum(counts) - counts, counts)
-    return (term_of[order], docs[order].astype(np.int64), counts,
-            positions[np.repeat(occ_start, counts) + within].astype(np.int64))
+    return (
+        term_of[order],
+        docs[order].astype(np.int64),
+        counts,
+        positions[np.repeat(occ_start, counts) + within].astype(np.int64),
+    )
 
 
 @dataclass
@@ -299,8 +317,9 @@ def _bigram_text(key: int) -> str:
     return chr(key >> 22) + (chr(second - 1) if second else "")
 
 
-def _write_lists(writer, field, keys: list[bytes], term_of, docs, counts, positions, field_lengths,
-                 doc_widths=None) -> None:
+def _write_lists(
+    writer, field, keys: list[bytes], term_of, docs, counts, positions, field_lengths, doc_widths=None
+) -> None:
     """Compact lists of postings sorted by (term, document) — `keys` the terms' bytes, in order — with their term
     infos."""
     blob, ranges, first, df = compact_lists(term_of, docs, counts, positions, doc_widths)
@@ -315,9 +334,17 @@ def _write_lists(writer, field, keys: list[bytes], term_of, docs, counts, positi
     base = writer._postfile.tell()
     writer._postfile.write(blob.tobytes())
     prefix = pack_ushort(writer._fieldid)
-    infos = pack_infos(df, np.add.reduceat(counts, first), np.maximum.reduceat(counts, first),
-                       np.add.reduceat(weights, first), float(field.format.field_boost), _length_bytes(min_length),
-                       _length_bytes(max_length), base + ranges[:-1], np.diff(ranges))
+    infos = pack_infos(
+        df,
+        np.add.reduceat(counts, first),
+        np.maximum.reduceat(counts, first),
+        np.add.reduceat(weights, first),
+        float(field.format.field_boost),
+        _length_bytes(min_length),
+        _length_bytes(max_length),
+        base + ranges[:-1],
+        np.diff(ranges),
+    )
     writer._tindex.add_many([prefix + key for key in keys], infos)
 
 
@@ -342,8 +369,7 @@ def _write_flat(writer, field, table: dict[bytes, _Postings], field_lengths) -> 
     term_of = np.repeat(np.arange(len(keys)), sizes)
     docs = np.concatenate([np.frombuffer(e.docs, dtype=np.uint32) for e in entries]).astype(np.int64)
     counts = np.concatenate([np.frombuffer(e.counts, dtype=np.uint32) for e in entries]).astype(np.int64)
-    _write_lists(writer, field, keys, term_of, docs, counts, np.zeros(int(counts.sum()), dtype=np.int64),
-                 field_lengths)
+    _write_lists(writer, field, keys, term_of, docs, counts, np.zeros(int(counts.sum()), dtype=np.int64), field_lengths)
 
 
 _LENGTH_BYTES = np.asarray(_length_byte_cache)
@@ -382,4 +408,3 @@ def worker_count() -> int:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # pragma: no cover - not Linux
         return max(1, os.cpu_count() or 1)
-

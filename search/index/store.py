@@ -1,5 +1,6 @@
 """Where an index lives and who may write it: open (checked to be one this version reads), create, clear, and the
 locks that keep to one writer at a time."""
+
 from __future__ import annotations
 
 import json
@@ -38,12 +39,14 @@ def open_index(index_dir: str | Path) -> FileIndex:
         raise IndexUnavailable(
             f"the index at {index_dir} was built by another version of newsearch "
             f"(schema {meta.get('schema_version', 'unknown')}, this version reads {SCHEMA_VERSION}): "
-            "run `newsearch index --rebuild` to rebuild it")
+            "run `newsearch index --rebuild` to rebuild it"
+        )
     try:
         return whoosh_index.open_dir(str(index_dir))
     except Exception as exc:  # a damaged or foreign index: say so instead of a traceback
-        raise IndexUnavailable(f"cannot open the index at {index_dir}: {exc}; "
-                               "run `newsearch index --rebuild` to rebuild it") from exc
+        raise IndexUnavailable(
+            f"cannot open the index at {index_dir}: {exc}; run `newsearch index --rebuild` to rebuild it"
+        ) from exc
 
 
 def create_index(index_dir: str | Path) -> FileIndex:
@@ -95,8 +98,10 @@ def open_writer(ix: FileIndex, index_dir: str | Path) -> IndexWriter:
     try:
         return ix.writer(limitmb=256)
     except LockError:
-        raise IndexLocked(f"the index at {index_dir} is locked by another writer (another `newsearch index` is "
-                          "running); wait for it to finish") from None
+        raise IndexLocked(
+            f"the index at {index_dir} is locked by another writer (another `newsearch index` is "
+            "running); wait for it to finish"
+        ) from None
 
 
 @contextmanager
@@ -105,8 +110,10 @@ def run_lock(ix: FileIndex, index_dir: str | Path) -> Iterator[None]:
     is refused at once instead of slipping in between batches."""
     lock = ix.lock("SYNC")
     if not lock.acquire(blocking=False):
-        raise IndexLocked(f"the index at {index_dir} is locked by another writer (another `newsearch index` is "
-                          "running); wait for it to finish")
+        raise IndexLocked(
+            f"the index at {index_dir} is locked by another writer (another `newsearch index` is "
+            "running); wait for it to finish"
+        )
     try:
         yield
     finally:

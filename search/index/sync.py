@@ -6,14 +6,12 @@ the articles of files that are gone from the given directories are removed. Work
 followed by an atomic manifest write, so a killed run keeps every batch committed before the kill and the
 manifest never claims a file whose articles were not committed.
 """
+
 from __future__ import annotations
 
-import json
 import os
-import shutil
 import time
 from collections.abc import Callable, Iterable
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,6 +28,7 @@ BATCH_SIZE = 30000  # articles per commit: a killed run loses at most this much 
 class IndexSummary:
     """What a run did, counted in articles (files: page files looked at; failed: files, or catalogues, that could
     not be read, and lines of a bulk file that were rejected)."""
+
     files: int = 0
     added: int = 0  # articles new to the index
     replaced: int = 0  # articles of changed files (or changed catalogue entries) written again under the same id
@@ -49,13 +48,23 @@ class IndexSummary:
         return not self.errors
 
     def line(self) -> str:
-        return (f"{self.files} files: {self.added} articles added, {self.replaced} replaced, {self.removed} removed, "
-                f"{self.unchanged} unchanged, {self.failed} failed")
+        return (
+            f"{self.files} files: {self.added} articles added, {self.replaced} replaced, {self.removed} removed, "
+            f"{self.unchanged} unchanged, {self.failed} failed"
+        )
 
     def to_dict(self) -> dict:
-        return {"files": self.files, "added": self.added, "replaced": self.replaced, "removed": self.removed,
-                "unchanged": self.unchanged, "duplicates": self.duplicates, "skipped": self.skipped,
-                "failed": self.failed, "errors": self.errors}
+        return {
+            "files": self.files,
+            "added": self.added,
+            "replaced": self.replaced,
+            "removed": self.removed,
+            "unchanged": self.unchanged,
+            "duplicates": self.duplicates,
+            "skipped": self.skipped,
+            "failed": self.failed,
+            "errors": self.errors,
+        }
 
 
 # A file modified this close to the run could change again within the same mtime tick unseen: record it so that
@@ -192,8 +201,13 @@ class _Sync:
             self.store.cancel()
 
 
-def index_paths(index_dir: str | Path, paths: Iterable[str | Path], rebuild: bool = False, prune: bool = False,
-                on_file: Callable[[str], None] | None = None) -> IndexSummary:
+def index_paths(
+    index_dir: str | Path,
+    paths: Iterable[str | Path],
+    rebuild: bool = False,
+    prune: bool = False,
+    on_file: Callable[[str], None] | None = None,
+) -> IndexSummary:
     """Bring the index at `index_dir` in step with `paths` (page files or directories of them, with their
     catalogues). With `prune`, articles of indexed files under the given directories (or given files) that no
     longer exist there are removed."""
@@ -229,8 +243,8 @@ class SyncPlan:
 
 def run_sync(store, manifest_dir: Path, plan: SyncPlan, on_file: Callable[[str], None] | None = None) -> IndexSummary:
     """The sync of `plan` into `store` (one index, or the shards of a sharded one), the manifest in `manifest_dir`."""
-    from search.ingest.catalog import CatalogSet
     from search.ingest import read_file
+    from search.ingest.catalog import CatalogSet
 
     summary = plan.summary
     catalogs = CatalogSet()
@@ -311,8 +325,10 @@ def _sync_bulk_file(sync: _Sync, key: str, entry, catalog: str, stat, before) ->
             sync.commit()
     if bulk.errors:
         summary.failed += 1
-        summary.errors.append("; ".join(bulk.errors[:20]) + (f"; … {len(bulk.errors) - 20} more bad lines"
-                                                              if len(bulk.errors) > 20 else ""))
+        summary.errors.append(
+            "; ".join(bulk.errors[:20])
+            + (f"; … {len(bulk.errors) - 20} more bad lines" if len(bulk.errors) > 20 else "")
+        )
     sync.end_file(key, None if bulk.errors else sync.record(key, stat, bulk.digest, catalog))
 
 
@@ -321,8 +337,9 @@ def _indexed_under(store, given: list[Path]) -> list[str]:
     return store.indexed_files([file_key(p) for p in given])
 
 
-def delete_articles(index_dir: str | Path, ids: Iterable[str],
-                    manifest_dir: str | Path | None = None) -> tuple[list[str], list[str]]:
+def delete_articles(
+    index_dir: str | Path, ids: Iterable[str], manifest_dir: str | Path | None = None
+) -> tuple[list[str], list[str]]:
     """Remove the articles with these ids: (removed ids, unknown ids). A page file whose article was deleted stays
     recorded as indexed, so the article does not come back until that file changes. (`manifest_dir`: where the
     manifest is, when not in the index — a shard's is its sharded index's.)"""

@@ -1,5 +1,6 @@
 """Writing one index: new segments built in bulk (by a pool of worker processes for big batches) and committed
 together with the batch's deletions. `IndexStore` is what a sync reads from and writes into an index."""
+
 from __future__ import annotations
 
 import os
@@ -11,6 +12,7 @@ from whoosh import index as whoosh_index
 from search.index.columns import seq_numbers
 from search.index.reprints import tracker_rows
 from search.index.store import open_writer
+
 
 def live_ids(searcher) -> set[str]:
     """The ids of the index's live articles. The term dictionary still lists the ids of deleted documents until
@@ -68,8 +70,12 @@ class IndexStore:
     def indexed_files(self, roots: list[str] | None = None) -> list[str]:
         """Files with live articles in the index (those that are one of `roots` or lie under one of them)."""
         reader = self.searcher.reader()
-        return [key for key in reader.field_terms("file") if (roots is None or _under(key, roots))
-                and next(iter(self.searcher.document_numbers(file=key)), None) is not None]
+        return [
+            key
+            for key in reader.field_terms("file")
+            if (roots is None or _under(key, roots))
+            and next(iter(self.searcher.document_numbers(file=key)), None) is not None
+        ]
 
     def commit(self, documents: list[dict], final: bool = False) -> None:
         """Write `documents` as new segments and commit them with the deletions asked for since the last batch."""
@@ -80,8 +86,11 @@ class IndexStore:
         """Start building the segments of a batch — in the worker processes, while the caller reads the next one —
         with the deletions asked for since the last batch. `finish_commit` commits it."""
         deletes, self._deletes = self._deletes, []
-        self._building = (build_segments(self.ix, documents, self.builders, parallel=self.builders is not None,
-                                         wait=False), deletes, final)
+        self._building = (
+            build_segments(self.ix, documents, self.builders, parallel=self.builders is not None, wait=False),
+            deletes,
+            final,
+        )
 
     def finish_commit(self) -> None:
         """Wait for the batch in flight and commit it (a no-op without one)."""
@@ -111,8 +120,9 @@ class IndexStore:
             self.builders.close()
 
 
-def build_segments(ix, documents: list[dict], builders: SegmentBuilders | None = None, parallel: bool = True,
-                   wait: bool = True):
+def build_segments(
+    ix, documents: list[dict], builders: SegmentBuilders | None = None, parallel: bool = True, wait: bool = True
+):
     """New segments holding `documents`: built here for a small batch (or when not `parallel`), else by one worker
     process per core (those of `builders` when given, else processes started for this call). With `wait` False
     and `builders`, the workers' pending result (`.get()` gives the segments) is returned at once."""
@@ -124,7 +134,7 @@ def build_segments(ix, documents: list[dict], builders: SegmentBuilders | None =
     if workers == 1:
         return [build_segment(ix.storage, ix.indexname, ix.schema, documents)]
     size = -(-len(documents) // workers)
-    tasks = [(str(ix.storage.folder), ix.indexname, documents[i:i + size]) for i in range(0, len(documents), size)]
+    tasks = [(str(ix.storage.folder), ix.indexname, documents[i : i + size]) for i in range(0, len(documents), size)]
     if builders is not None:
         pool = builders.pool(worker_count())
         return pool.starmap(_build_in_worker, tasks) if wait else pool.starmap_async(_build_in_worker, tasks)

@@ -384,6 +384,9 @@ def inline_dateline_byline(first_para: str) -> list[dict]:
     return parse_byline(m.group(1)) if m else []
 
 
+_SIGNED_ESSAY = re.compile(r"[（(]作者(?:为|系|是)[^（）()]{2,60}[)）]\s*$")
+
+
 def kind_of(headline: str, column: str, body: str, *, notice_end: bool) -> str:
     head = f"{column} {headline}"
     if (
@@ -393,6 +396,8 @@ def kind_of(headline: str, column: str, body: str, *, notice_end: bool) -> str:
         return "notice"
     if re.search(r"评论|时评|短评|社论|观澜|杂谈|随笔|论坛|观察家|言论|漫谈", head):
         return "commentary"
+    if _SIGNED_ESSAY.search(body):
+        return "commentary"  # signed by an outside author (（作者为…教授）): an essay or a theory piece, not a report
     return "news"
 
 

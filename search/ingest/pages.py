@@ -38,6 +38,7 @@ class Para:
     role: str = "body"
     names: list = field(default_factory=list)
     tokens: list | None = None
+    printed: bool = False  # an e-paper print line: its facts are the page's, its text is not the article's
 
 
 @dataclass
@@ -119,7 +120,7 @@ def assign_roles(paras: list[Para], *, is_markdown: bool) -> dict:
             page["date"] = page["date"] or d
         elif printed:
             # the print line under an e-paper article: its byline, and the paper, date and page
-            p.role, p.names = "byline", printed["names"]
+            p.role, p.names, p.printed = "byline", printed["names"], True
             page["date"] = page["date"] or printed["date"]
             page["paper"] = page["paper"] or printed["paper"]
             page["page"] = page["page"] or printed["page"]
@@ -526,7 +527,7 @@ def build_fields(seg: Segment, page: dict) -> dict:
             info["column"] = info["column"] or extra["column"]
         info["names"] = info["names"] + extra["names"]
     used = {id(p) for p in info["used"]}
-    body_paras = [p for p in seg.paras if id(p) not in used]
+    body_paras = [p for p in seg.paras if id(p) not in used and not p.printed]
     names = list(info["names"])
     first_body = next((p for p in body_paras if p.role == "body"), None)
     if first_body is not None:

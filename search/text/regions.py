@@ -836,6 +836,17 @@ def _opens_paragraph(t: _Text, m: _Mention) -> bool:
     return False
 
 
+_BORN_BEFORE = re.compile(r"(?:年生|年出生|出生)[，,、]?[^，。；]{0,6}$")
+_NATIVE_AFTER = re.compile(r"^[^，。；]{0,4}人[，,。；）)]")
+
+
+def _birthplace(s: str, m: _Mention) -> bool:
+    """A biography's birthplace (陈利，1968年生，山西太谷人): who someone is, not where the story is."""
+    return bool(_BORN_BEFORE.search(s, max(0, m.start - 16), m.start)) and bool(
+        _NATIVE_AFTER.match(s[m.end : m.end + 8])
+    )
+
+
 def _is_org(s: str, m: _Mention) -> bool:
     o = _ORG_AFTER_RE.match(s, m.end)
     return o is not None and not any(ch in _ORG_STOP for ch in o.group())
@@ -889,8 +900,8 @@ class _Reading:
             if _is_org(s, m):
                 m.weight *= W_ORG
                 self.org.add(m.start)
-            if any(s.endswith(w, 0, m.start) for w in _ORIGIN_BEFORE):
-                m.weight = min(m.weight, W_ORIGIN)  # 来自江苏的游客: where someone comes from
+            if any(s.endswith(w, 0, m.start) for w in _ORIGIN_BEFORE) or _birthplace(s, m):
+                m.weight = min(m.weight, W_ORIGIN)  # 来自江苏的游客, 1968年生，山西太谷人: where someone comes from
             if _opens_paragraph(t, m) or any(s.endswith(w, 0, m.start) for w in _LOCATIVE):
                 m.weight *= W_SCENE
         self._dateline_rules()

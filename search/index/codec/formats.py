@@ -5,6 +5,7 @@ that occurs once). `CompactPositions` stores the same information as varints —
 positions — which is smaller on disk and faster to build and read. The index stores this class by the name
 `search.formats.CompactPositions` (search/formats.py), whatever module holds the code.
 """
+
 from __future__ import annotations
 
 from whoosh.formats import Positions

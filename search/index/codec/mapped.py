@@ -10,6 +10,7 @@ memoryview itself, so pages come from the page cache, shared between processes.
 `install()` is called when search.index.codec.postings is imported, which every reader of a newsearch index does (the index names
 its codec by import path).
 """
+
 from __future__ import annotations
 
 import io
@@ -34,13 +35,13 @@ class ViewFile(io.RawIOBase):
     def readinto(self, buffer) -> int:
         end = min(len(self._view), self._at + len(buffer))
         n = max(0, end - self._at)
-        buffer[:n] = self._view[self._at:end]
+        buffer[:n] = self._view[self._at : end]
         self._at += n
         return n
 
     def read(self, size: int | None = -1) -> bytes:
         end = len(self._view) if size is None or size < 0 else min(len(self._view), self._at + size)
-        data = bytes(self._view[self._at:end]) if end > self._at else b""
+        data = bytes(self._view[self._at : end]) if end > self._at else b""
         self._at = max(self._at, end)
         return data
 
@@ -73,4 +74,3 @@ def install() -> None:
     """Make `BufferFile` read memoryviews in place (idempotent)."""
     if structfile.BufferFile.__init__ is not _buffer_file_init:
         structfile.BufferFile.__init__ = _buffer_file_init  # type: ignore[method-assign]  # patching Whoosh on purpose
-

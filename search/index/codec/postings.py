@@ -16,23 +16,24 @@ search/index/codec/stored.py's; columns and lengths stay W3's.
 
 The index stores the codec by the name `search.codec.CompactCodec` (search/codec.py), whatever module holds the code.
 """
+
 from __future__ import annotations
 
 import zlib
 
 import numpy as np
 from whoosh.codec.base import FieldCursor
-from whoosh.reading import TermNotFound
 from whoosh.codec.whoosh3 import W3Codec, W3FieldWriter, W3TermsReader
 from whoosh.formats import Frequency, Positions
-from whoosh.system import pack_uint
 from whoosh.matching import ListMatcher
+from whoosh.reading import TermNotFound
+from whoosh.system import pack_uint
 
 from search.index.codec import mapped
 from search.index.codec.formats import CompactPositions
 from search.index.codec.stored import StoredPerDocReader, StoredPerDocWriter
-from search.index.codec.termtable import TermTableReader, TermTableWriter
 from search.index.codec.terminfo import info_doc_frequency, info_weight, unpack_info
+from search.index.codec.termtable import TermTableReader, TermTableWriter
 from search.index.codec.varints import decode_varints, encode_varints, read_varint
 
 mapped.install()  # segments read in place from their mmap (see search/index/codec/mapped.py)
@@ -56,16 +57,24 @@ class CompactCodec(W3Codec):
 
     def terms_reader(self, storage, segment):
         tiname = segment.make_filename(self.TERMS_EXT)
-        return CompactTermsReader(self, storage.open_file(tiname), storage.file_length(tiname),
-                                  segment.open_file(storage, self.POSTS_EXT))
+        return CompactTermsReader(
+            self, storage.open_file(tiname), storage.file_length(tiname), segment.open_file(storage, self.POSTS_EXT)
+        )
 
     def postings_reader(self, dbfile, terminfo, format_, term=None, scorer=None, doc_widths=None):
         extent = compact_extent(terminfo)
         if extent is not None:
             docs, counts, positions = read_compact(dbfile, *extent, terminfo.doc_frequency(), doc_widths)
             weights = posting_weights(counts, format_)
-            return ListMatcher(docs.tolist(), weights.tolist(), _values(format_, counts, positions), format_,
-                               scorer=scorer, term=term, terminfo=terminfo)
+            return ListMatcher(
+                docs.tolist(),
+                weights.tolist(),
+                _values(format_, counts, positions),
+                format_,
+                scorer=scorer,
+                term=term,
+                terminfo=terminfo,
+            )
         return super().postings_reader(dbfile, terminfo, format_, term=term, scorer=scorer)
 
 
@@ -131,9 +140,13 @@ class CompactTermsReader(W3TermsReader):
         return self._info(fieldname, info)
 
     def _info(self, fieldname: str, info: bytes):
-        return unpack_info(info, self._boosts.get(fieldname, 1.0),
-                           lambda offset, length, df: read_compact_docs(self._postfile, offset, length, df,
-                                                                        self.doc_widths(fieldname))[0])
+        return unpack_info(
+            info,
+            self._boosts.get(fieldname, 1.0),
+            lambda offset, length, df: read_compact_docs(
+                self._postfile, offset, length, df, self.doc_widths(fieldname)
+            )[0],
+        )
 
     def items(self):
         return self._decoded(self._tindex.items())
@@ -150,9 +163,14 @@ class CompactTermsReader(W3TermsReader):
         return _TermCursor(self, fieldname, fieldobj)
 
     def matcher(self, fieldname, tbytes, format_, scorer=None):
-        return self._codec.postings_reader(self._postfile, self.term_info(fieldname, tbytes), format_,
-                                           term=(fieldname, tbytes), scorer=scorer,
-                                           doc_widths=self.doc_widths(fieldname))
+        return self._codec.postings_reader(
+            self._postfile,
+            self.term_info(fieldname, tbytes),
+            format_,
+            term=(fieldname, tbytes),
+            scorer=scorer,
+            doc_widths=self.doc_widths(fieldname),
+        )
 
     def doc_widths(self, fieldname: str) -> np.ndarray | None:
         """The bit width of each document's largest position in the field (for lists packed by document)."""
@@ -215,7 +233,7 @@ class _Values:
         return len(self._counts)
 
     def __getitem__(self, i):
-        return _FORMAT.encode(self._positions[self._starts[i]:self._starts[i + 1]].tolist())
+        return _FORMAT.encode(self._positions[self._starts[i] : self._starts[i + 1]].tolist())
 
 
 _FORMAT = CompactPositions()
@@ -256,7 +274,7 @@ def read_compact_docs(dbfile, offset: int, length: int, df: int, doc_widths=None
         raise ValueError("corrupt posting list: no position width")
     width = data[at]
     at += 1
-    stream = data[at:at + a_length]
+    stream = data[at : at + a_length]
     numbers = decode_varints(np.frombuffer(zlib.decompress(stream, wbits=-15) if deflated else stream, np.uint8))
     if numbers.size < df:
         raise ValueError(f"corrupt posting list: {numbers.size} numbers where the term info says {df} postings")
@@ -269,7 +287,7 @@ def read_compact_docs(dbfile, offset: int, length: int, df: int, doc_widths=None
     counts[multiple] = extras + 2
     docs = np.cumsum(folded >> 1)
     occurrences = int(counts.sum())
-    packed = bytes(data[at + a_length:])  # a copy: cached lists must not pin the segment's mmap
+    packed = bytes(data[at + a_length :])  # a copy: cached lists must not pin the segment's mmap
     if width == BY_DOCUMENT:
         if doc_widths is None or (docs.size and docs[-1] >= doc_widths.size):
             raise ValueError("corrupt posting list: positions packed by document, without the documents' widths")
@@ -362,8 +380,13 @@ def _copy_ranges(dst: np.ndarray, dst_starts, src: np.ndarray, src_starts, lengt
     dst[np.repeat(dst_starts, lengths) + within] = src[np.repeat(src_starts, lengths) + within]
 
 
-def compact_lists(term_of: np.ndarray, docs: np.ndarray, counts: np.ndarray, positions: np.ndarray,
-                  doc_widths: np.ndarray | None = None):
+def compact_lists(
+    term_of: np.ndarray,
+    docs: np.ndarray,
+    counts: np.ndarray,
+    positions: np.ndarray,
+    doc_widths: np.ndarray | None = None,
+):
     """Encode every term of a field at once.
 
     Input: one row per posting — term rank, docnum, count — sorted by (term, doc), and every occurrence's position
@@ -407,7 +430,7 @@ def compact_lists(term_of: np.ndarray, docs: np.ndarray, counts: np.ndarray, pos
     deflated = np.zeros(starts.size, dtype=bool)
     squeezed = []
     for t in np.flatnonzero(a_length > _DEFLATE_MIN).tolist():
-        raw = stream_bytes[a_start[t]:a_start[t] + a_length[t]].tobytes()
+        raw = stream_bytes[a_start[t] : a_start[t] + a_length[t]].tobytes()
         packed = zlib.compress(raw, 9, wbits=-15)
         if len(packed) < len(raw):
             deflated[t] = True

@@ -16,6 +16,7 @@ is written in UTF-8 with surrogates passed through. The column layout (from the 
 
 and a block, inflated: per document a varint length, then the documents, each a tag byte and its bytes.
 """
+
 from __future__ import annotations
 
 import json
@@ -110,7 +111,7 @@ class _Writer(ColumnWriter):
         dictionary = _dictionary(docs)
         blocks = []
         for start in range(0, doccount, BLOCK_DOCS):
-            part = docs[start:start + BLOCK_DOCS]
+            part = docs[start : start + BLOCK_DOCS]
             raw = varints([len(d) for d in part]) + b"".join(part)
             deflate = zlib.compressobj(9, zlib.DEFLATED, -15, 9, zlib.Z_DEFAULT_STRATEGY, dictionary)
             blocks.append(deflate.compress(raw) + deflate.flush())
@@ -132,7 +133,7 @@ def _dictionary(docs: list[bytes]) -> bytes:
     if not size:
         return b""
     step = max(1, len(present) * _SAMPLE_BYTES // size)
-    return b"".join(d[1:_SAMPLE_BYTES + 1] for d in present[::step])[-size:]
+    return b"".join(d[1 : _SAMPLE_BYTES + 1] for d in present[::step])[-size:]
 
 
 def _little(values: array) -> array:
@@ -177,7 +178,8 @@ class _Reader(ColumnReader):
         start, end = self._offsets[number], self._offsets[number + 1]
         try:
             raw = zlib.decompressobj(-15, zdict=self._dictionary).decompress(
-                self._dbfile.get(self._basepos + start, end - start))
+                self._dbfile.get(self._basepos + start, end - start)
+            )
         except zlib.error as e:
             raise ValueError(f"corrupt stored fields: block {number}: {e}") from None
         count = min(self._block_docs, self._doccount - number * self._block_docs)
@@ -189,7 +191,7 @@ class _Reader(ColumnReader):
             raise ValueError(f"corrupt stored fields: block {number} does not hold its documents")
         docs = []
         for size in lengths:
-            docs.append(raw[at:at + size])
+            docs.append(raw[at : at + size])
             at += size
         return tuple(docs)
 

@@ -11,6 +11,7 @@ Weights are counts × the field's boost, as Whoosh's writer computes them; when 
 differs from total count × boost (rounding), it follows as 4 bytes. The first and last document (which W3 keeps and
 no search reads) come from the list itself when asked. Readers get a `W3TermInfo`.
 """
+
 from __future__ import annotations
 
 import struct
@@ -26,14 +27,17 @@ _COMPACT, _SINGLE, _WEIGHT = 0x80, 0x01, 0x02
 _FLOAT = struct.Struct("!f")
 
 
-def pack_infos(df, total_count, max_count, weight_sum, boost: float, min_length_byte, max_length_byte, offset,
-               length) -> list[bytes]:
+def pack_infos(
+    df, total_count, max_count, weight_sum, boost: float, min_length_byte, max_length_byte, offset, length
+) -> list[bytes]:
     """The infos of many terms at once (numpy arrays, one entry a term)."""
     single = df == 1
     exact = _float32(total_count * boost) == _float32(weight_sum)
-    numbers = np.where(single[:, None],
-                       np.stack([max_count, min_length_byte, offset, length, *[np.zeros_like(df)] * 3], 1),
-                       np.stack([df, total_count, max_count, min_length_byte, max_length_byte, offset, length], 1))
+    numbers = np.where(
+        single[:, None],
+        np.stack([max_count, min_length_byte, offset, length, *[np.zeros_like(df)] * 3], 1),
+        np.stack([df, total_count, max_count, min_length_byte, max_length_byte, offset, length], 1),
+    )
     width = np.where(single, 4, 7)
     keep = np.arange(7)[None, :] < width[:, None]
     data, at = encode_varints(numbers[keep])

@@ -11,6 +11,7 @@ what made a page of related articles (thousands of lookups) slow with front-code
 The writer has the interface Whoosh's field writer expects of its `OrderedHashWriter` (`add`, `extras`, `close`);
 the reader has what the W3 terms reader uses (lookups, ordered iteration from a key). Values are opaque bytes.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -89,8 +90,8 @@ class TermTableWriter:
         at = 0
         while at < len(keys):
             room = BLOCK - len(self._keys)
-            self._keys.extend(keys[at:at + room])
-            self._values.extend(values[at:at + room])
+            self._keys.extend(keys[at : at + room])
+            self._values.extend(values[at : at + room])
             at += room
             if len(self._keys) >= BLOCK:
                 self._write_block()
@@ -147,7 +148,7 @@ class TermTableReader:
             count, size = _HEADER.unpack(self.dbfile.get(offset, _HEADER.size))
             data = zlib.decompress(self.dbfile.get(offset + _HEADER.size, size))
             offsets = array("I")
-            offsets.frombytes(data[:4 * (2 * count + 2)])
+            offsets.frombytes(data[: 4 * (2 * count + 2)])
             if _BIG_ENDIAN:  # pragma: no cover
                 offsets.byteswap()
             block = (data, offsets, count)
@@ -161,7 +162,7 @@ class TermTableReader:
         lo, hi = 0, count
         while lo < hi:
             mid = (lo + hi) // 2
-            if data[offsets[mid]:offsets[mid + 1]] < key:
+            if data[offsets[mid] : offsets[mid + 1]] < key:
                 lo = mid + 1
             else:
                 hi = mid
@@ -174,8 +175,8 @@ class TermTableReader:
         number, at = self._search(key)
         if number < len(self._firsts):
             data, offsets, count = self._block(number)
-            if data[offsets[at]:offsets[at + 1]] == key:
-                return data[offsets[count + 1 + at]:offsets[count + 2 + at]]
+            if data[offsets[at] : offsets[at + 1]] == key:
+                return data[offsets[count + 1 + at] : offsets[count + 2 + at]]
         return default
 
     def __getitem__(self, key: bytes) -> bytes:
@@ -194,7 +195,7 @@ class TermTableReader:
         while number < len(self._firsts):
             data, offsets, count = self._block(number)
             for i in range(at, count):
-                yield (data[offsets[i]:offsets[i + 1]], data[offsets[count + 1 + i]:offsets[count + 2 + i]])
+                yield (data[offsets[i] : offsets[i + 1]], data[offsets[count + 1 + i] : offsets[count + 2 + i]])
             number, at = number + 1, 0
 
     def items(self):

@@ -1,5 +1,6 @@
 """LEB128 varints (7 bits a byte, high bit = more follows): one at a time for headers, and whole arrays at once with
 numpy for posting lists and term statistics."""
+
 from __future__ import annotations
 
 from collections.abc import Iterable

@@ -527,7 +527,9 @@ def build_fields(seg: Segment, page: dict) -> dict:
             info["column"] = info["column"] or extra["column"]
         info["names"] = info["names"] + extra["names"]
     used = {id(p) for p in info["used"]}
-    body_paras = [p for p in seg.paras if id(p) not in used and not p.printed]
+    # the title cluster's byline lines are the byline field, not the article's text
+    title_bylines = {id(p) for p in title_paras + seg.extra_title if p.role == "byline"}
+    body_paras = [p for p in seg.paras if id(p) not in used and id(p) not in title_bylines and not p.printed]
     names = list(info["names"])
     first_body = next((p for p in body_paras if p.role == "body"), None)
     if first_body is not None:

@@ -70,7 +70,7 @@ def test_bad_front_matter_does_not_stop_the_archive(tmp_path):
 
     summary = index_paths(tmp_path / "index", [ARCHIVES])
     assert summary.failed == 2 and len(summary.errors) == 2
-    assert summary.added == 4  # the vault article, the Chinese-keyed one, the two of the provincial page
+    assert summary.added == 6  # the vault article, the Chinese-keyed one, two on each of the two city pages
 
 
 def test_a_provincial_page_header_kicker_column_tag_and_closing_notes():
@@ -185,3 +185,17 @@ def test_the_api_shows_kicker_dateline_day_and_field_sources(tmp_path):
     )
     page = client.get(f"/articles/{hit['id']}").get_data(as_text=True)
     assert "革命老区加快振兴发展" in page and "电头日期" in page
+
+
+def test_a_city_paper_with_bracketed_labels_and_a_correspondent_in_the_dateline():
+    first, second = articles("zzrb-20260509-03.txt")
+    assert (first.headline, first.column, first.byline) == ("石峰区老旧小区改造全面开工", "株洲新闻", ["刘敏", "谭亮"])
+    assert (first.source, first.date, first.page) == ("株洲日报", "2026-05-09", "03")
+    assert "【新闻链接】" in first.body  # a box label inside the article, not a new one
+    assert first.region == ["湖南省/株洲市/石峰区"]
+    assert (second.headline, second.byline, second.region) == (
+        "攸县春耕备耕有序推进",
+        ["王伟", "李华"],
+        ["湖南省/株洲市/攸县"],
+    )
+    assert second.dateline_date == "05-08"

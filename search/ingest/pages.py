@@ -88,7 +88,7 @@ def _visible(text: str) -> str:
 
 def _is_label(text: str) -> bool:
     """A column label: a short line without punctuation (quotes allowed): 扶贫手记, 红船观澜, “疫”线面孔."""
-    t = re.sub(r"[“”‘’「」『』\"']", "", _visible(text))
+    t = re.sub(r"[“”‘’「」『』【】\"']", "", _visible(text))
     return 2 <= len(t) <= 6 and bool(re.fullmatch(r"[\u4e00-\u9fff]+", t))
 
 
@@ -412,7 +412,7 @@ def interpret_title(cluster: list[Para]) -> dict:
             lines.append((p.text, p.level, [p]))
     column = ""
     if len(lines) >= 2 and _is_label(lines[0][0]) and not _SECTION_MARK.match(lines[0][0]):
-        column = _one_line(lines[0][0])
+        column = _one_line(lines[0][0]).strip("【】")  # 【株洲新闻】: the bracket is the label's frame
         lines = lines[1:]
     elif len(lines) >= 2 and _SECTION_MARK.match(lines[0][0]) and _is_label(_SECTION_MARK.sub("", lines[0][0])):
         column = _one_line(_SECTION_MARK.sub("", lines[0][0]))  # ■ 短评 over a headline: the column

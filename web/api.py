@@ -7,6 +7,7 @@ Responses are the engine's plain data; /api/search adds a `toggle_url` to every 
 from __future__ import annotations
 
 from itertools import chain
+from pathlib import Path
 
 from flask import Blueprint, Response, current_app, jsonify, request, stream_with_context
 
@@ -59,7 +60,9 @@ def article_source(article_id: str):
 
 @bp.get("/stats")
 def stats():
-    return jsonify(get_engine().stats())
+    stats = dict(get_engine().stats())
+    stats["index_dir"] = Path(stats.get("index_dir", "")).name  # the server's directories stay on the server
+    return jsonify(stats)
 
 
 @bp.get("/export")

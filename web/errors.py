@@ -10,6 +10,7 @@ from flask import Flask, current_app, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from search.errors import SearchError
+from search.query.request import shown
 
 TITLES = {
     400: "请求有误",
@@ -68,10 +69,10 @@ def error_response(message: str, status: int, headers: dict | None = None, posit
 
 def _http_message(exc: HTTPException) -> str:
     if exc.code == 404:
-        return f"no such page: {request.path}"
+        return f"no such page: {shown(request.path)}"
     if exc.code == 405:
         allowed = getattr(exc, "valid_methods", None) or []
-        return f"method {request.method} is not allowed on {request.path}" + (
+        return f"method {request.method} is not allowed on {shown(request.path)}" + (
             f" (allowed: {', '.join(sorted(allowed))})" if allowed else ""
         )
     return exc.description or exc.name

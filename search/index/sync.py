@@ -233,12 +233,38 @@ class SyncPlan:
 
         given = [Path(p) for p in paths]
         summary = IndexSummary()
-        files = list(dict.fromkeys(file_key(p) for p in iter_files(p for p in given if p.exists())))
+        listing_errors: list[str] = []
+        keys: dict[str, None] = {}
+        for p in iter_files((p for p in given if p.exists()), errors=listing_errors):
+            problem = _unusable_name(p)
+            if problem:
+                listing_errors.append(f"{os.fsdecode(p).encode('utf-8', 'backslashreplace').decode()}: {problem}")
+            else:
+                keys[file_key(p)] = None
+        files = list(keys)
+        summary.errors += listing_errors
+        summary.failed += len(listing_errors)
         for p in given:
             if not p.exists() and not prune:
                 summary.errors.append(f"{p}: no such file or directory")
                 summary.failed += 1
         return cls(given, files, prune, summary)
+
+
+def _unusable_name(path: Path) -> str:
+    """Why a listed file cannot be indexed under its name ("" when it can): the index names files in UTF-8, and a
+    link must lead somewhere."""
+    try:
+        str(path).encode("utf-8")
+    except UnicodeEncodeError:
+        return "the file name is not valid UTF-8 (rename the file)"
+    if path.is_symlink():
+        try:
+            path.resolve(strict=True)
+        except (OSError, RuntimeError) as exc:  # Python 3.11 raises RuntimeError for a loop
+            loop = isinstance(exc, RuntimeError) or getattr(exc, "errno", None) == 40
+            return "a symbolic link loop" if loop else "a symbolic link to nothing (its target is gone)"
+    return ""
 
 
 def run_sync(store, manifest_dir: Path, plan: SyncPlan, on_file: Callable[[str], None] | None = None) -> IndexSummary:

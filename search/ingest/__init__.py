@@ -18,7 +18,7 @@ from search.ingest.catalog import CatalogEntry, CatalogSet, apply_catalog
 from search.ingest.decode import DecodeError, decode_bytes
 from search.ingest.fill import regions_of
 from search.ingest.frontmatter import FrontMatter, FrontMatterError, split_front_matter
-from search.ingest.jsonl import iter_jsonl_lines, parse_jsonl
+from search.ingest.jsonl import iter_jsonl_lines, parse_jsonl, parse_jsonl_bytes
 from search.ingest.metadata import paper_name
 from search.ingest.pages import Segment, assign_roles, build_fields, paragraphs, segment, split_notice_tails
 
@@ -41,13 +41,19 @@ def _is_catalog(path: Path) -> bool:
     return path.name.lower() in CATALOG_NAMES or path.stem.lower().startswith(("catalog", "catalogue"))
 
 
-def iter_files(paths: Iterable[str | Path]) -> Iterator[Path]:
-    """Files as given, and the page files under directories (recursive, sorted; hidden and catalog files skipped)."""
+def iter_files(paths: Iterable[str | Path], errors: list[str] | None = None) -> Iterator[Path]:
+    """Files as given, and the page files under directories (recursive, sorted; hidden and catalog files skipped).
+    A sub-directory that cannot be listed is named in `errors` (when given), not skipped in silence."""
+
+    def unlistable(exc: OSError) -> None:
+        if errors is not None:
+            errors.append(f"{exc.filename}: cannot list this directory ({exc.strerror or exc})")
+
     for given in paths:
         path = Path(given)
         if path.is_dir():
             found = []
-            for root, dirs, files in os.walk(path):
+            for root, dirs, files in os.walk(path, onerror=unlistable):
                 dirs[:] = [d for d in dirs if not d.startswith(".")]
                 for name in files:
                     p = Path(root, name)
@@ -169,6 +175,12 @@ def read_file(path: str | Path, catalog: CatalogEntry | None = None) -> FileResu
     except OSError as e:
         return FileResult(name, [], f"{name}: cannot read ({e.strerror or e})")
     digest = hashlib.sha1(data).hexdigest()
+    if Path(path).suffix.lower() == ".jsonl" and data.strip() and b"\x00" not in data:
+        try:  # line by line: one bad line (its encoding, its nesting) is reported and the rest kept
+            articles, errors = parse_jsonl_bytes(data, file=name)
+        except Exception as e:  # noqa: BLE001 - as for pages: a file the reader cannot handle must not stop a batch
+            return FileResult(name, [], f"{name}: cannot read as JSON Lines ({type(e).__name__}: {e})", digest)
+        return FileResult(name, apply_catalog(articles, catalog), "; ".join(errors) or None, digest)
     try:
         text = decode_bytes(data)
     except DecodeError as e:

@@ -70,6 +70,30 @@ def parse_jsonl(text: str, *, file: str = "") -> tuple[list[Article], list[str]]
     return articles, errors
 
 
+def parse_jsonl_bytes(data: bytes, *, file: str = "") -> tuple[list[Article], list[str]]:
+    """`parse_jsonl` over undecoded bytes, each line decoded on its own (UTF-8, else GB18030): a stray line in
+    another encoding costs that line only, and a UTF-8 line is never misread as GB18030."""
+    articles: list[Article] = []
+    errors: list[str] = []
+    for lineno, raw in enumerate(data.split(b"\n"), 1):
+        if lineno == 1:
+            raw = raw.removeprefix(b"\xef\xbb\xbf")
+        try:
+            line = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            try:
+                line = raw.decode("gb18030")
+            except UnicodeDecodeError as e:
+                errors.append(
+                    f"{file or '<jsonl>'}:{lineno}: neither UTF-8 nor GB18030 (byte {e.start + 1} of the line)"
+                )
+                continue
+        article = parse_line(line.rstrip("\r"), lineno, len(articles), file, errors)
+        if article is not None:
+            articles.append(article)
+    return articles, errors
+
+
 def iter_jsonl_lines(lines, *, file: str, errors: list[str]):
     """Articles from (line number, raw bytes) pairs of a large bulk file read as a stream; bad lines (including
     lines that are not UTF-8) are reported in `errors` as `parse_jsonl` reports them."""
@@ -130,6 +154,9 @@ def parse_line(line: str, lineno: int, ordinal: int, file: str, errors: list[str
         )
         # a record's own values are kept; what it lacks is read from its text, as on a page
         return fill_from_text(article, given="given")
+    except RecursionError:  # a line nested thousands of levels deep: that line is bad, not the file
+        errors.append(f"{file or '<jsonl>'}:{lineno}: nested too deeply to read")
+        return None
     except ValueError as e:  # json.JSONDecodeError is a ValueError
         reason = f"invalid JSON ({e.msg} at column {e.colno})" if isinstance(e, json.JSONDecodeError) else str(e)
         errors.append(f"{file or '<jsonl>'}:{lineno}: {reason}")

@@ -177,10 +177,15 @@ def _word_token(text: str, pos: int) -> _Tok:
 
 
 # --- parser ------------------------------------------------------------------------------------------------------
+# Deeper nesting than any reader writes: the parser (and the query trees built from it) recurse once per level.
+MAX_NESTING = 32
+
+
 class _Parser:
     def __init__(self, toks: list[_Tok], length: int):
         self.toks = toks
         self.i = 0
+        self.depth = 0
         self.length = length
         self.ignored: list[str] = []  # tokens with nothing searchable (punctuation alone), reported, not searched
 
@@ -232,14 +237,21 @@ class _Parser:
             raise QueryError("expected a search term", where)
         return parts[0] if len(parts) == 1 else And(tuple(parts))
 
+    def nest(self, tok: _Tok) -> None:
+        self.depth += 1
+        if self.depth > MAX_NESTING:
+            raise QueryError(f"the query nests deeper than {MAX_NESTING} levels", tok.pos)
+
     def parse_unary(self, fld):
         tok = self.peek()
         if tok.kind == "NOT":
             self.take()
+            self.nest(tok)
             nxt = self.peek()
             if nxt is None or nxt.kind in ("OR", "RPAREN", "AND"):
                 raise QueryError(f"'{tok.text}' needs a search term after it", tok.pos)
             child = self.parse_unary(fld)
+            self.depth -= 1
             return Not(child) if child is not None else None
         return self.parse_primary(fld)
 
@@ -248,7 +260,9 @@ class _Parser:
         if tok.kind == "LPAREN":
             if (nxt := self.peek()) is not None and nxt.kind == "RPAREN":
                 raise QueryError("empty parentheses", tok.pos)
+            self.nest(tok)
             node = self.parse_or(fld)
+            self.depth -= 1
             close = self.peek()
             if close is None or close.kind != "RPAREN":
                 raise QueryError("unbalanced parenthesis", tok.pos)

@@ -16,6 +16,7 @@ import random
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -260,3 +261,98 @@ def test_a_streamed_bulk_file_reports_its_bad_lines_and_is_read_again(tmp_path, 
     assert ix.latest_generation() >= 4  # committed in the middle of the file
     again = indexer.index_paths(tmp_path / "index", [corpus])  # not recorded: read (and reported) again
     assert again.failed == 1 and again.replaced == 98 and again.added == 0
+
+
+ORPHAN_RUNNER = (
+    "import sys, search.index.writer as writer, search.index.segments as segments; writer.PARALLEL_MIN = 5; "
+    "segments.worker_count = lambda: 2; from search.cli import main; main(prog_name='newsearch')"
+)
+
+
+def _children(pid: int) -> set[int]:
+    found = set()
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                found.add(int(entry))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    """Running, not a zombie waiting to be reaped."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def _cpu_ticks(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return int(fields[11]) + int(fields[12])  # utime + stime
+    except OSError:
+        return 0
+
+
+def test_segment_builders_die_with_a_killed_run_and_leave_no_lock(tmp_path):
+    """kill -9 of `newsearch index` while its builders are in the middle of a batch: they die with it at once (none
+    is left holding the index's locks or half a gigabyte), and the next run finishes with no manual step."""
+    from tests.conftest import synth_articles
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    synth_articles(corpus / "a.jsonl", 12000, 5)
+    index_dir = tmp_path / "index"
+    args = [sys.executable, "-c", ORPHAN_RUNNER, "index", "-q", str(corpus), "--index", str(index_dir)]
+    proc = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 180
+    workers: set[int] = set()
+    busy = False
+    while time.monotonic() < deadline and proc.poll() is None and not busy:
+        workers = _children(proc.pid)
+        busy = len(workers) >= 2 and any(_cpu_ticks(w) >= 30 for w in workers)  # a third of a second into a batch
+        time.sleep(0.02)
+    assert busy, "the run never had its builders at work"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    time.sleep(1.0)  # the kernel's SIGKILL is immediate; a builder left to itself would still be building
+    assert not [w for w in workers if _alive(w)], "builders outlived their run"
+    again = subprocess.run(
+        [sys.executable, "-m", "search.cli", "index", "-q", str(corpus), "--index", str(index_dir)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert again.returncode == 0, again.stderr
+    assert "locked" not in again.stderr
+
+
+def test_server_workers_die_with_a_killed_server_and_free_the_port(seed_index, tmp_path):
+    """kill -9 of `newsearch serve`: its workers go with it, so the port is free for the next start."""
+    import socket
+    import urllib.request
+
+    from tests.live import served
+
+    holder: list = []
+    with served(seed_index, tmp_path, "--workers", "2", process_out=holder) as base:
+        assert urllib.request.urlopen(base + "/api/stats", timeout=10).status == 200
+        server = holder[0]
+        workers = _children(server.pid)
+        assert len(workers) == 2
+        server.send_signal(signal.SIGKILL)
+        server.wait()
+        time.sleep(1.0)
+        assert not [w for w in workers if _alive(w)], "server workers outlived their parent"
+        port = int(base.rsplit(":", 1)[1].strip("/"))
+        with socket.socket() as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as a server binds (TIME_WAIT is no holder)
+            sock.bind(("127.0.0.1", port))  # nobody listens on it any more

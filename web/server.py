@@ -25,6 +25,7 @@ def serve(index_dir: str | Path, host: str, port: int, threads: int, workers: in
     from waitress import serve as waitress_serve
 
     from search.errors import SearchError
+    from search.processes import die_with_parent
     from web import create_app
     from web.engine import get_engine
 
@@ -50,10 +51,12 @@ def serve(index_dir: str | Path, host: str, port: int, threads: int, workers: in
     stopping = False
 
     def start(number: int) -> None:
+        parent = os.getpid()
         pid = os.fork()
         if pid == 0:  # the worker: its own app over its own index handles
             code = 0
             try:
+                die_with_parent(parent)  # a killed server leaves no worker answering on its port
                 signal.signal(signal.SIGTERM, signal.SIG_DFL)
                 signal.signal(signal.SIGINT, signal.SIG_DFL)
                 waitress_serve(app(), sockets=[listener], threads=threads, ident="newsearch")

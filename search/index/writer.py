@@ -154,7 +154,10 @@ class SegmentBuilders:
         if self._pool is None:
             import multiprocessing
 
-            self._pool = multiprocessing.get_context("fork").Pool(processes)
+            from search.processes import die_with_parent
+
+            # a builder dies with the run: a killed `newsearch index` leaves no worker holding the index's locks
+            self._pool = multiprocessing.get_context("fork").Pool(processes, die_with_parent, (os.getpid(),))
         return self._pool
 
     def close(self) -> None:

@@ -6,6 +6,8 @@ import hashlib
 import re
 from dataclasses import asdict, dataclass, field
 
+# Where an article's date can come from, most authoritative first (`Article.date_source`, the API's enum).
+DATE_SOURCES = ("front_matter", "given", "catalog", "page", "dateline", "text", "none")
 # Layout whitespace and the pre-segmentation bar are not part of an article's identity.
 _IDENTITY_NOISE = re.compile(r"[\s\u3000\xa0|]+")
 
@@ -20,7 +22,7 @@ class Article:
     byline: list[str] = field(default_factory=list)
     byline_roles: list[dict] = field(default_factory=list)  # [{"name": "戴凛", "role": "记者"}]
     date: str | None = None  # ISO yyyy-mm-dd
-    date_source: str = "none"  # catalog, page, dateline, text or none
+    date_source: str = "none"  # one of DATE_SOURCES
     date_partial: str = ""  # a year-less date seen in the text ("03-09"), never completed by guessing
     dateline_date: str = ""  # the dateline's day ("06-10" of 新华社郑州6月10日电), kept apart from the issue date
     region: list[str] = field(default_factory=list)  # most specific full paths: "湖南省/株洲市/石峰区"

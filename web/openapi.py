@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify, request
 
+from search.article import DATE_SOURCES
 from search.query.request import NUMBER_PARAMETERS, SORTS
 from web.exports import CSV_COLUMNS, EXPORT_FORMATS
 
@@ -108,7 +109,7 @@ def schemas() -> dict:
         "date": {**NULLABLE_STRING, "format": "date", "description": "ISO date; null when unknown"},
         "date_source": {
             "type": "string",
-            "enum": ["front_matter", "given", "catalog", "page", "dateline", "text", "none"],
+            "enum": list(DATE_SOURCES),
             "description": "Where the date came from: the file's front matter, a bulk record's own field, the archive's "
             "catalogue, the page header or print line, a dateline (only when no issue date is known), the text",
         },

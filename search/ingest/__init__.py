@@ -144,7 +144,7 @@ def apply_front_matter(article: Article, front: FrontMatter) -> None:
         article.sources["date"] = "front_matter"
     if front.authors:
         # the front matter's names first, then any the text adds (（X参与采写）, a section's own byline)
-        names = [n for author in front.authors for n in md.parse_byline(md.unpad(author), strict=False)]
+        names = [n for author in front.authors for n in md.parse_byline(author, strict=False)]
         names += article.byline_roles
         names = md.unique_names(names)
         article.byline, article.byline_roles = [n["name"] for n in names], names

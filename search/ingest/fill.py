@@ -19,10 +19,16 @@ def regions_of(article: Article, *, page_text: str = "", section: str = "") -> t
     (评论, 理论, 国际, 各地传真 …), which says whether places are the story or only its examples."""
     from search.text import regions
 
-    context = {"headline": article.headline, "page_context": page_text, "source": article.source}
-    about = regions.extract_regions(article.body, section=section, column=article.column, kind=article.kind, **context)
-    named = regions.mentioned_regions(article.body, **context)
-    return list(about), [r for r in named if r not in about]
+    about, named = regions.read_places(
+        article.body,
+        headline=article.headline,
+        page_context=page_text,
+        source=article.source,
+        section=section,
+        column=article.column,
+        kind=article.kind,
+    )
+    return about, [r for r in named if r not in about]
 
 
 def fill_from_text(article: Article, given: str = "given") -> Article:
@@ -42,7 +48,7 @@ def fill_from_text(article: Article, given: str = "given") -> Article:
         if names:
             article.byline, article.byline_roles = [n["name"] for n in names], names
             sources["byline"] = "text"
-    lead = next((p for p in paras if not md.byline_line(md.unpad(p)) and not md.print_line(p)), "")
+    lead = next((p for p in paras if not md.byline_line(p) and not md.print_line(p)), "")
     if lead:
         full, partial = md.dateline(lead)
         article.dateline_date = article.dateline_date or (full[5:] if full else partial)
@@ -82,11 +88,11 @@ def _names_in(paras: list[str]) -> list[dict]:
     names: list[dict] = []
     for line in paras[:3]:
         printed = md.print_line(line)
-        found = printed["names"] if printed else md.byline_line(md.unpad(line))
+        found = printed["names"] if printed else md.byline_line(line)
         if found:
             names += found
             break
-    lead = next((p for p in paras if not md.byline_line(md.unpad(p))), "")
+    lead = next((p for p in paras if not md.byline_line(p)), "")
     if lead:
         names += md.inline_dateline_byline(lead)
     if paras:

@@ -73,43 +73,46 @@ def parse_jsonl(text: str, *, file: str = "") -> tuple[list[Article], list[str]]
 def parse_jsonl_bytes(data: bytes, *, file: str = "") -> tuple[list[Article], list[str]]:
     """`parse_jsonl` over undecoded bytes, each line decoded on its own (UTF-8, else GB18030): a stray line in
     another encoding costs that line only, and a UTF-8 line is never misread as GB18030."""
-    articles: list[Article] = []
     errors: list[str] = []
-    for lineno, raw in enumerate(data.split(b"\n"), 1):
-        if lineno == 1:
-            raw = raw.removeprefix(b"\xef\xbb\xbf")
-        try:
-            line = raw.decode("utf-8")
-        except UnicodeDecodeError:
-            try:
-                line = raw.decode("gb18030")
-            except UnicodeDecodeError as e:
-                errors.append(
-                    f"{file or '<jsonl>'}:{lineno}: neither UTF-8 nor GB18030 (byte {e.start + 1} of the line)"
-                )
-                continue
-        article = parse_line(line.rstrip("\r"), lineno, len(articles), file, errors)
-        if article is not None:
-            articles.append(article)
-    return articles, errors
+    lines = enumerate(data.split(b"\n"), 1)
+    return list(iter_jsonl_lines(lines, file=file, errors=errors, decode=_utf8_or_gb18030)), errors
 
 
-def iter_jsonl_lines(lines, *, file: str, errors: list[str]):
-    """Articles from (line number, raw bytes) pairs of a large bulk file read as a stream; bad lines (including
-    lines that are not UTF-8) are reported in `errors` as `parse_jsonl` reports them."""
+def _utf8_only(raw: bytes, where: str, errors: list[str]) -> str | None:
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        errors.append(
+            f"{where}: not UTF-8 (byte {e.start + 1} of the line); a large bulk file is read line by line and must be "
+            "UTF-8"
+        )
+        return None
+
+
+def _utf8_or_gb18030(raw: bytes, where: str, errors: list[str]) -> str | None:
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    try:
+        return raw.decode("gb18030")
+    except UnicodeDecodeError as e:
+        errors.append(f"{where}: neither UTF-8 nor GB18030 (byte {e.start + 1} of the line)")
+        return None
+
+
+def iter_jsonl_lines(lines, *, file: str, errors: list[str], decode=_utf8_only):
+    """Articles from (line number, raw bytes) pairs, each line decoded by `decode` (a large bulk file read as a
+    stream: UTF-8 only); bad lines (including lines that cannot be decoded) are reported in `errors` as
+    `parse_jsonl` reports them."""
     ordinal = 0
     for lineno, raw in lines:
-        try:
-            line = raw.decode("utf-8")
-        except UnicodeDecodeError as e:
-            errors.append(
-                f"{file or '<jsonl>'}:{lineno}: not UTF-8 (byte {e.start + 1} of the line); a large bulk "
-                "file is read line by line and must be UTF-8"
-            )
+        line = decode(
+            raw.removeprefix(b"\xef\xbb\xbf") if lineno == 1 else raw, f"{file or '<jsonl>'}:{lineno}", errors
+        )
+        if line is None:
             continue
-        if lineno == 1:
-            line = line.removeprefix("\ufeff")
-        article = parse_line(line, lineno, ordinal, file, errors)
+        article = parse_line(line.rstrip("\r\n"), lineno, ordinal, file, errors)
         if article is not None:
             ordinal += 1
             yield article

@@ -463,6 +463,9 @@ def split_headline_tag(headline: str) -> tuple[str, str]:
     return headline[: m.start()].rstrip(), re.sub(r"\s+", " ", m.group(1)).strip()
 
 
+KICKER_DASH = re.compile(r"\s*(?:——|──|--)\s*$")
+
+
 def is_kicker(text: str) -> bool:
     """A kicker (引题) ends with a dash leading into the headline below it."""
-    return bool(re.search(r"(?:——|──|--)\s*$", text))
+    return bool(KICKER_DASH.search(text))

@@ -164,7 +164,7 @@ def assign_roles(paras: list[Para], *, is_markdown: bool) -> dict:
             p.role, p.names = "credit", md.credit_names(p.text)
         elif md.is_caption(p.text):
             p.role = "caption"
-        elif names := md.byline_line(md.unpad(p.text)):
+        elif names := md.byline_line(p.text):
             p.role, p.names = "byline", names
         elif md.closing_note(p.text):
             p.role = "note"  # （据新华社电） （作者为…） 数据来源：…: closes the article above, heads nothing
@@ -457,7 +457,7 @@ def interpret_title(cluster: list[Para]) -> dict:
     headline, tag = md.split_headline_tag(_one_line(lines[h][0]))
     if tag:
         column = f"{column} {tag}" if column and tag not in column else column or tag
-    kicker = " ".join(re.sub(r"\s*(?:——|──|--)\s*$", "", _one_line(t)) for t, _, _ in above)
+    kicker = " ".join(md.KICKER_DASH.sub("", _one_line(t)) for t, _, _ in above)
     sub = " ".join(_one_line(t) for t, _, _ in below)
     used = [p for _, _, ps in [lines[h]] + above + below for p in ps]
     return {"headline": headline, "kicker": kicker, "subheadline": sub, "column": column, "names": names, "used": used}

@@ -667,8 +667,9 @@ def _local_place(g: _Gazetteer, page_tot: dict[int, float]) -> int | None:
 # Pages and columns of opinion and theory: their local examples illustrate a national argument (rule: nationwide
 # commentary gets no region).  Section names are the printed page names (评论, 理论, 观点 …).
 _OPINION_SECTION_RE = re.compile(r"评论|理论|观点|言论|时评|社论|论坛|学术|思想")
+# 手记 is an editor's voice only as 编辑手记: a reporter's or a cadre's notes (采访手记, 扶贫手记) report from a place.
 _OPINION_COLUMN_RE = re.compile(
-    r"时评|评论|锐评|短评|快评|社论|论坛|随笔|纵横|手记|札记|杂谈|漫谈|观澜|笔谈|编后|(?<!访)谈$|评$|(?<![理讨])论$"
+    r"时评|评论|锐评|短评|快评|社论|论坛|随笔|纵横|编辑手记|札记|杂谈|漫谈|观澜|笔谈|编后|(?<!访)谈$|评$|(?<![理讨])论$"
 )
 # An opinion piece from the spot ("现场评论", "现场观察") is about that spot.
 _ON_SITE_RE = re.compile(r"现场")

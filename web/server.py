@@ -14,14 +14,24 @@ import signal
 import socket
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 RESTART_PAUSE = 1.0  # seconds between replacing workers that keep dying, so a broken index cannot spin the CPU
 
 
-def serve(index_dir: str | Path, host: str, port: int, threads: int, workers: int, engine=None) -> None:
+def serve(
+    index_dir: str | Path,
+    host: str,
+    port: int,
+    threads: int,
+    workers: int,
+    engine=None,
+    on_ready: Callable[[], None] | None = None,
+) -> None:
     """Serve the index at `index_dir` (or `engine`, in one process: a sharded index's coordinator, whose shards
-    are Ray actors, cannot be forked)."""
+    are Ray actors, cannot be forked). The port is bound first, so a busy port fails before anything is
+    announced; `on_ready` is called once it is bound and the app is built."""
     from waitress import serve as waitress_serve
 
     from search.errors import SearchError
@@ -43,10 +53,13 @@ def serve(index_dir: str | Path, host: str, port: int, threads: int, workers: in
                 pass  # no usable index yet: each request answers 503 until there is one
         return application
 
+    listener = socket.create_server((host, port), backlog=2048)  # OSError here: the port is taken
     if workers <= 1 or not hasattr(os, "fork"):
-        waitress_serve(app(), host=host, port=port, threads=threads, ident="newsearch")
+        application = app()
+        if on_ready:
+            on_ready()
+        waitress_serve(application, sockets=[listener], threads=threads, ident="newsearch")
         return
-    listener = socket.create_server((host, port), backlog=2048)
     children: dict[int, int] = {}  # pid → worker number
     stopping = False
 
@@ -80,6 +93,8 @@ def serve(index_dir: str | Path, host: str, port: int, threads: int, workers: in
     signal.signal(signal.SIGINT, stop)
     for number in range(workers):
         start(number)
+    if on_ready:
+        on_ready()
     while children:
         try:
             pid, status = os.wait()

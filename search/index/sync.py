@@ -13,6 +13,7 @@ import os
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 from search.index.manifest import FileRecord, Manifest, file_key
@@ -89,8 +90,6 @@ class _Sync:
     def __init__(self, store, manifest_dir: Path, summary: IndexSummary):
         self.store, self.summary = store, summary
         self.manifest = Manifest.load(manifest_dir)
-        self.known = store.live_ids()  # ids in the index, as this run leaves it
-        self.tracker = DuplicateTracker.from_rows(store.tracker_rows())  # near-duplicate clusters
         self.next_seq = store.last_seq() + 1  # the indexing order continues where it stopped
         self.records: dict[str, FileRecord | None] = {}  # manifest changes waiting for the next commit
         self.documents: list[dict] = []  # analysed into new segments at the next commit
@@ -98,6 +97,19 @@ class _Sync:
         self.started_ns = time.time_ns()
         self.current: _FileProgress | None = None  # the file whose articles are being replaced
         self._in_flight: dict[str, FileRecord | None] | None = None  # manifest changes of the batch being built
+
+    # Read on first use: a sync that changes nothing (most re-runs) never needs them, and on a large index they
+    # are most of its time (every MinHash band's postings). First use comes before this run's first commit, so
+    # they are the index as the run found it.
+    @cached_property
+    def known(self) -> set[str]:
+        """The ids in the index, as this run leaves it."""
+        return self.store.live_ids()
+
+    @cached_property
+    def tracker(self) -> DuplicateTracker:
+        """The near-duplicate clusters."""
+        return DuplicateTracker.from_rows(self.store.tracker_rows())
         self.on_bytes: Callable[[int], None] | None = None
         self.bytes_reported = 0  # of the current file
 

@@ -97,6 +97,8 @@ class _Sync:
         self.started_ns = time.time_ns()
         self.current: _FileProgress | None = None  # the file whose articles are being replaced
         self._in_flight: dict[str, FileRecord | None] | None = None  # manifest changes of the batch being built
+        self.on_bytes: Callable[[int], None] | None = None
+        self.bytes_reported = 0  # of the current file
 
     # Read on first use: a sync that changes nothing (most re-runs) never needs them, and on a large index they
     # are most of its time (every MinHash band's postings). First use comes before this run's first commit, so
@@ -110,8 +112,6 @@ class _Sync:
     def tracker(self) -> DuplicateTracker:
         """The near-duplicate clusters."""
         return DuplicateTracker.from_rows(self.store.tracker_rows())
-        self.on_bytes: Callable[[int], None] | None = None
-        self.bytes_reported = 0  # of the current file
 
     def report_bytes(self, count: int) -> None:
         self.bytes_reported += count

@@ -646,3 +646,26 @@ def test_bad_collapse_value(client):
 def test_blank_parameters_are_no_filter(client, params):
     html = html_of(client, f"/search?{params}")
     assert html.count('class="result"') == 10
+
+
+# --- small screens and the keyboard (the browser side is in tests/test_browser.py) -------------------------------
+
+
+def test_results_come_before_the_facets_behind_a_filter_button(client):
+    page = Page(html_of(client, "/search?q=复工"))
+    ids = [attrs.get("id") for _, attrs in page.tags]
+    assert ids.index("results") < ids.index("filters"), "the facets follow the results in the page"
+    toggle = page.find("a", class_="filter-toggle")
+    assert toggle == [{"class": "filter-toggle", "href": "#filters"}]  # the drawer's button, a link without scripts
+    assert page.tags.index(("a", toggle[0])) < ids.index("results")
+
+
+def test_active_filters_are_counted_on_the_drawer_button(client):
+    html = html_of(client, "/search?q=复工&region=湖南省&date_from=2020-02")
+    assert '<a class="filter-toggle" href="#filters">筛选<span class="filter-count">（2）</span></a>' in html
+
+
+def test_the_help_table_scrolls_in_its_own_box(client):
+    page = Page(html_of(client, "/help"))
+    classes = [attrs.get("class") for tag, attrs in page.tags if tag in ("div", "table")]
+    assert classes[classes.index("syntax") - 1] == "table-scroll"

@@ -302,3 +302,69 @@ def test_filter_link_without_javascript(server, tmp_path):
         top = browser.execute_script("return arguments[0].getBoundingClientRect().top", region)
         assert region.is_displayed() and 0 <= top < PHONE[1] / 2, top
         browser.save_screenshot(str(tmp_path / "phone-no-js-filters.png"))
+
+
+def tabs_until(browser, target, limit: int = 100) -> int:
+    """How many presses of Tab move focus from where it is to `target`."""
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.keys import Keys
+
+    for count in range(1, limit + 1):
+        ActionChains(browser).send_keys(Keys.TAB).perform()
+        if browser.switch_to.active_element == target:
+            return count
+    raise AssertionError(f"{limit} Tabs did not reach {target.text!r}")
+
+
+def test_keyboard_skip_link_slash_and_autofocus(browser, server, tmp_path):
+    """The home page focuses the search box, a results page does not; the first Tab reaches "跳到结果", which
+    leads to the results; "/" focuses the box unless one is typing in a field; from the box the first result is a
+    few Tabs away (the facets come after the results)."""
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    browser.get(server + "/")
+    assert browser.switch_to.active_element.get_attribute("id") == "q", "the home page focuses the box"
+
+    browser.get(server + "/search?q=" + quote("复工"))
+    assert browser.execute_script("return document.activeElement === document.body"), "results keep their place"
+    skip = browser.find_element(By.CSS_SELECTOR, "a.skip-link")
+    assert tabs_until(browser, skip) == 1
+    assert skip.text == "跳到结果" and skip.is_displayed()
+    assert browser.execute_script("return arguments[0].getBoundingClientRect().top", skip) >= 0
+    browser.save_screenshot(str(tmp_path / "skip-link.png"))
+    skip.send_keys(Keys.ENTER)
+    assert browser.current_url.endswith("#results")
+    assert browser.switch_to.active_element.get_attribute("id") == "results"
+    first = browser.find_element(By.CSS_SELECTOR, "li.result h3 a")
+    toolbar_links = len(browser.find_elements(By.CSS_SELECTOR, ".results .summary a"))
+    assert tabs_until(browser, first) == toolbar_links + 1  # the sort, folding and format links, then the result
+
+    # "/" from the page: focus in the box, the query untouched; "/" typed in a field stays in it
+    browser.find_element(By.CSS_SELECTOR, ".totals").click()
+    ActionChains(browser).send_keys("/").perform()
+    box = browser.switch_to.active_element
+    assert box.get_attribute("id") == "q" and box.get_attribute("value") == "复工"
+    date_from = browser.find_element(By.CSS_SELECTOR, ".date-form input[name=date_from]")
+    date_from.send_keys("2020/03")
+    assert browser.switch_to.active_element == date_from and date_from.get_attribute("value") == "2020/03"
+    region = browser.find_element(By.CSS_SELECTOR, "#facet-region input[type=checkbox]")
+    browser.execute_script("arguments[0].focus()", region)
+    ActionChains(browser).send_keys("/").perform()
+    assert browser.switch_to.active_element.get_attribute("id") == "q", "a checkbox takes no typing"
+
+    # from the box: the search button and the syntax help, the links above the results, then the first result
+    box = browser.find_element(By.ID, "q")
+    box.click()
+    tabs = tabs_until(browser, first)
+    assert tabs == 2 + toolbar_links + 1 and tabs <= 7, tabs  # 35 before the facets moved after the results
+    # … and the facets after the results: Tab from the first result runs through the results into the facets
+    in_filters = "return document.getElementById('filters').contains(document.activeElement)"
+    in_results = "return document.getElementById('results').contains(document.activeElement)"
+    for _ in range(100):
+        ActionChains(browser).send_keys(Keys.TAB).perform()
+        if browser.execute_script(in_filters):
+            break
+        assert browser.execute_script(in_results), browser.switch_to.active_element.get_attribute("outerHTML")
+    assert browser.switch_to.active_element.get_attribute("id") == "region-1"

@@ -9,6 +9,29 @@ document.addEventListener("change", function (event) {
   }
 });
 
+// The search box: "/" reaches it from anywhere but a field; the home and browse pages focus it.
+(function () {
+  var box = document.getElementById("q");
+  if (!box) return;
+  function typingInAField(target) {
+    if (target.tagName === "INPUT") return !/^(checkbox|radio|button|submit|reset)$/.test(target.type);
+    return target.isContentEditable || target.tagName === "TEXTAREA" || target.tagName === "SELECT";
+  }
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "/" || event.ctrlKey || event.metaKey || event.altKey || event.isComposing) return;
+    if (typingInAField(event.target) || box.closest("[inert]")) return;  // inert: the filter drawer is open
+    event.preventDefault();
+    box.focus();
+    box.setSelectionRange(box.value.length, box.value.length);
+  });
+  // Only where there is nothing to read yet: a page of results keeps its scroll position and the reader's place
+  // (a screen reader starts at the top, Tab starts at the skip link), and a phone keeps its keyboard down.
+  var browsing = document.body.classList.contains("search-page") && !box.value && !location.hash;
+  if (browsing && !window.matchMedia("(pointer: coarse)").matches && document.activeElement === document.body) {
+    box.focus({ preventScroll: true });
+  }
+})();
+
 // The filter drawer on narrow screens: the "筛选" link down to the facets becomes a button that opens them over
 // the page; Escape, "关闭" or a tap beside the drawer closes it, and focus returns to the button.
 (function () {

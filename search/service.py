@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Protocol
 
+from search.query.kwic import KwicRequest
 from search.query.request import SearchRequest
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -33,6 +34,8 @@ class Engine(Protocol):
     def related(self, article_id: str, limit: int = 5) -> list[dict]: ...
 
     def iter_matches(self, req: SearchRequest, limit: int) -> Iterator[dict]: ...
+
+    def kwic(self, req: KwicRequest) -> dict: ...
 
     def stats(self) -> dict: ...
 

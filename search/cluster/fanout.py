@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import itertools
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from whoosh import query as wq
@@ -30,6 +31,7 @@ from search.errors import BadRequest, ClusterUnavailable, NotFound, StaleSnapsho
 from search.index.schema import build_schema
 from search.query.combine import Part, assemble, candidates_wanted, merged_order, page_picks
 from search.query.engine import RELATED_REQUEST, related_query
+from search.query.kwic import MAX_ARTICLES, KwicRequest, concordance
 from search.query.request import SearchRequest
 from search.query.statistics import StatisticsCache, TermStatistics, scored_terms
 from search.query.suggest import MAX_CANDIDATES, did_you_mean, sort_candidates
@@ -251,18 +253,32 @@ class ShardedEngine:
 
     def iter_matches(self, req: SearchRequest, limit: int):
         """Full articles matching a request, in its sort order, at most `limit` (exports)."""
-        missing: dict[int, str] = {}
         unfolded = SearchRequest(
             q=req.q, regions=req.regions, date_from=req.date_from, date_to=req.date_to, sort=req.sort, collapse=False
         )
-        parts = self._match(unfolded, limit, req.parsed.to_whoosh(), next(self._tokens), missing, facets=False)
+        _, articles = self._matching_articles(unfolded, limit, "an export")
+        yield from articles
+
+    def kwic(self, req: KwicRequest) -> dict:
+        """`SearchEngine.kwic`: the concordance over the articles the shards match, in the order one index reads
+        them; refused (503) while a shard is missing, as an export is."""
+        started = time.perf_counter()
+        total, articles = self._matching_articles(req.scan, MAX_ARTICLES, "a concordance")
+        return concordance(req, total, articles, started)
+
+    def _matching_articles(self, req: SearchRequest, limit: int, what: str) -> tuple[int, Iterator[dict]]:
+        """How many articles match `req` on all shards, and the first `limit` of them in its order, fetched in
+        batches as they are taken; ClusterUnavailable when a shard is missing (`what` would be incomplete)."""
+        missing: dict[int, str] = {}
+        parts = self._match(req, limit, req.parsed.to_whoosh(), next(self._tokens), missing, facets=False)
         if missing:
             raise ClusterUnavailable(
-                f"shards {', '.join(map(str, sorted(missing)))} are unavailable: an export would be incomplete"
+                f"shards {', '.join(map(str, sorted(missing)))} are unavailable: {what} would be incomplete"
             )
         order = merged_order(list(parts.values()))[:limit]
-        for start in range(0, len(order), EXPORT_BATCH):
-            yield from self._documents("articles", parts, order[start : start + EXPORT_BATCH])
+        batches = (order[start : start + EXPORT_BATCH] for start in range(0, len(order), EXPORT_BATCH))
+        articles = (article for batch in batches for article in self._documents("articles", parts, batch))
+        return sum(p.total for p in parts.values()), articles
 
     def _documents(self, method: str, parts: dict[int, Part], order: list[tuple[int, int]]) -> list:
         """`method` ("ids", "articles") of the candidates `order` names, asked of each shard once, in that order."""

@@ -25,6 +25,7 @@ from search.index.store import open_index
 from search.query.combine import Part, assemble, candidates_wanted, page_picks
 from search.query.evaluate import Evaluator, Hits, PostingCache, Unsupported
 from search.query.facets import FacetArrays, day_counts
+from search.query.kwic import MAX_ARTICLES, KwicRequest, concordance
 from search.query.language import parse_query
 from search.query.request import SearchRequest
 from search.query.snippets import highlight_ranges, make_snippets, mark_html, snippet_html
@@ -391,14 +392,26 @@ class SearchEngine:
     def iter_matches(self, req: SearchRequest, limit: int) -> Iterator[dict]:
         """Full articles matching a request, in its sort order, at most `limit` (for exports)."""
         deadline.start(self.time_limit)
+        _, articles = self._matching_articles(req, limit)
+        yield from articles
+
+    def kwic(self, req: KwicRequest) -> dict:
+        """The concordance lines of a query (search/query/kwic.py), over the articles its search matches."""
+        started = time.perf_counter()
+        deadline.start(self.time_limit)
+        total, articles = self._matching_articles(req.scan, MAX_ARTICLES)
+        return concordance(req, total, articles, started, check=deadline.check)
+
+    def _matching_articles(self, req: SearchRequest, limit: int) -> tuple[int, Iterator[dict]]:
+        """How many articles match a request, and the first `limit` of them in its sort order, read as they are
+        taken."""
         searcher = self.searcher()
         arrays = self.facet_arrays(searcher)
         query = req.parsed.to_whoosh()
         matched, in_regions, in_dates, scored = self._masks(searcher, arrays, req, query)
         mask = matched & in_regions & in_dates
         docs, _ = self._page(searcher, query, mask, req.effective_sort, 0, limit, scored=scored)
-        for docnum in docs.tolist():
-            yield from_stored(searcher.stored_fields(docnum))
+        return int(mask.sum()), (from_stored(searcher.stored_fields(docnum)) for docnum in docs.tolist())
 
     def stats(self) -> dict:
         searcher = self.searcher()

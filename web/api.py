@@ -1,20 +1,22 @@
-"""The JSON API: /api/search, /api/articles/<id>, /api/articles/<id>/source, /api/stats, /api/export (its
-description, /api/openapi.json, is web/openapi.py's).
+"""The JSON API: /api/search, /api/kwic, /api/articles/<id>, /api/articles/<id>/source, /api/stats, /api/export
+(its description, /api/openapi.json, is web/openapi.py's).
 
 Responses are the engine's plain data; /api/search adds a `toggle_url` to every facet item and a `links` object.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from itertools import chain
 from pathlib import Path
 
 from flask import Blueprint, Response, current_app, jsonify, request, stream_with_context
 
 from search.errors import BadRequest
+from search.query.kwic import MAX_LINES, KwicRequest
 from search.query.request import SearchRequest, shown
 from web.engine import get_engine
-from web.exports import EXPORT_FORMATS, csv_lines, jsonl_lines
+from web.exports import EXPORT_FORMATS, csv_lines, jsonl_lines, kwic_csv
 from web.links import SearchLinks, decorate
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -33,6 +35,25 @@ def search_result(endpoint: str, req: SearchRequest | None = None) -> tuple[Sear
 def search():
     _, result = search_result("api.search")
     return jsonify(result)
+
+
+KWIC_FORMATS = ("json", "csv")
+
+
+@bp.get("/kwic")
+def kwic():
+    """Concordance lines of a query (search/query/kwic.py); `format=csv` writes every line found (at most
+    MAX_LINES, in the requested order; page and limit are ignored), spreadsheet-safe."""
+    fmt = single_param("format") or "json"
+    if fmt not in KWIC_FORMATS:
+        raise BadRequest(f"format: {shown(fmt)} is not one of {', '.join(KWIC_FORMATS)}")
+    req = KwicRequest.from_params(request.args)
+    if fmt == "json":
+        return jsonify(get_engine().kwic(req))
+    everything = dataclasses.replace(req, page=1, limit=MAX_LINES)
+    response = Response(kwic_csv(get_engine().kwic(everything)["lines"]), content_type=EXPORT_FORMATS["csv"])
+    response.headers["Content-Disposition"] = 'attachment; filename="newsearch-kwic.csv"'
+    return response
 
 
 def single_param(name: str) -> str | None:

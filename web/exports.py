@@ -7,6 +7,8 @@ import io
 import json
 from collections.abc import Iterator
 
+from search.query.kwic import flat
+
 EXPORT_FORMATS = {"csv": "text/csv; charset=utf-8", "jsonl": "application/x-ndjson; charset=utf-8"}
 CSV_COLUMNS = ("id", "date", "headline", "subheadline", "byline", "region", "source", "url", "kind", "file", "body")
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -42,6 +44,23 @@ def csv_lines(articles: Iterator[dict]) -> Iterator[str]:
     for article in articles:
         writer.writerow(csv_row(article))
         yield flush()
+
+
+KWIC_CSV_COLUMNS = ("id", "date", "headline", "region", "source", "field", "offset", "left", "match", "right")
+
+
+def kwic_csv(lines: list[dict]) -> str:
+    """Concordance lines (search/query/kwic.py) as CSV: contexts on one line each (whitespace runs as one space),
+    `offset` where the match starts in the field's text; spreadsheet-safe as an export is."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(KWIC_CSV_COLUMNS)
+    for line in lines:
+        values = {**line, "region": ";".join(line["region"]), "date": line["date"] or ""}
+        for name in ("left", "match", "right", "headline"):
+            values[name] = flat(line[name])
+        writer.writerow([neutralise(str(values[column])) for column in KWIC_CSV_COLUMNS])
+    return "\ufeff" + buffer.getvalue()  # a BOM, so spreadsheet programs read the Chinese as UTF-8
 
 
 def jsonl_lines(articles: Iterator[dict]) -> Iterator[str]:

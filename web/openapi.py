@@ -6,8 +6,10 @@ from __future__ import annotations
 from flask import Blueprint, current_app, jsonify, request
 
 from search.article import DATE_SOURCES
+from search.query.kwic import DEFAULT_SORT, KWIC_FIELDS, KWIC_NUMBERS, KWIC_SORTS, MAX_ARTICLES, MAX_LINES
 from search.query.request import NUMBER_PARAMETERS, SORTS
-from web.exports import CSV_COLUMNS, EXPORT_FORMATS
+from web.api import KWIC_FORMATS
+from web.exports import CSV_COLUMNS, EXPORT_FORMATS, KWIC_CSV_COLUMNS
 
 bp = Blueprint("openapi", __name__, url_prefix="/api")
 
@@ -97,6 +99,130 @@ def search_parameters() -> list[dict]:
         _bounded("per_page"),
         _bounded("facet_size"),
     ]
+
+
+def kwic_parameters() -> list[dict]:
+    """/api/kwic's: the query and filters as /api/search takes them, and the concordance's own options."""
+    own = [
+        {
+            "name": name,
+            "in": "query",
+            "required": False,
+            "description": help_text,
+            "schema": {"type": "integer", "minimum": lo, "maximum": hi, "default": default},
+        }
+        for name, (default, lo, hi, help_text) in KWIC_NUMBERS.items()
+    ]
+    query = {
+        **next(p for p in search_parameters() if p["name"] == "q"),
+        "required": True,
+        "description": "The query, in the search's language; its words and phrases (not byline:, region:, date: …) "
+        "are the matches listed",
+    }
+    query["schema"] = {"type": "string", "minLength": 1, "maxLength": 1000}
+    return [
+        query,
+        *[p for p in search_parameters() if p["name"] in ("region", "date_from", "date_to")],
+        {
+            "name": "sort",
+            "in": "query",
+            "required": False,
+            "description": "Line order: date / -date / relevance keep the articles' order (oldest first, newest first, "
+            "best first) and each article's matches in text order; left sorts by the context before the match read "
+            "backwards from it (the character just before the match first), right by the context after it. "
+            "Characters compare by Unicode code point, case and whitespace folded.",
+            "schema": {"type": "string", "enum": list(KWIC_SORTS), "default": DEFAULT_SORT},
+        },
+        *own,
+        {
+            "name": "fields",
+            "in": "query",
+            "required": False,
+            "description": f"Where to list matches: {', '.join(KWIC_FIELDS)}, comma-separated (default body)",
+            "schema": {"type": "string", "default": "body"},
+        },
+        {
+            "name": "format",
+            "in": "query",
+            "required": False,
+            "description": "json, or csv: every line found (page and limit ignored), columns "
+            f"{', '.join(KWIC_CSV_COLUMNS)}, contexts on one line (whitespace runs as one space), UTF-8 with a BOM, "
+            "cells starting with = + - @ prefixed with '",
+            "schema": {"type": "string", "enum": list(KWIC_FORMATS), "default": "json"},
+        },
+    ]
+
+
+def kwic_schemas() -> dict:
+    line_properties = {
+        "id": {"type": "string"},
+        "headline": {"type": "string"},
+        "date": {**NULLABLE_STRING, "format": "date"},
+        "region": STRINGS,
+        "source": {"type": "string"},
+        "field": {"type": "string", "enum": list(KWIC_FIELDS), "description": "The field matched"},
+        "offset": {
+            "type": "integer",
+            "minimum": 0,
+            "description": "Where the match starts in the field's text (as /api/articles/{id} returns it): "
+            "text[offset:offset + len(match)] == match, the start of a highlight range of the same query",
+        },
+        "left": {"type": "string", "description": "Up to `width` characters of the text before the match, as printed"},
+        "match": {"type": "string"},
+        "right": {"type": "string", "description": "Up to `width` characters of the text after the match"},
+    }
+    return {
+        "KwicLine": {"type": "object", "required": list(line_properties), "properties": line_properties},
+        "Kwic": {
+            "type": "object",
+            "required": [
+                "query",
+                "width",
+                "sort",
+                "fields",
+                "articles",
+                "articles_scanned",
+                "articles_with_lines",
+                "matches",
+                "capped",
+                "page",
+                "limit",
+                "pages",
+                "took_ms",
+                "lines",
+            ],
+            "properties": {
+                "query": {"type": "object"},
+                "width": {"type": "integer"},
+                "sort": {"type": "string", "enum": list(KWIC_SORTS)},
+                "fields": {"type": "array", "items": {"type": "string", "enum": list(KWIC_FIELDS)}},
+                "articles": {
+                    "type": "integer",
+                    "minimum": 0,
+                    "description": "Articles matching the query and filters: /api/search's total for them",
+                },
+                "articles_scanned": {
+                    "type": "integer",
+                    "minimum": 0,
+                    "description": f"Articles read for lines (at most {MAX_ARTICLES:,}, in the sort's article order: "
+                    "by date for date / -date, best first otherwise)",
+                },
+                "articles_with_lines": {"type": "integer", "minimum": 0},
+                "matches": {"type": "integer", "minimum": 0, "description": f"Lines found (at most {MAX_LINES:,})"},
+                "capped": {
+                    "type": "boolean",
+                    "description": "Whether some matching articles were not read (or lines left out): narrow the query",
+                },
+                "page": {"type": "integer"},
+                "limit": {"type": "integer"},
+                "pages": {"type": "integer", "minimum": 0},
+                "took_ms": {"type": "number"},
+                "lines": {"type": "array", "items": _ref("KwicLine")},
+                "partial": {"type": "boolean"},
+                "missing_shards": {"type": "array", "items": {"type": "integer", "minimum": 0}},
+            },
+        },
+    }
 
 
 def schemas() -> dict:
@@ -492,6 +618,30 @@ def openapi_document() -> dict:
                     },
                 }
             },
+            "/api/kwic": {
+                "get": {
+                    "operationId": "kwic",
+                    "summary": "Concordance: every place the query matched, with context either side",
+                    "description": "One line per highlighted match (the same ranges as the snippets and the "
+                    "article page), with `width` characters of context. `articles` equals /api/search's total for "
+                    f"the same q and filters; at most {MAX_ARTICLES:,} articles and {MAX_LINES:,} lines are read per "
+                    "request (`capped` says when that left some out). An empty query, or one with nothing to find "
+                    "in the chosen fields (only byline:, region:, date: …), is a 400. A sharded index answers as "
+                    "one index; while a shard is missing, 503.",
+                    "parameters": kwic_parameters(),
+                    "responses": {
+                        "200": {
+                            "description": "The lines of the page asked for, and the counts; or the CSV",
+                            "content": {
+                                "application/json": {"schema": _ref("Kwic")},
+                                "text/csv": {"schema": {"type": "string"}},
+                            },
+                        },
+                        "400": bad,
+                        "503": unavailable,
+                    },
+                }
+            },
             "/api/articles/{id}": {
                 "get": {
                     "operationId": "article",
@@ -603,7 +753,7 @@ def openapi_document() -> dict:
                 }
             },
         },
-        "components": {"schemas": schemas()},
+        "components": {"schemas": {**schemas(), **kwic_schemas()}},
     }
     for path in doc["paths"].values():
         for operation in path.values():

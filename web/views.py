@@ -1,7 +1,7 @@
 """The browser UI: server-rendered pages over the same data the API returns (templates only format it).
 
-/ and /search (search page), /articles/<id> (an article), /articles/<id>/source (the page file it was cut from),
-/help (the query language), /search.atom (feed of the newest matches), /opensearch.xml (lets browsers add the search
+/ and /search (search page), /kwic (a query's matches in context), /articles/<id> (an article),
+/articles/<id>/source (the page file it was cut from), /help (the query language), /search.atom (feed of the newest matches), /opensearch.xml (lets browsers add the search
 box).
 """
 
@@ -10,11 +10,13 @@ from __future__ import annotations
 import dataclasses
 from datetime import UTC, datetime
 from pathlib import Path
-from urllib.parse import urlencode
+from typing import Any
+from urllib.parse import quote, urlencode
 
 from flask import Blueprint, current_app, render_template, request, url_for
 
 from search.errors import BadRequest, NotFound, QueryError
+from search.query.kwic import KWIC_NUMBERS, MAX_ARTICLES, MAX_LINES, KwicRequest, flat
 from search.query.request import NUMBER_PARAMETERS, SearchRequest
 from search.query.snippets import mark_html
 from web.api import search_result, single_param
@@ -185,6 +187,104 @@ def page_nav(links: SearchLinks, result: dict) -> dict:
         "per_page_default": NUMBER_PARAMETERS["per_page"][0],
         "first_rank": (page - 1) * result["per_page"] + 1,
     }
+
+
+# --- the concordance ---------------------------------------------------------------------------------------------
+KWIC_SORT_LABELS = {
+    "date": "最早在前",
+    "-date": "最新在前",
+    "relevance": "相关度",
+    "left": "按左侧排序",
+    "right": "按右侧排序",
+}
+KWIC_FIELD_CHOICES = {"body": "正文", "body,headline": "正文和标题", "headline": "标题"}
+KWIC_FILTERS = ("region", "date_from", "date_to")  # a search's parameters the page carries (q apart)
+
+
+@bp.get("/kwic")
+def kwic():
+    """Every place a query matched, one aligned line each, with sort links and a CSV export; without a query, the
+    form alone."""
+    q = request.args.get("q", "")
+    if not q.strip():
+        return render_template("kwic.html", result=None, q="", form=kwic_form(None), error=None)
+    try:
+        req = KwicRequest.from_params(request.args)
+    except BadRequest as exc:
+        error = {
+            "status": exc.status,
+            "title": "检索式有误" if isinstance(exc, QueryError) else TITLES.get(exc.status, "出错了"),
+            "message": exc.message,
+            "marker": query_marker(q, getattr(exc, "position", None)) if isinstance(exc, QueryError) else None,
+        }
+        return render_template("kwic.html", result=None, q=q, form=kwic_form(None), error=error), exc.status
+    result = get_engine().kwic(req)
+    for line in result["lines"]:
+        line["url"] = article_match_url(line, req.search.q)
+        line["left_text"], line["right_text"] = flat(line["left"]), flat(line["right"])
+    return render_template("kwic.html", result=result, q=req.search.q, form=kwic_form(req), nav=kwic_nav(req, result))
+
+
+def kwic_url(endpoint: str = "views.kwic", **changes) -> str:
+    """This page's state (its parameters as given) with `changes` (None removes one), on `endpoint`."""
+    params: dict[str, Any] = {name: request.args.getlist(name) for name in request.args}
+    for name, value in changes.items():
+        if value is None:
+            params.pop(name, None)
+        else:
+            params[name] = [str(value)]
+    return url_for(endpoint, **{name: values for name, values in params.items() if any(v.strip() for v in values)})
+
+
+def kwic_form(req: KwicRequest | None) -> dict:
+    """What the form shows: the request's options, and its filters as hidden fields."""
+    width_default, width_min, width_max, _ = KWIC_NUMBERS["width"]
+    return {
+        "width": req.width if req else width_default,
+        "width_min": width_min,
+        "width_max": width_max,
+        "sort": req.sort if req else "date",
+        "fields": ",".join(req.fields) if req else "body",
+        "sorts": KWIC_SORT_LABELS,
+        "field_choices": KWIC_FIELD_CHOICES,
+        "hidden": [(name, value) for name in KWIC_FILTERS for value in request.args.getlist(name) if value.strip()],
+    }
+
+
+def kwic_nav(req: KwicRequest, result: dict) -> dict:
+    """Sort links, the pages of lines, the exports and the way back to the results page."""
+    search_params: dict[str, Any] = {"q": req.search.q}
+    search_params.update({name: request.args.getlist(name) for name in KWIC_FILTERS})
+    return {
+        "sorts": [
+            {"value": s, "label": label, "url": kwic_url(sort=s, page=None), "current": s == req.sort}
+            for s, label in KWIC_SORT_LABELS.items()
+        ],
+        "prev": kwic_url(page=req.page - 1) if req.page > 1 else None,
+        "next": kwic_url(page=req.page + 1) if req.page < result["pages"] else None,
+        "csv": kwic_url("api.kwic", format="csv", page=None, limit=None),
+        "json": kwic_url("api.kwic"),
+        "search": url_for("views.search", **search_params),
+        "with_headlines": kwic_url(fields="body,headline", page=None) if req.fields == ("body",) else None,
+        "first_line": (req.page - 1) * req.limit + 1,
+        "max_articles": MAX_ARTICLES,
+        "max_lines": MAX_LINES,
+    }
+
+
+def article_match_url(line: dict, q: str) -> str:
+    """The article page with the query highlighted, scrolled to this match where the browser follows text
+    fragments (`#:~:text=prefix-,match,-suffix`: the context of this paragraph pins the one occurrence)."""
+
+    def part(text: str) -> str:  # the directive's own syntax characters, - , &, escaped too
+        return quote(text, safe="").replace("-", "%2D")
+
+    prefix = flat(line["left"].rsplit("\n", 1)[-1]).strip()[-8:]
+    suffix = flat(line["right"].split("\n", 1)[0]).strip()[:8]
+    directive = (
+        (f"{part(prefix)}-," if prefix else "") + part(flat(line["match"])) + (f",-{part(suffix)}" if suffix else "")
+    )
+    return url_for("views.article", article_id=line["id"], q=q) + "#:~:text=" + directive
 
 
 @bp.get("/articles/<article_id>")

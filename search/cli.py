@@ -1,4 +1,4 @@
-"""The `newsearch` command: index, search, stats, serve."""
+"""The `newsearch` command: index, search, kwic, stats, serve."""
 
 from __future__ import annotations
 
@@ -190,6 +190,94 @@ def _marked_text(snippet: dict) -> str:
         at = end
     out.append(text[at:])
     return "".join(out)
+
+
+@main.command("kwic")
+@click.argument("query")
+@index_option
+@click.option("--region", "regions", multiple=True, help="Region path, e.g. 湖南省 or 湖南省/株洲市 (repeatable: OR).")
+@click.option("--date-from", help="Earliest date, YYYY[-MM[-DD]], inclusive.")
+@click.option("--date-to", help="Latest date, YYYY[-MM[-DD]], inclusive.")
+@click.option("--width", default=20, show_default=True, type=click.IntRange(1, 80), help="Characters each side.")
+@click.option(
+    "--sort",
+    type=click.Choice(["date", "-date", "relevance", "left", "right"]),
+    default="date",
+    show_default=True,
+    help="Line order: by the articles' date or relevance, or by the context left or right of the match.",
+)
+@click.option(
+    "--fields",
+    type=click.Choice(["body", "headline", "body,headline"]),
+    default="body",
+    show_default=True,
+    help="Where to list the matches.",
+)
+@click.option("--limit", default=100, show_default=True, type=click.IntRange(1, 1000), help="Lines per page.")
+@click.option("--page", default=1, show_default=True, type=click.IntRange(1, 1000), help="Page of lines.")
+@click.option("--csv", "as_csv", is_flag=True, help="Print every line found as CSV (page and limit ignored).")
+@click.option("--json", "as_json", is_flag=True, help="Print the JSON the API returns.")
+def kwic_command(query, index_dir, regions, date_from, date_to, width, sort, fields, limit, page, as_csv, as_json):
+    """Every place QUERY matched, one line each with WIDTH characters of context either side, the matches
+    aligned (a concordance, KWIC)."""
+    import dataclasses
+
+    from search.query.kwic import MAX_LINES, KwicRequest, flat
+    from web.exports import kwic_csv
+
+    params = {
+        "q": query,
+        "region": list(regions),
+        "date_from": date_from,
+        "date_to": date_to,
+        "width": str(width),
+        "sort": sort,
+        "fields": fields,
+        "limit": str(limit),
+        "page": str(page),
+    }
+    try:
+        req = KwicRequest.from_params({k: v for k, v in params.items() if v})
+        if as_csv:  # every line found, as the API's CSV
+            req = dataclasses.replace(req, page=1, limit=MAX_LINES)
+        result = open_engine(index_dir).kwic(req)
+    except SearchError as exc:
+        raise click.ClickException(exc.message) from None
+    if as_csv:
+        click.echo(kwic_csv(result["lines"]).lstrip("\ufeff"), nl=False)
+        return
+    if as_json:
+        click.echo(json.dumps(result, ensure_ascii=False, indent=2))
+        return
+    read = f"read the first {result['articles_scanned']} (capped)" if result["capped"] else "all read"
+    click.echo(
+        f"{result['articles']} articles match {result['query']['parsed']} ({read}): {result['matches']} lines, "
+        f"page {result['page']} of {max(result['pages'], 1)} ({result['took_ms']} ms)"
+    )
+    rows = [(flat(line["left"]), flat(line["match"]), flat(line["right"]), line) for line in result["lines"]]
+    left_width = max((display_width(left) for left, *_ in rows), default=0)
+    match_width = max((display_width(match) for _, match, *_ in rows), default=0)
+    for left, match, right, line in rows:
+        where = " ".join(x for x in (line["date"] or "undated", line["id"]) if x)
+        click.echo(
+            f"{pad(left, left_width, right_align=True)} {click.style(pad(match, match_width), bold=True)} "
+            f"{pad(right, display_width(right))}  [{where}]"
+        )
+
+
+def display_width(text: str) -> int:
+    """Terminal columns `text` takes: wide and full-width characters (CJK) two, combining marks none."""
+    import unicodedata
+
+    return sum(
+        0 if unicodedata.combining(c) else 2 if unicodedata.east_asian_width(c) in ("W", "F") else 1 for c in text
+    )
+
+
+def pad(text: str, columns: int, right_align: bool = False) -> str:
+    """`text` padded with spaces to `columns` terminal columns."""
+    fill = " " * max(0, columns - display_width(text))
+    return fill + text if right_align else text + fill
 
 
 @main.command("stats")

@@ -289,6 +289,18 @@ def test_bad_parameters_are_400_with_the_reason(client, query, message):
         assert page.status_code == 200 and "kwic-line" not in page.get_data(as_text=True)
 
 
+def test_a_tiny_time_budget_is_a_clear_503(seed_index):
+    from web import create_app
+
+    client = create_app({"INDEX_DIR": str(seed_index), "TESTING": True, "SEARCH_TIME_LIMIT": 1e-9}).test_client()
+    for url in ("/api/kwic?q=复工", "/api/kwic?q=复工&format=csv"):
+        response = client.get(url)
+        assert response.status_code == 503
+        assert response.get_json()["error"].startswith("the search took longer than 1e-09 s; narrow the query")
+    page = client.get("/kwic?q=复工")
+    assert page.status_code == 503 and "narrow the query" in page.get_data(as_text=True)
+
+
 def test_the_fields(engine):
     headline = kwic(engine, q="复工", fields="headline")["lines"]
     assert [(line["field"], line["offset"], line["match"]) for line in headline] == [("headline", 8, "复工")]
@@ -604,6 +616,15 @@ def test_in_chromium_the_lines_align_sort_and_export(seed_index, tmp_path):
 
         browser.find_element(By.CSS_SELECTOR, "a.kwic-link").click()
         assert "/kwic?" in browser.current_url and browser.find_elements(By.CSS_SELECTOR, "tr.kwic-line")
+        # on a phone the page never scrolls sideways, and the match column stays in view
+        browser.set_window_size(390, 844)
+        browser.get(f"{base}/kwic?q={quote('复工')}")
+        width = browser.execute_script("return window.innerWidth")
+        assert browser.execute_script("return document.documentElement.scrollWidth") <= width
+        marks = _x_positions(browser, ".kwic-match mark")
+        assert max(marks) - min(marks) < 0.5 and width / 4 < marks[0] < width * 3 / 4
+        shot = tmp_path / "kwic-seeds-390.png"
+        assert browser.save_screenshot(str(shot)) and shot.stat().st_size > 5_000
 
 
 REAL_INDEX = os.environ.get("NEWSEARCH_KWIC_INDEX")  # an index of a real archive, for the check below

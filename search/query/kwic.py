@@ -142,8 +142,9 @@ def concordance(
     started: float,
     check: Callable[[], None] = lambda: None,
 ) -> dict:
-    """The concordance of `articles` (the scan's matches in its order, at most MAX_ARTICLES); `total`: how many
-    articles match in all (the search's total); `check` raises when the time budget is spent."""
+    """The concordance of `articles` (the scan's matches in its order, at most MAX_ARTICLES: the engine reads no
+    more); `total`: how many articles match in all (the search's total); `check` raises when the time budget is
+    spent."""
     highlight = req.search.parsed.highlight
     lines: list[dict] = []
     scanned = 0
@@ -151,7 +152,7 @@ def concordance(
         check()
         scanned += 1
         lines.extend(article_lines(article, highlight, req.fields, req.width))
-        if len(lines) >= MAX_LINES or scanned >= MAX_ARTICLES:
+        if len(lines) >= MAX_LINES:
             break
     capped = scanned < total or len(lines) > MAX_LINES
     lines = sort_lines(lines[:MAX_LINES], req.sort)

@@ -138,8 +138,20 @@ PARAMS = (
     "collapse",
     "format",
     "limit",
+    "width",
+    "fields",
 )
-PATHS = ("/api/search", "/api/export", "/api/articles/{}", "/api/stats", "/search", "/articles/{}", "/search.atom")
+PATHS = (
+    "/api/search",
+    "/api/kwic",
+    "/api/export",
+    "/api/articles/{}",
+    "/api/stats",
+    "/search",
+    "/kwic",
+    "/articles/{}",
+    "/search.atom",
+)
 
 
 def encode(value: str) -> str:

@@ -122,6 +122,8 @@ def html_pages(page_article_id) -> list[str]:
             f"/articles/{quote(article_id, safe='')}/source",
         ]
     urls += [f"/search?q={quote(q)}" for q in HOSTILE_QUERIES]
+    urls += ["/kwic?q=复工", "/kwic?q=复工&sort=right&fields=body,headline&width=40", "/kwic?q=本报讯"]
+    urls += [f"/kwic?q={quote(q)}" for q in HOSTILE_QUERIES]
     urls += [f"/articles/{quote(q, safe='')}" for q in HOSTILE_QUERIES[:3]]  # 404 pages echo the id
     urls += ["/search?page=abc<script>", "/search?region=<script>alert(1)</script>", "/no/such<script>"]
     return urls

@@ -13,6 +13,7 @@ from search.query.request import SearchRequest
 SEARCH_KEYS = {
     "query",
     "total",
+    "folded",
     "page",
     "per_page",
     "pages",

@@ -210,6 +210,7 @@ def schemas() -> dict:
             "required": [
                 "query",
                 "total",
+                "folded",
                 "page",
                 "per_page",
                 "pages",
@@ -244,7 +245,17 @@ def schemas() -> dict:
                         },
                     },
                 },
-                "total": {"type": "integer", "minimum": 0},
+                "total": {
+                    "type": "integer",
+                    "minimum": 0,
+                    "description": "Results: matching articles, each near-duplicate cluster once when folded",
+                },
+                "folded": {
+                    "type": "integer",
+                    "minimum": 0,
+                    "description": "Matching articles not in `total` because they were folded into a near-duplicate "
+                    "(each hit's `similar`); 0 unless collapse is on. total + folded = matching articles",
+                },
                 "page": {"type": "integer", "minimum": 1},
                 "per_page": {"type": "integer", "minimum": 1},
                 "pages": {"type": "integer", "minimum": 0},

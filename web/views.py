@@ -20,7 +20,7 @@ from search.query.snippets import mark_html
 from web.api import search_result, single_param
 from web.engine import get_engine
 from web.errors import TITLES, query_marker
-from web.links import HTML_COLLAPSES, MAX_PAGE, SearchLinks
+from web.links import HTML_COLLAPSES, MAX_PAGE, SearchLinks, search_state
 
 bp = Blueprint("views", __name__)
 
@@ -183,6 +183,7 @@ def page_nav(links: SearchLinks, result: dict) -> dict:
             "collapse": first("collapse"),
         },
         "per_page_default": NUMBER_PARAMETERS["per_page"][0],
+        "article_url": links.article,  # each result's page, carrying this search for its way back
         "first_rank": (page - 1) * result["per_page"] + 1,
     }
 
@@ -200,6 +201,7 @@ def article(article_id: str):
         article=found,
         related=related,
         q=q,
+        state=search_state(request.args),  # the results page it was opened from, for "返回检索结果"
         headline_html=mark_html(found["headline"], highlights.get("headline", [])),
         paragraphs=paragraphs_html(found["body"], highlights.get("body", [])),
     )

@@ -45,6 +45,13 @@ def test_result_links_carry_the_search_and_the_article_page_leads_back_to_it(cli
     assert "<mark>株洲</mark>" in article  # the query still highlights the article
     assert hit_ids(html_of(client, back)) == ids, "back to the same results page"
 
+    # by way of the source page and back to the article, the search is still carried
+    source = Page(article).find("a", class_="source-link")[0]["href"]
+    assert parse_qs(urlsplit(source).query) == STATE
+    to_article = back_link(html_of(client, source))["href"]
+    assert parse_qs(urlsplit(to_article).query) == STATE
+    assert parse_qs(urlsplit(back_link(html_of(client, to_article))["href"]).query) == STATE
+
 
 def test_folded_similar_links_carry_the_search(client):
     html = html_of(client, "/search?q=恢复出让&sort=-date")

@@ -210,6 +210,7 @@ def schemas() -> dict:
             "required": [
                 "query",
                 "total",
+                "folded",
                 "page",
                 "per_page",
                 "pages",
@@ -244,7 +245,17 @@ def schemas() -> dict:
                         },
                     },
                 },
-                "total": {"type": "integer", "minimum": 0},
+                "total": {
+                    "type": "integer",
+                    "minimum": 0,
+                    "description": "Results: matching articles, each near-duplicate cluster once when folded",
+                },
+                "folded": {
+                    "type": "integer",
+                    "minimum": 0,
+                    "description": "Matching articles not in `total` because they were folded into a near-duplicate "
+                    "(each hit's `similar`); 0 unless collapse is on. total + folded = matching articles",
+                },
                 "page": {"type": "integer", "minimum": 1},
                 "per_page": {"type": "integer", "minimum": 1},
                 "pages": {"type": "integer", "minimum": 0},
@@ -386,16 +397,24 @@ def schemas() -> dict:
         },
         "SourcePage": {
             "type": "object",
-            "required": ["id", "file", "line_start", "line_end", "lines"],
+            "required": ["id", "file", "line_start", "line_end", "format", "bytes", "lines_total", "lines", "record"],
             "properties": {
                 "id": {"type": "string", "description": "The article's id"},
                 "file": {"type": "string", "description": "The page file's name"},
                 "line_start": {"type": "integer"},
                 "line_end": {"type": "integer"},
+                "format": {
+                    "type": "string",
+                    "enum": ["page", "jsonl"],
+                    "description": "page: a page file (.txt, .md); jsonl: a bulk file, one article per line",
+                },
+                "bytes": {"type": "integer", "minimum": 0, "description": "The file's size now"},
+                "lines_total": {"type": "integer", "minimum": 0, "description": "Lines in the file now"},
                 "lines": {
                     "type": "array",
-                    "description": "Every line of the file as it is on disk now, decoded and "
-                    "split as when it was indexed",
+                    "description": "Lines of the file as it is on disk now, decoded and split as when it was "
+                    "indexed: a page of up to 2000 lines whole, a longer one the article's lines with 30 lines "
+                    "either side; of a bulk file, the article's own line only",
                     "items": {
                         "type": "object",
                         "required": ["n", "text", "in_article"],
@@ -405,6 +424,11 @@ def schemas() -> dict:
                             "in_article": {"type": "boolean", "description": "line_start <= n <= line_end"},
                         },
                     },
+                },
+                "record": {
+                    "type": ["object", "null"],
+                    "description": "A bulk file's record: the JSON object on the article's line (null for a page "
+                    "file, or when the line holds no JSON object now)",
                 },
             },
         },
@@ -520,11 +544,12 @@ def openapi_document() -> dict:
             "/api/articles/{id}/source": {
                 "get": {
                     "operationId": "article_source",
-                    "summary": "The page file an article was cut from, its lines marked",
+                    "summary": "Where an article stands in its page file, its lines marked",
                     "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}],
                     "responses": {
                         "200": {
-                            "description": "Every line of the page file, with `in_article` flags",
+                            "description": "The article's lines in their page file (with context), or its "
+                            "bulk record, with `in_article` flags",
                             "content": {"application/json": {"schema": _ref("SourcePage")}},
                         },
                         "404": _error(

@@ -222,6 +222,9 @@ class ShardedEngine:
     def source_page(self, article_id: str) -> dict:
         return self._find("source_page", article_id)
 
+    def source_file(self, article_id: str) -> str:
+        return self._find("source_file", article_id)
+
     def related(self, article_id: str, limit: int = 5) -> list[dict]:
         """Articles most like this one, as one index would rank them: key terms weighed against the whole
         index's frequencies, scored with its statistics."""

@@ -71,6 +71,12 @@ def test_an_alternative_far_less_likely_than_the_best_is_not_offered(search):
     assert [s["q"] for s in search(q="株州")["suggestions"]] == ["株洲"]
 
 
+def test_two_misspelt_words_are_corrected_together(search):
+    # neither correction alone finds anything: 株洲 口照 and 株州 口罩 still hold a typo each
+    assert search(q="株州 口照")["suggestions"] == [{"q": "株洲 口罩", "total": search(q="株洲 口罩")["total"]}]
+    assert search(q="(株州 OR 杭洲) 口照")["suggestions"][0]["q"] == "(株洲 OR 杭州) 口罩"
+
+
 # A real archive's proportions: a big city's name far more common than 株洲, and 乡村振兴 in two words to jieba.
 CITIES = {"广州": 40, "贵州": 30, "杭州": 20, "苏州": 12, "郑州": 10, "株洲": 3}
 FILLERS = [

@@ -215,20 +215,22 @@ def _searched_words(node, negated: bool = False):
             yield from _searched_words(child, negated)
 
 
-def _replace(q: str, parsed: ParsedQuery, word: Word, replacement: str) -> str:
-    """`q` with `word` replaced, keeping the user's spacing and syntax where the word can be found in it."""
-    folded = "".join(ch if ch.isspace() else fold_char(ch) or ch for ch in q)
-    if len(folded) == len(q):
-        at = folded.find(word.text)
-        if at >= 0:
-            return q[:at] + replacement + q[at + len(word.text) :]
-    return _render_replaced(parsed.tree, word, replacement)
+def _replace(q: str, parsed: ParsedQuery, replacements: dict[Word, str]) -> str:
+    """`q` with each word replaced, keeping the user's spacing and syntax where the words can be found in it."""
+    out = q
+    for word, replacement in replacements.items():
+        folded = "".join(ch if ch.isspace() else fold_char(ch) or ch for ch in out)
+        at = folded.find(word.text) if len(folded) == len(out) else -1
+        if at < 0:
+            return _render_replaced(parsed.tree, replacements)
+        out = out[:at] + replacement + out[at + len(word.text) :]
+    return out
 
 
-def _render_replaced(node, word: Word, replacement: str) -> str:
+def _render_replaced(node, replacements: dict[Word, str]) -> str:
     def swap(n):
-        if n is word:
-            return dataclasses.replace(n, text=replacement)
+        if isinstance(n, Word) and any(n is w for w in replacements):
+            return dataclasses.replace(n, text=next(r for w, r in replacements.items() if w is n))
         if isinstance(n, Not):
             return Not(swap(n.child))
         if hasattr(n, "children"):
@@ -263,30 +265,36 @@ def did_you_mean(vocabulary, q: str, parsed: ParsedQuery, count: Callable[[str],
         return []
     suggestions: list[tuple[tuple[float, int, float], dict]] = []  # (rank, suggestion)
     seen = {q}
+
+    def offer(new_q: str, likelihood: float, corrected: str) -> None:
+        if new_q in seen:
+            return
+        seen.add(new_q)
+        try:
+            parse_query(new_q)
+        except QueryError:  # a replacement that no longer parses is no suggestion
+            return
+        total = count(new_q)
+        if total > 0:
+            # the channel again, now with the corrected query's hits under the request's filters; then hits, then
+            # occurrences
+            rank = (-channel_score(likelihood, total), -total, -vocabulary.occurrences(corrected))
+            suggestions.append((rank, {"q": new_q, "total": total}))
+
+    best: dict[Word, Correction] = {}  # each misspelt word's likeliest correction
     for word in list(dict.fromkeys(_searched_words(parsed.tree)))[:MAX_WORDS]:
         if vocabulary.matches(word):
             continue  # this word is found: it is not the one to correct
-        for correction in corrections(word.text, vocabulary.frequencies(word.text))[:MAX_CANDIDATES]:
-            new_q = _replace(q, parsed, word, correction.text)
-            if new_q in seen:
-                continue
-            seen.add(new_q)
-            try:
-                parse_query(new_q)
-            except QueryError:  # a replacement that no longer parses is no suggestion
-                continue
-            total = count(new_q)
-            if total > 0:
-                # the channel again, now with the corrected query's hits under the request's filters; then hits, then
-                # occurrences
-                rank = (
-                    -channel_score(correction.likelihood, total),
-                    -total,
-                    -vocabulary.occurrences(correction.text),
-                )
-                suggestions.append((rank, {"q": new_q, "total": total}))
+        found = corrections(word.text, vocabulary.frequencies(word.text))
+        if found:
+            best[word] = found[0]
+        for correction in found[:MAX_CANDIDATES]:
+            offer(_replace(q, parsed, {word: correction.text}), correction.likelihood, correction.text)
         if len(suggestions) >= MAX_SUGGESTIONS:
             break
+    if not suggestions and len(best) > 1:  # 株州 口照: no one correction finds anything, both at once may
+        together = _replace(q, parsed, {w: c.text for w, c in best.items()})
+        offer(together, math.prod(c.likelihood for c in best.values()), "")
     suggestions.sort(key=lambda x: x[0])
     return [s for rank, s in suggestions if rank[0] <= suggestions[0][0][0] + PLAUSIBLE_MARGIN][:MAX_SUGGESTIONS]
 

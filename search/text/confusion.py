@@ -38,7 +38,7 @@ _MERGED_FINALS = {frozenset(p) for p in (("an", "ang"), ("en", "eng"), ("in", "i
 _TONE_MARKS = {"\u0300", "\u0301", "\u0304", "\u030c"}  # grave, acute, macron, caron; ü's diaeresis stays
 
 
-@lru_cache(maxsize=1 << 16)
+@lru_cache(maxsize=1 << 14)
 def substitution_likelihood(typed: str, meant: str) -> float:
     """How much likelier `typed` is as a typo of `meant` than an arbitrary character (sound and shape add up)."""
     return max(ARBITRARY, _sound(typed, meant) + _shape(typed, meant))

@@ -175,11 +175,18 @@ def search_command(query, index_dir, regions, date_from, date_to, sort, limit, p
         click.echo(json.dumps(result, ensure_ascii=False, indent=2))
         return
     click.echo(f"{result['total']} results for {result['query']['parsed']} ({result['took_ms']} ms)")
+    if result["suggestions"]:  # as the page and the JSON offer them: never applied by itself
+        offered = ", ".join(f"{s['q']} ({_results(s['total'])})" for s in result["suggestions"])
+        click.echo(f"did you mean: {offered}")
     for rank, hit in enumerate(result["hits"], start=(page - 1) * limit + 1):
         meta = " · ".join(x for x in (hit["date"] or "undated", "、".join(hit["region"]), hit["source"]) if x)
         click.echo(f"\n{rank}. {hit['headline'] or '(no headline)'}  [{meta}]  id={hit['id']}")
         for snippet in hit["snippets"]:
             click.echo("   " + _marked_text(snippet))
+
+
+def _results(n: int) -> str:
+    return f"{n} result" if n == 1 else f"{n} results"
 
 
 def _marked_text(snippet: dict) -> str:

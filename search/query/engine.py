@@ -97,12 +97,14 @@ class SearchEngine:
             return self._frequencies[1]
 
     def warm(self, searcher) -> None:
-        """Build `searcher`'s snapshot's facet arrays, then its did-you-mean index: at a million articles each
-        takes seconds that the first request would otherwise wait."""
+        """Build `searcher`'s snapshot's facet arrays, then its did-you-mean index, and read the spelling model's
+        character tables: at a million articles each takes seconds that the first request would otherwise wait."""
         from search.query.suggest import lexicon_neighbours
+        from search.text import confusion
 
         self.facet_arrays(searcher)
         lexicon_neighbours(searcher.reader())
+        confusion.load()
 
     def warm_up(self) -> threading.Thread:
         """`warm` in a background thread with its own searcher (searchers are not shared between threads); a server

@@ -381,3 +381,28 @@ def test_article_page_cite_section_in_chromium(seed_index, tmp_path):
         )
         assert fetched == [f"{MEDIA_TYPES['bibtex']}; charset=utf-8", EXPECTED["bibtex"]]
         browser.save_screenshot(str(tmp_path / "article-cite.png"))
+
+
+def test_impossible_dates_are_left_out():
+    for date in ("2020-13-01", "2020-02-30", "2020-02", "", None):
+        assert "issued" not in csl_item(made_up(date=date))
+        assert "PY  -" not in citation([made_up(date=date)], "ris")
+
+
+@pytest.mark.slow  # 60 generated articles through citeproc: about 10 s
+def test_any_text_cites_in_every_format():
+    """Whatever a bulk record holds (control characters, markup, lone surrogates were made U+FFFD by ingest), every
+    format renders it, without an exception or a warning."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    text = st.text(st.characters(codec="utf-8"), max_size=40)
+
+    @settings(max_examples=60, deadline=None, derandomize=True, database=None, suppress_health_check=list(HealthCheck))
+    @given(headline=text, byline=st.lists(text, max_size=3), source=text, page=text, url=text, ident=text)
+    def cites(headline, byline, source, page, url, ident):
+        article = made_up(id=ident or "x", headline=headline, byline=byline, source=source, page=page, url=url)
+        for fmt in FORMATS:
+            assert citation([article], fmt).endswith("\n")
+
+    cites()

@@ -7,6 +7,7 @@ Chinese names are `literal` names: CSL's family/given split (and its initials) d
 from __future__ import annotations
 
 import re
+from datetime import date as Date
 
 from search.ingest.metadata import ROLES, parse_byline
 
@@ -15,7 +16,6 @@ _NAME_SEPARATORS = re.compile(r"[、，,;；/\s]+")
 _HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff·]")  # CJK ideographs, and the middle dot of transliterated names
 _LATIN_NAME = re.compile(r"^[A-Za-z][A-Za-z.'\-]*(?: [A-Za-z][A-Za-z.'\-]*)+$")
 _ZERO_PADDED = re.compile(r"^0+(\d+)$")
-_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
 
 
 def csl_item(article: dict) -> dict:
@@ -69,9 +69,12 @@ def chinese_names(entry: str) -> list[str]:
 
 
 def date_parts(date: str | None) -> list[int] | None:
-    """[year, month, day] of an ISO date; None when there is none (a year is never guessed)."""
-    found = _DATE.match(date or "")
-    return [int(found[1]), int(found[2]), int(found[3])] if found else None
+    """[year, month, day] of an ISO date; None when there is none, or none that exists (a year is never guessed)."""
+    try:
+        day = Date.fromisoformat(date or "")
+    except ValueError:
+        return None
+    return [day.year, day.month, day.day]
 
 
 def printed_page(page: str) -> str:

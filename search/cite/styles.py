@@ -16,8 +16,9 @@ citeproc-py 0.11.1 departs from CSL 1.0.2 in two places these styles meet, each 
 
 from __future__ import annotations
 
+import json
 import threading
-from functools import cache
+from functools import cache, lru_cache
 
 STYLES = {
     "gbt7714": "china-national-standard-gb-t-7714-2015-numeric",
@@ -55,8 +56,14 @@ def references(items: list[dict], style: str) -> list[str]:
 
 
 def reference(item: dict, style: str) -> str:
-    """One item's reference in `style`, without a list number."""
-    text = references([item], style)[0]
+    """One item's reference in `style`, without a list number. Remembered for the item as it is (citeproc-py takes
+    10 ms for a GB/T reference and 40 ms for an APA one; an article page shows both)."""
+    return _reference(json.dumps(item, ensure_ascii=False, sort_keys=True), style)
+
+
+@lru_cache(maxsize=2048)
+def _reference(item_json: str, style: str) -> str:
+    text = references([json.loads(item_json)], style)[0]
     return text.removeprefix("[1]") if style in NUMBERED else text
 
 

@@ -1,4 +1,4 @@
-"""The `newsearch` command: index, search, stats, serve."""
+"""The `newsearch` command: index, search, cite, stats, serve."""
 
 from __future__ import annotations
 
@@ -197,6 +197,29 @@ def _marked_text(snippet: dict) -> str:
         at = end
     out.append(text[at:])
     return "".join(out)
+
+
+@main.command("cite")
+@click.argument("ids", nargs=-1, required=True)
+@index_option
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["ris", "bibtex", "csl-json", "gbt7714", "apa"]),
+    default="gbt7714",
+    show_default=True,
+    help="RIS, BibTeX or CSL-JSON for a reference manager; a GB/T 7714-2015 or APA reference to paste.",
+)
+def cite_command(ids, index_dir, fmt):
+    """Cite the articles with these IDS (as `search` lists them), in the order given."""
+    from search.cite import citation
+
+    try:
+        engine = open_engine(index_dir)
+        articles = [engine.article(article_id) for article_id in ids]
+    except SearchError as exc:
+        raise click.ClickException(exc.message) from None
+    click.echo(citation(articles, fmt), nl=False)
 
 
 @main.command("stats")

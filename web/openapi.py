@@ -6,6 +6,8 @@ from __future__ import annotations
 from flask import Blueprint, current_app, jsonify, request
 
 from search.article import DATE_SOURCES
+from search.cite import FORMATS as CITATION_FORMATS
+from search.cite import RECORD_FORMATS
 from search.query.request import NUMBER_PARAMETERS, SORTS
 from web.exports import CSV_COLUMNS, EXPORT_FORMATS
 
@@ -559,6 +561,41 @@ def openapi_document() -> dict:
                     },
                 }
             },
+            "/api/articles/{id}/cite": {
+                "get": {
+                    "operationId": "article_cite",
+                    "summary": "The article's citation: RIS, BibTeX or CSL-JSON to import, GB/T 7714 or APA to paste",
+                    "description": "Made from the article's headline, bylines (each Chinese name a CSL `literal`), "
+                    "paper, issue date, printed page and web address (http and https only). GB/T 7714-2015 (numeric) "
+                    "and APA are formatted by citeproc-py with the Citation Style Language's styles, one reference "
+                    "without a list number. Answered as a download (Content-Disposition: attachment).",
+                    "parameters": [
+                        {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}},
+                        {
+                            "name": "format",
+                            "in": "query",
+                            "required": False,
+                            "schema": {"type": "string", "enum": list(CITATION_FORMATS), "default": "ris"},
+                        },
+                    ],
+                    "responses": {
+                        "200": {
+                            "description": "The citation",
+                            "content": {
+                                "application/x-research-info-systems": {"schema": {"type": "string"}},
+                                "application/x-bibtex": {"schema": {"type": "string"}},
+                                "application/vnd.citationstyles.csl+json": {
+                                    "schema": {"type": "array", "items": {"type": "object"}}
+                                },
+                                "text/plain": {"schema": {"type": "string"}},
+                            },
+                        },
+                        "400": bad,
+                        "404": _error("No article with this id"),
+                        "503": unavailable,
+                    },
+                }
+            },
             "/api/stats": {
                 "get": {
                     "operationId": "stats",
@@ -572,11 +609,14 @@ def openapi_document() -> dict:
             "/api/export": {
                 "get": {
                     "operationId": "export",
-                    "summary": "Matching articles in full, streamed as CSV or JSON Lines",
+                    "summary": "Matching articles in full, streamed as CSV or JSON Lines, or cited as RIS, BibTeX "
+                    "or CSL-JSON",
                     "description": f"CSV columns: {', '.join(CSV_COLUMNS)}; UTF-8 with a BOM; cells starting with = + - @ "
                     "are prefixed with ' so spreadsheets do not run them as formulas. JSON Lines: one "
-                    "Article object per line. page, per_page and collapse are ignored: an export lists "
-                    "every matching article.",
+                    "Article object per line. "
+                    f"{', '.join(CITATION_FORMATS[f].label for f in RECORD_FORMATS)}: a citation per article, "
+                    "as /api/articles/{id}/cite gives it (CSL-JSON: one array). page, per_page and collapse are "
+                    "ignored: an export lists every matching article.",
                     "parameters": [
                         {
                             "name": "format",
@@ -608,6 +648,11 @@ def openapi_document() -> dict:
                             "content": {
                                 "text/csv": {"schema": {"type": "string"}},
                                 "application/x-ndjson": {"schema": {"type": "string"}},
+                                "application/x-research-info-systems": {"schema": {"type": "string"}},
+                                "application/x-bibtex": {"schema": {"type": "string"}},
+                                "application/vnd.citationstyles.csl+json": {
+                                    "schema": {"type": "array", "items": {"type": "object"}}
+                                },
                             },
                         },
                         "400": bad,

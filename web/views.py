@@ -15,6 +15,8 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, current_app, render_template, request, send_file, url_for
 
+from search.cite import FORMATS as CITATION_FORMATS
+from search.cite import RECORD_FORMATS, STYLED_FORMATS, citation
 from search.errors import BadRequest, NotFound, QueryError
 from search.query.request import NUMBER_PARAMETERS, SearchRequest
 from search.query.snippets import mark_html
@@ -97,7 +99,22 @@ def search():
         nav=page_nav(links, result),
         q=links.req.q,
         similar=similar_articles(result["hits"]),
+        cite_exports=cite_export_links(links),
     )
+
+
+def cite_export_links(links: SearchLinks) -> dict:
+    """Citations of this search's matches for a reference manager: /api/export in RIS, BibTeX and CSL-JSON, every
+    matching article (none folded) in this order, as many as an export gives without a `limit`."""
+    base = links.url("api.export", page=None, per_page=None, facet_size=None, collapse=None)
+    join = "&" if "?" in base else "?"
+    return {
+        "rows": min(current_app.config["EXPORT_DEFAULT_ROWS"], current_app.config["EXPORT_MAX_ROWS"]),
+        "links": [
+            {"format": fmt, "label": CITATION_FORMATS[fmt].label, "url": f"{base}{join}format={fmt}"}
+            for fmt in RECORD_FORMATS
+        ],
+    }
 
 
 def search_error(exc: BadRequest):
@@ -216,7 +233,26 @@ def article(article_id: str):
         state=search_state(request.args),  # the results page it was opened from, for "返回检索结果"
         headline_html=mark_html(found["headline"], highlights.get("headline", [])),
         paragraphs=paragraphs_html(found["body"], highlights.get("body", [])),
+        citations=article_citations(found),
     )
+
+
+def article_citations(article: dict) -> dict:
+    """The article page's 引用: references to copy (GB/T 7714, APA) and downloads for reference managers."""
+    return {
+        "references": [
+            {"format": fmt, "label": CITATION_FORMATS[fmt].label, "text": citation([article], fmt).strip()}
+            for fmt in STYLED_FORMATS
+        ],
+        "downloads": [
+            {
+                "format": fmt,
+                "label": CITATION_FORMATS[fmt].label,
+                "url": url_for("api.article_cite", article_id=article["id"], format=fmt),
+            }
+            for fmt in RECORD_FORMATS
+        ],
+    }
 
 
 def web_url(url: str) -> str:

@@ -1,4 +1,4 @@
-"""The `newsearch` command: index, search, kwic, stats, serve."""
+"""The `newsearch` command: index, search, kwic, cite, stats, serve."""
 
 from __future__ import annotations
 
@@ -175,11 +175,18 @@ def search_command(query, index_dir, regions, date_from, date_to, sort, limit, p
         click.echo(json.dumps(result, ensure_ascii=False, indent=2))
         return
     click.echo(f"{result['total']} results for {result['query']['parsed']} ({result['took_ms']} ms)")
+    if result["suggestions"]:  # as the page and the JSON offer them: never applied by itself
+        offered = ", ".join(f"{s['q']} ({_results(s['total'])})" for s in result["suggestions"])
+        click.echo(f"did you mean: {offered}")
     for rank, hit in enumerate(result["hits"], start=(page - 1) * limit + 1):
         meta = " · ".join(x for x in (hit["date"] or "undated", "、".join(hit["region"]), hit["source"]) if x)
         click.echo(f"\n{rank}. {hit['headline'] or '(no headline)'}  [{meta}]  id={hit['id']}")
         for snippet in hit["snippets"]:
             click.echo("   " + _marked_text(snippet))
+
+
+def _results(n: int) -> str:
+    return f"{n} result" if n == 1 else f"{n} results"
 
 
 def _marked_text(snippet: dict) -> str:
@@ -278,6 +285,29 @@ def pad(text: str, columns: int, right_align: bool = False) -> str:
     """`text` padded with spaces to `columns` terminal columns."""
     fill = " " * max(0, columns - display_width(text))
     return fill + text if right_align else text + fill
+
+
+@main.command("cite")
+@click.argument("ids", nargs=-1, required=True)
+@index_option
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["ris", "bibtex", "csl-json", "gbt7714", "apa"]),
+    default="gbt7714",
+    show_default=True,
+    help="RIS, BibTeX or CSL-JSON for a reference manager; a GB/T 7714-2015 or APA reference to paste.",
+)
+def cite_command(ids, index_dir, fmt):
+    """Cite the articles with these IDS (as `search` lists them), in the order given."""
+    from search.cite import citation
+
+    try:
+        engine = open_engine(index_dir)
+        articles = [engine.article(article_id) for article_id in ids]
+    except SearchError as exc:
+        raise click.ClickException(exc.message) from None
+    click.echo(citation(articles, fmt), nl=False)
 
 
 @main.command("stats")

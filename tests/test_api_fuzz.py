@@ -146,6 +146,7 @@ PATHS = (
     "/api/kwic",
     "/api/export",
     "/api/articles/{}",
+    "/api/articles/{}/cite",
     "/api/stats",
     "/search",
     "/kwic",

@@ -40,6 +40,18 @@ def test_search_prints_ranked_highlighted_hits(runner, cli_index):
     assert "护士" in result.output
 
 
+def test_search_with_no_hits_prints_the_suggestion_the_json_carries(runner, cli_index):
+    # issue 24 item 21: `newsearch search 株州` printed only "0 results"
+    result = runner.invoke(main, ["search", "株州", "--index", str(cli_index)])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0].startswith("0 results for 株州 (")
+    assert lines[1:] == ["did you mean: 株洲 (9 results)"]
+    offered = json.loads(runner.invoke(main, ["search", "株州", "--json", "--index", str(cli_index)]).output)
+    assert offered["suggestions"] == [{"q": "株洲", "total": 9}]
+    assert "did you mean" not in runner.invoke(main, ["search", "xyzzyq", "--index", str(cli_index)]).output
+
+
 def test_search_json_has_the_api_hit_shape(runner, cli_index):
     result = runner.invoke(main, ["search", "复工", "--json", "--limit", "5", "--index", str(cli_index)])
     assert result.exit_code == 0, result.output

@@ -486,6 +486,13 @@ def test_collapse_is_kept_in_links_and_states_cross_over(client):
     )
 
 
+@pytest.mark.parametrize("sort, label", [("", "最新在前"), ("-date", "最新在前"), ("date", "最早在前")])
+def test_browse_page_names_its_order(client, sort, label):
+    line = html_of(client, f"/search?sort={sort}").split('class="totals"')[1].split("</p>")[0]
+    (other,) = {"最新在前", "最早在前"} - {label}
+    assert label in line and other not in line
+
+
 def test_browse_page_is_not_folded(client):
     html = html_of(client, "/search?per_page=100")
     assert html.count('class="result"') == client.get("/api/stats").get_json()["articles"]

@@ -19,9 +19,11 @@ from pathlib import Path
 RESTART_PAUSE = 1.0  # seconds between replacing workers that keep dying, so a broken index cannot spin the CPU
 
 
-def serve(index_dir: str | Path, host: str, port: int, threads: int, workers: int, engine=None) -> None:
+def serve(
+    index_dir: str | Path, host: str, port: int, threads: int, workers: int, engine=None, settings: dict | None = None
+) -> None:
     """Serve the index at `index_dir` (or `engine`, in one process: a sharded index's coordinator, whose shards
-    are Ray actors, cannot be forked)."""
+    are Ray actors, cannot be forked), with the app `settings` given (web.WEB_SETTINGS: SYNONYMS_FILE …)."""
     from waitress import serve as waitress_serve
 
     from search.errors import SearchError
@@ -35,7 +37,7 @@ def serve(index_dir: str | Path, host: str, port: int, threads: int, workers: in
         workers = 1
 
     def app():
-        application = create_app({"INDEX_DIR": index_dir, "ENGINE": engine})
+        application = create_app({**(settings or {}), "INDEX_DIR": index_dir, "ENGINE": engine})
         with application.app_context():
             try:
                 get_engine().warm_up()  # the did-you-mean index: seconds on a large index, built before it is needed

@@ -334,3 +334,11 @@ def test_a_request_built_in_code_expands_with_the_default_list():
     assert SearchRequest(q="新冠").parsed.parsed == "新冠 OR 新型冠状病毒"
     assert SearchRequest(q="新冠", synonyms=False).parsed.parsed == "新冠"
     assert SearchRequest(q="新冠", thesaurus=NO_SYNONYMS).parsed.parsed == "新冠"
+
+
+def test_did_you_mean_counts_its_suggestions_as_the_search_would_run_them(search):
+    on = search(q="新型冠状病毒 株州")
+    off = search(q="新型冠状病毒 株州", synonyms="false")
+    assert on["total"] == off["total"] == 0
+    assert on["suggestions"][0] == {"q": "新型冠状病毒 株洲", "total": 2}  # 003#3 and 003#0 (新冠肺炎)
+    assert off["suggestions"][0] == {"q": "新型冠状病毒 株洲", "total": 1}

@@ -32,6 +32,34 @@ def index_option(command):
     )(command)
 
 
+def synonyms_options(command):
+    """--synonyms FILE and --no-default-synonyms: the list queries expand with (search/text/synonyms.py)."""
+    command = click.option(
+        "--default-synonyms/--no-default-synonyms",
+        default=True,
+        show_default=True,
+        help="Expand with newsearch's default news aliases (off: only the --synonyms FILE).",
+    )(command)
+    return click.option(
+        "--synonyms",
+        "synonyms_file",
+        default=lambda: os.environ.get("NEWSEARCH_SYNONYMS") or None,
+        show_default="$NEWSEARCH_SYNONYMS",
+        type=click.Path(dir_okay=False),
+        help="The archive's own synonyms file (Solr format: `a, b, c` or `a => b`), added to the default list.",
+    )(command)
+
+
+def load_synonyms_or_exit(synonyms_file: str | None, default_synonyms: bool):
+    """The synonyms to expand with; a file that cannot be used is a message naming its line, and exit 1."""
+    from search.text.synonyms import synonyms_for
+
+    try:
+        return synonyms_for(synonyms_file, default_synonyms)
+    except SearchError as exc:
+        raise click.ClickException(exc.message) from None
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 def main():
     """Full-text search for Chinese news archives."""
@@ -153,10 +181,26 @@ def delete_command(ids, index_dir):
 @click.option("--limit", default=10, show_default=True, type=click.IntRange(1, 100), help="Results per page.")
 @click.option("--page", default=1, show_default=True, type=click.IntRange(1, 1000), help="Page of results.")
 @click.option("--json", "as_json", is_flag=True, help="Print the JSON the API returns.")
-def search_command(query, index_dir, regions, date_from, date_to, sort, limit, page, as_json):
+@click.option("--no-synonyms", is_flag=True, help="Search the words as typed, without their synonyms.")
+@synonyms_options
+def search_command(
+    query,
+    index_dir,
+    regions,
+    date_from,
+    date_to,
+    sort,
+    limit,
+    page,
+    as_json,
+    no_synonyms,
+    synonyms_file,
+    default_synonyms,
+):
     """Search the index for QUERY (empty: browse, newest first)."""
     from search.query.request import SearchRequest
 
+    thesaurus = load_synonyms_or_exit(synonyms_file, default_synonyms)
     params = {
         "q": query,
         "region": list(regions),
@@ -165,9 +209,10 @@ def search_command(query, index_dir, regions, date_from, date_to, sort, limit, p
         "sort": sort,
         "page": str(page),
         "per_page": str(limit),
+        "synonyms": "false" if no_synonyms else None,
     }
     try:
-        req = SearchRequest.from_params({k: v for k, v in params.items() if v})
+        req = SearchRequest.from_params({k: v for k, v in params.items() if v}, thesaurus)
         result = open_engine(index_dir).search(req)
     except SearchError as exc:
         raise click.ClickException(exc.message) from None
@@ -175,6 +220,8 @@ def search_command(query, index_dir, regions, date_from, date_to, sort, limit, p
         click.echo(json.dumps(result, ensure_ascii=False, indent=2))
         return
     click.echo(f"{result['total']} results for {result['query']['parsed']} ({result['took_ms']} ms)")
+    for expansion in result["query"]["expansions"]:
+        click.echo(f"synonyms: {expansion['term']} → {', '.join(expansion['synonyms'])} (--no-synonyms: as typed)")
     if result["suggestions"]:  # as the page and the JSON offer them: never applied by itself
         offered = ", ".join(f"{s['q']} ({_results(s['total'])})" for s in result["suggestions"])
         click.echo(f"did you mean: {offered}")
@@ -449,14 +496,20 @@ def default_workers() -> int:
     type=click.IntRange(1, 16),
     help="With --shards: actors per shard (queries alternate between them; one answers when another is down).",
 )
-def serve_command(index_dir, host, port, threads, workers, shards_dir, cluster, replicas):
+@synonyms_options
+def serve_command(
+    index_dir, host, port, threads, workers, shards_dir, cluster, replicas, synonyms_file, default_synonyms
+):
     """Serve the web UI and JSON API (indexes the bundled seeds first when there is no index)."""
     from search.index.store import index_exists
     from search.index.sync import index_paths
     from web.server import serve
 
+    synonyms = load_synonyms_or_exit(synonyms_file, default_synonyms)  # a bad file stops here, before serving
+    settings = {"SYNONYMS_FILE": synonyms_file, "DEFAULT_SYNONYMS": default_synonyms}
+    click.echo(f"synonyms: {' + '.join(synonyms.sources) or 'none'} ({len(synonyms)} terms)", err=True)
     if shards_dir is not None:
-        _serve_shards(shards_dir, host, port, threads or 8, cluster, replicas)
+        _serve_shards(shards_dir, host, port, threads or 8, cluster, replicas, settings)
         return
     if cluster is not None or replicas != 1:
         raise click.UsageError("--cluster and --replicas go with --shards DIR")
@@ -474,12 +527,14 @@ def serve_command(index_dir, host, port, threads, workers, shards_dir, cluster, 
         )
 
     try:
-        serve(index_dir, host, port, threads, workers, on_ready=announce)
+        serve(index_dir, host, port, threads, workers, on_ready=announce, settings=settings)
     except OSError as exc:  # the port is taken, the address is not local…
         raise click.ClickException(f"cannot serve on {host}:{port}: {exc.strerror or exc}") from None
 
 
-def _serve_shards(shards_dir: str, host: str, port: int, threads: int, cluster: str | None, replicas: int) -> None:
+def _serve_shards(
+    shards_dir: str, host: str, port: int, threads: int, cluster: str | None, replicas: int, settings: dict
+) -> None:
     from search.cluster.layout import open_layout
     from web.server import serve
 
@@ -499,7 +554,7 @@ def _serve_shards(shards_dir: str, host: str, port: int, threads: int, cluster: 
         )
 
     try:
-        serve(shards_dir, host, port, threads, 1, engine=engine, on_ready=announce)
+        serve(shards_dir, host, port, threads, 1, engine=engine, on_ready=announce, settings=settings)
     except OSError as exc:
         raise click.ClickException(f"cannot serve on {host}:{port}: {exc.strerror or exc}") from None
     finally:

@@ -119,6 +119,8 @@ def queries(single: SearchEngine, count: int = 60) -> list[dict]:
             "",
             "株州",
             "date:2020-02",
+            "新型冠状病毒",  # searched with its synonyms (新冠): the request carries its list to the shards
+            "复工 -新冠",
         ]
     )
     filters = [

@@ -15,7 +15,8 @@ from search.cite import FORMATS as CITATION_FORMATS
 from search.cite import citation, filename
 from search.errors import BadRequest
 from search.query.request import SearchRequest, shown
-from web.engine import get_engine
+from search.query.snippets import article_highlights
+from web.engine import get_engine, get_synonyms
 from web.exports import EXPORT_FORMATS, EXTENSIONS, export_lines
 from web.links import SearchLinks, decorate
 
@@ -26,7 +27,7 @@ def search_result(endpoint: str, req: SearchRequest | None = None) -> tuple[Sear
     """Run the search (by default the one in the query string, validated) and add links for `endpoint`: the data
     both /api/search and the HTML page show."""
     if req is None:
-        req = SearchRequest.from_params(request.args)
+        req = SearchRequest.from_params(request.args, get_synonyms())
     links = SearchLinks(req, endpoint)
     return links, decorate(get_engine().search(req), links)
 
@@ -49,9 +50,18 @@ def article(article_id: str):
     """`{"article": {...}, "related": [hit, ...]}`; with `q`, the article has `highlights` (character ranges)."""
     q = single_param("q")
     engine = get_engine()
-    found = engine.article(article_id, q=q or None)
+    found = with_highlights(engine.article(article_id), q)
     related = engine.related(article_id, current_app.config["RELATED_LIMIT"])
     return jsonify({"article": found, "related": related})
+
+
+def with_highlights(article: dict, q: str | None) -> dict:
+    """The article with `highlights` for query `q` (when given), its words expanded as a search with the same
+    `synonyms` parameter expands them: the marks are what the search matched."""
+    if q:
+        req = SearchRequest.from_params({"q": q, "synonyms": single_param("synonyms") or ""}, get_synonyms())
+        article["highlights"] = article_highlights(article, req.parsed.highlight)
+    return article
 
 
 @bp.get("/articles/<article_id>/source")
@@ -87,7 +97,7 @@ def export():
     if fmt not in EXPORT_FORMATS:
         raise BadRequest(f"format: {shown(fmt)} is not one of {', '.join(EXPORT_FORMATS)}")
     limit = export_limit(single_param("limit"))
-    req = SearchRequest.from_params(request.args)
+    req = SearchRequest.from_params(request.args, get_synonyms())
     articles = get_engine().iter_matches(req, limit)
     first = next(articles, None)  # any failure happens now, as an error response, not in the middle of a stream
     rows = chain([first], articles) if first is not None else iter(())

@@ -95,6 +95,15 @@ def search_parameters() -> list[dict]:
             "folds unless collapse=false, and never folds a browse (empty q) unless asked.",
             "schema": {"type": "string", "enum": ["true", "false", "1", "0"], "default": "false"},
         },
+        {
+            "name": "synonyms",
+            "in": "query",
+            "required": False,
+            "description": "Search each word (or quoted phrase) with its synonyms: the default news aliases "
+            "(新冠 / 新型冠状病毒, 发改委 / 发展和改革委员会 …) and the archive's own list. `query.expansions` says "
+            "which words were expanded; false searches the words as typed.",
+            "schema": {"type": "string", "enum": ["true", "false", "1", "0"], "default": "true"},
+        },
         _bounded("page"),
         _bounded("per_page"),
         _bounded("facet_size"),
@@ -227,13 +236,35 @@ def schemas() -> dict:
             "properties": {
                 "query": {
                     "type": "object",
-                    "required": ["q", "parsed", "filters"],
+                    "required": ["q", "parsed", "synonyms", "expansions", "filters"],
                     "properties": {
                         "q": {"type": "string"},
-                        "parsed": {"type": "string", "description": "How the query was read"},
+                        "parsed": {
+                            "type": "string",
+                            "description": "How the query was read, synonyms included: 新冠 reads 新冠 OR 新型冠状病毒",
+                        },
                         "ignored": {
                             **STRINGS,
                             "description": "Parts of the query with nothing to search (punctuation)",
+                        },
+                        "synonyms": {"type": "boolean", "description": "Were words searched with their synonyms?"},
+                        "expansions": {
+                            "type": "array",
+                            "description": "The words searched with synonyms (a form that a shorter one already "
+                            "finds is not listed: 新冠 finds 新冠肺炎)",
+                            "items": {
+                                "type": "object",
+                                "required": ["term", "synonyms"],
+                                "properties": {
+                                    "term": {"type": "string", "description": "The word as the query holds it"},
+                                    "synonyms": {**STRINGS, "description": "The other forms searched"},
+                                    "replaced": {
+                                        "type": "boolean",
+                                        "description": "Present (true) when a one-way rule searches the synonyms "
+                                        "instead of the word itself",
+                                    },
+                                },
+                            },
                         },
                         "filters": {
                             "type": "object",
@@ -530,6 +561,14 @@ def openapi_document() -> dict:
                             "required": False,
                             "description": "A query whose matches are returned as `article.highlights` ranges",
                             "schema": {"type": "string", "maxLength": 1000},
+                        },
+                        {
+                            "name": "synonyms",
+                            "in": "query",
+                            "required": False,
+                            "description": "Highlight the matches of q's synonyms too, as the search did (false: "
+                            "the words as typed)",
+                            "schema": {"type": "string", "enum": ["true", "false", "1", "0"], "default": "true"},
                         },
                     ],
                     "responses": {

@@ -20,8 +20,8 @@ from search.cite import RECORD_FORMATS, STYLED_FORMATS, citation
 from search.errors import BadRequest, NotFound, QueryError
 from search.query.request import NUMBER_PARAMETERS, SearchRequest
 from search.query.snippets import mark_html
-from web.api import search_result, single_param
-from web.engine import get_engine
+from web.api import search_result, single_param, with_highlights
+from web.engine import get_engine, get_synonyms
 from web.errors import TITLES, query_marker
 from web.links import HTML_COLLAPSES, MAX_PAGE, SearchLinks, search_state
 
@@ -87,7 +87,7 @@ def home():
 @bp.get("/search")
 def search():
     try:
-        req = SearchRequest.from_params(request.args)
+        req = SearchRequest.from_params(request.args, get_synonyms())
     except BadRequest as exc:
         return search_error(exc)
     if req.collapse is None:
@@ -193,6 +193,8 @@ def page_nav(links: SearchLinks, result: dict) -> dict:
             for s in sorts
         ],
         "chips": chips,
+        # the 理解为 line's switch: synonyms off when they changed the query, back on when the reader turned them off
+        "synonyms_url": links.url(synonyms="false" if req.synonyms else None),
         # folding near-duplicates: offered when it changes something (or was switched off by the reader)
         "collapse": {
             "on": req.effective_collapse,
@@ -221,7 +223,7 @@ def page_nav(links: SearchLinks, result: dict) -> dict:
 def article(article_id: str):
     q = single_param("q") or ""
     engine = get_engine()
-    found = engine.article(article_id, q=q or None)
+    found = with_highlights(engine.article(article_id), q or None)
     found["url"] = web_url(found["url"])  # the page links it: a javascript: or data: URL from the data is not shown
     related = engine.related(article_id, current_app.config["RELATED_LIMIT"])
     highlights = found.get("highlights", {})
@@ -361,7 +363,7 @@ def help_page():
 @bp.get("/search.atom")
 def feed():
     """The newest matches of a search as an Atom feed (page, per_page and sort are fixed: newest first)."""
-    req = SearchRequest.from_params(request.args)
+    req = SearchRequest.from_params(request.args, get_synonyms())
     req = dataclasses.replace(req, sort="-date", page=1, per_page=current_app.config["FEED_SIZE"])
     links = SearchLinks(req, "views.search")
     result = get_engine().search(req)

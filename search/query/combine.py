@@ -70,7 +70,14 @@ def assemble(req: SearchRequest, parts: list[Part], hits: list[dict], took_ms: f
     bucket, date_items = date_facet(days, counts, req.date_from, req.date_to)
     parsed = req.parsed
     return {
-        "query": {"q": req.q, "parsed": parsed.parsed, "ignored": parsed.ignored, "filters": req.filters()},
+        "query": {
+            "q": req.q,
+            "parsed": parsed.parsed,
+            "ignored": parsed.ignored,
+            "synonyms": req.synonyms,  # were words searched with their synonyms? `expansions` says which
+            "expansions": parsed.expansions,
+            "filters": req.filters(),
+        },
         "total": total,
         # matching articles not counted in `total`: folded into a near-duplicate's result (its `similar`)
         "folded": sum(p.total for p in parts) - total,

@@ -27,9 +27,8 @@ from search.index.store import open_index
 from search.query.combine import Part, assemble, candidates_wanted, page_picks
 from search.query.evaluate import Evaluator, Hits, PostingCache, Unsupported
 from search.query.facets import FacetArrays, day_counts
-from search.query.language import parse_query
 from search.query.request import SearchRequest
-from search.query.snippets import highlight_ranges, make_snippets, mark_html, snippet_html
+from search.query.snippets import article_highlights, highlight_ranges, make_snippets, mark_html, snippet_html
 from search.query.source import read_source
 from search.query.statistics import GlobalBM25F
 from search.query.suggest import LocalVocabulary, did_you_mean
@@ -205,7 +204,14 @@ class SearchEngine:
     def count(self, searcher, req: SearchRequest, q: str) -> int:
         """Hits of query `q` under the filters of `req`."""
         deadline.check()
-        other = SearchRequest(q=q, regions=req.regions, date_from=req.date_from, date_to=req.date_to)
+        other = SearchRequest(
+            q=q,
+            regions=req.regions,
+            date_from=req.date_from,
+            date_to=req.date_to,
+            synonyms=req.synonyms,
+            thesaurus=req.thesaurus,
+        )
         arrays = self.facet_arrays(searcher)
         matched, in_regions, in_dates, _ = self._masks(searcher, arrays, other, other.parsed.to_whoosh())
         return int((matched & in_regions & in_dates).sum())
@@ -337,11 +343,7 @@ class SearchEngine:
         article = from_stored(searcher.stored_fields(docnum))
         article["provenance"] = provenance(article)
         if q:
-            highlight = parse_query(q).highlight
-            article["highlights"] = {
-                "headline": highlight_ranges(article["headline"], highlight.get("headline", [])),
-                "body": highlight_ranges(article["body"], highlight.get("body", [])),
-            }
+            article["highlights"] = article_highlights(article, SearchRequest(q=q).parsed.highlight)
         return article
 
     def source_page(self, article_id: str) -> dict:

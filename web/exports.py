@@ -47,3 +47,12 @@ def csv_lines(articles: Iterator[dict]) -> Iterator[str]:
 def jsonl_lines(articles: Iterator[dict]) -> Iterator[str]:
     for article in articles:
         yield json.dumps(article, ensure_ascii=False) + "\n"
+
+
+def table_csv(rows: list[list]) -> str:
+    """A small table (the trends' periods) as one CSV text with a BOM; text cells neutralised like an export's."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    for row in rows:
+        writer.writerow([neutralise(cell) if isinstance(cell, str) else cell for cell in row])
+    return "\ufeff" + buffer.getvalue()

@@ -1,7 +1,7 @@
 """The browser UI: server-rendered pages over the same data the API returns (templates only format it).
 
 / and /search (search page), /articles/<id> (an article), /articles/<id>/source (the page file it was cut from),
-/help (the query language), /search.atom (feed of the newest matches), /opensearch.xml (lets browsers add the search
+/trends (queries compared period by period), /help (the query language), /search.atom (feed of the newest matches), /opensearch.xml (lets browsers add the search
 box).
 """
 
@@ -17,7 +17,8 @@ from flask import Blueprint, current_app, render_template, request, url_for
 from search.errors import BadRequest, NotFound, QueryError
 from search.query.request import NUMBER_PARAMETERS, SearchRequest
 from search.query.snippets import mark_html
-from web.api import search_result, single_param
+from search.query.trends import MAX_QUERIES, TrendsRequest
+from web.api import search_result, single_param, trends_result
 from web.engine import get_engine
 from web.errors import TITLES, query_marker
 from web.links import HTML_COLLAPSES, MAX_PAGE, SearchLinks
@@ -185,6 +186,39 @@ def page_nav(links: SearchLinks, result: dict) -> dict:
         "per_page_default": NUMBER_PARAMETERS["per_page"][0],
         "first_rank": (page - 1) * result["per_page"] + 1,
     }
+
+
+BUCKET_LABELS = {"auto": "自动", "year": "年", "month": "月", "week": "周", "day": "日"}
+NORM_LABELS = {"count": "篇数", "share": "每万篇占比"}
+
+
+@bp.get("/trends")
+def trends():
+    """Queries compared period by period: a chart, the same numbers in a table (each a link to its search), and
+    the form. Without a query, the form alone; a bad parameter, the form with the message (status 400)."""
+    form = {
+        "q": request.args.getlist("q")[:MAX_QUERIES],
+        **{name: request.args.get(name, "") for name in ("date_from", "date_to", "bucket", "norm")},
+        "region": request.args.getlist("region"),
+    }
+    result, error, status = None, None, 200
+    if any(q.strip() for q in form["q"]):
+        try:
+            _, result = trends_result(TrendsRequest.from_params(request.args))
+        except BadRequest as exc:
+            error, status = {"status": exc.status, "message": exc.message}, exc.status
+    slots = (form["q"] + [""] * MAX_QUERIES)[: max(2, min(MAX_QUERIES, len(form["q"]) + 1))]
+    html = render_template(
+        "trends.html",
+        result=result,
+        error=error,
+        form=form,
+        slots=slots,
+        q="",
+        bucket_labels=BUCKET_LABELS,
+        norm_labels=NORM_LABELS,
+    )
+    return html, status
 
 
 @bp.get("/articles/<article_id>")

@@ -7,8 +7,8 @@ Responses are the engine's plain data; /api/search adds a `toggle_url` to every 
 from __future__ import annotations
 
 from itertools import chain
-from typing import Any
 from pathlib import Path
+from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request, stream_with_context, url_for
 

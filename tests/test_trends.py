@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from datetime import date, timedelta
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -45,23 +46,30 @@ def record(n: int, words: list[str], day: date | None, region: str) -> dict:
     return out
 
 
-@pytest.fixture(scope="module")
-def archive(tmp_path_factory):
-    root = tmp_path_factory.mktemp("trends-archive")
+def write_archive(root: Path) -> Path:
+    """The dated articles and the undated ones, as one bulk file in `root`."""
     lines = [record(a["i"], a["words"], a["date"], a["region"]) for a in ARTICLES]
     lines += [record(1000 + k, ["复工"], None, "湖南省/株洲市") for k in range(UNDATED)]
     (root / "articles.jsonl").write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in lines) + "\n")
     return root
 
 
-@pytest.fixture(scope="module")
-def dated_index(archive, tmp_path_factory):
+def build_index(archive: Path, index_dir: Path) -> Path:
     from search.index.sync import index_paths
 
-    index_dir = tmp_path_factory.mktemp("trends-index")
     summary = index_paths(index_dir, [archive])
     assert summary.ok and summary.added == len(ARTICLES) + UNDATED, summary.errors
     return index_dir
+
+
+@pytest.fixture(scope="module")
+def archive(tmp_path_factory):
+    return write_archive(tmp_path_factory.mktemp("trends-archive"))
+
+
+@pytest.fixture(scope="module")
+def dated_index(archive, tmp_path_factory):
+    return build_index(archive, tmp_path_factory.mktemp("trends-index"))
 
 
 @pytest.fixture(scope="module")

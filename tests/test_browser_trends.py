@@ -7,6 +7,8 @@ temporary directory, as tests/test_browser.py keeps its own."""
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import urllib.request
 from urllib.parse import parse_qs, quote, urlsplit
 
@@ -166,3 +168,47 @@ def test_the_results_histogram_zooms_from_years_to_months_to_days(browser, dated
     query = parse_qs(urlsplit(browser.current_url).query)
     assert query["q"] == ["复工"] and query["date_from"] == ["2020-03-01"] and query["date_to"] == ["2020-03-31"]
     assert len(browser.find_elements(By.CSS_SELECTOR, "table#trend-table tbody tr")) == 31  # auto: days
+
+
+REAL_INDEX = os.environ.get("NEWSEARCH_TRENDS_INDEX")  # an index of a real archive (the 36k 新闻联播 corpus)
+
+
+@pytest.mark.skipif(not REAL_INDEX, reason="set NEWSEARCH_TRENDS_INDEX to an index of the real corpus")
+def test_on_a_real_archive_compare_by_month_as_a_share_and_click_into_a_month(browser, tmp_path):
+    """乡村振兴 against 脱贫攻坚 by month, per 10,000 articles; the busiest month of 乡村振兴 clicked on the chart
+    opens its search, whose total is the point's count."""
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as EC
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    index_copy = tmp_path / "index"
+    shutil.copytree(str(REAL_INDEX), index_copy)
+    with served(index_copy, tmp_path) as base:
+        wait = WebDriverWait(browser, 60)
+        params = f"q={quote('乡村振兴')}&q={quote('脱贫攻坚')}&bucket=month&norm=share"
+        data = api(base, f"/api/trends?{params}")
+        browser.get(f"{base}/trends?{params}")
+        canvas = wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, "canvas#trend-canvas[data-ready=true]")))
+        rows = browser.find_elements(By.CSS_SELECTOR, "table#trend-table tbody tr")
+        assert len(rows) == len(data["periods"]) > 100
+        shot = tmp_path / "real-trends-month-share.png"
+        assert browser.save_screenshot(str(shot)) and shot.stat().st_size > 10_000
+        at = max(range(len(data["periods"])), key=lambda i: data["series"][0]["counts"][i])
+        period, count = data["periods"][at], data["series"][0]["counts"][at]
+        x, y = browser.execute_script(
+            "var p = Chart.getChart(arguments[0]).getDatasetMeta(0).data[arguments[1]]; return [p.x, p.y];",
+            canvas,
+            at,
+        )
+        offset = (int(x - canvas.size["width"] / 2), int(y - canvas.size["height"] / 2))
+        ActionChains(browser).move_to_element_with_offset(canvas, *offset).click().perform()
+        wait.until(EC.url_contains("/search?"))
+        assert search_state(browser.current_url) == ("/search", ["乡村振兴"], [period["from"]], [period["to"]])
+        assert int(browser.find_element(By.CSS_SELECTOR, ".totals strong").text) == count
+        search = api(base, f"/api/search?q={quote('乡村振兴')}&date_from={period['from']}&date_to={period['to']}")
+        assert search["total"] == count
+        histogram = browser.find_element(By.CSS_SELECTOR, "#facet-date ul.histogram")
+        assert histogram.get_attribute("aria-label") == "按日分布"  # the month's days, zeros included
+        shot = tmp_path / "real-trends-clicked-month.png"
+        assert browser.save_screenshot(str(shot)) and shot.stat().st_size > 10_000

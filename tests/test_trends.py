@@ -334,6 +334,9 @@ def test_the_trends_page_has_the_chart_the_table_and_links(dated_client):
     assert "另有 5 篇日期不详" in html
     bad = dated_client.get("/trends?q=复工&bucket=day")
     assert bad.status_code == 400 and "the limit is 400" in bad.get_data(as_text=True)
+    # the form as submitted, its unused boxes and blank dates included
+    submitted = dated_client.get("/trends?q=复工&q=&q=+&bucket=month&norm=count&date_from=&date_to=")
+    assert submitted.status_code == 200 and 'id="trend-canvas"' in submitted.get_data(as_text=True)
     empty = dated_client.get("/trends")
     assert empty.status_code == 200 and "trend-canvas" not in empty.get_data(as_text=True)
 

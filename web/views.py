@@ -196,15 +196,17 @@ NORM_LABELS = {"count": "篇数", "share": "每万篇占比"}
 def trends():
     """Queries compared period by period: a chart, the same numbers in a table (each a link to its search), and
     the form. Without a query, the form alone; a bad parameter, the form with the message (status 400)."""
+    args = request.args.copy()
+    args.setlist("q", [q for q in args.getlist("q") if q.strip()])  # the form's unused boxes
     form = {
-        "q": request.args.getlist("q")[:MAX_QUERIES],
+        "q": args.getlist("q")[:MAX_QUERIES],
         **{name: request.args.get(name, "") for name in ("date_from", "date_to", "bucket", "norm")},
         "region": request.args.getlist("region"),
     }
     result, error, status = None, None, 200
-    if any(q.strip() for q in form["q"]):
+    if form["q"]:
         try:
-            _, result = trends_result(TrendsRequest.from_params(request.args))
+            _, result = trends_result(TrendsRequest.from_params(args))
         except BadRequest as exc:
             error, status = {"status": exc.status, "message": exc.message}, exc.status
     slots = (form["q"] + [""] * MAX_QUERIES)[: max(2, min(MAX_QUERIES, len(form["q"]) + 1))]

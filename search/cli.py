@@ -1,4 +1,4 @@
-"""The `newsearch` command: index, search, cite, stats, serve."""
+"""The `newsearch` command: index, search, cite, trends, stats, serve."""
 
 from __future__ import annotations
 
@@ -267,6 +267,71 @@ def cite_command(ids, index_dir, fmt):
     except SearchError as exc:
         raise click.ClickException(exc.message) from None
     click.echo(citation(articles, fmt), nl=False)
+
+
+@main.command("trends")
+@click.argument("queries", nargs=-1, required=True)
+@index_option
+@click.option("--region", "regions", multiple=True, help="Region path, e.g. 湖南省 or 湖南省/株洲市 (repeatable: OR).")
+@click.option("--date-from", help="Earliest date, YYYY[-MM[-DD]], inclusive.")
+@click.option("--date-to", help="Latest date, YYYY[-MM[-DD]], inclusive.")
+@click.option(
+    "--bucket",
+    type=click.Choice(["auto", "year", "month", "week", "day"]),
+    default="auto",
+    show_default=True,
+    help="Period length (week: ISO weeks; auto: from the date range).",
+)
+@click.option(
+    "--norm",
+    type=click.Choice(["count", "share"]),
+    default="count",
+    show_default=True,
+    help="Articles, or articles per 10,000 of the period's articles.",
+)
+@click.option("--csv", "as_csv", is_flag=True, help="Print CSV: a row per period, each query's count and share.")
+@click.option("--json", "as_json", is_flag=True, help="Print the JSON the API returns.")
+def trends_command(queries, index_dir, regions, date_from, date_to, bucket, norm, as_csv, as_json):
+    """Compare QUERIES (up to 6, each in the query language) period by period."""
+    import csv
+
+    from search.query.trends import TrendsRequest, trend_rows
+
+    if as_csv and as_json:
+        raise click.UsageError("give --csv or --json, not both")
+    params = {
+        "q": list(queries),
+        "region": list(regions),
+        "date_from": date_from,
+        "date_to": date_to,
+        "bucket": bucket,
+        "norm": norm,
+    }
+    try:
+        req = TrendsRequest.from_params({k: v for k, v in params.items() if v})
+        result = open_engine(index_dir).trends(req)
+    except SearchError as exc:
+        raise click.ClickException(exc.message) from None
+    if as_json:
+        click.echo(json.dumps(result, ensure_ascii=False, indent=2))
+        return
+    rows = trend_rows(result)
+    if as_csv:
+        csv.writer(sys.stdout, lineterminator="\n").writerows(rows)
+        return
+    share = result["norm"] == "share"
+    header = ["period", "articles", *(s["q"] for s in result["series"])]
+    lines = [header]
+    for i, period in enumerate(result["periods"]):
+        values = [s["shares"][i] if share else s["counts"][i] for s in result["series"]]
+        lines.append([period["value"], period["articles"], *("—" if v is None else v for v in values)])
+    widths = [max(len(str(line[c])) for line in lines) for c in range(len(header))]
+    for line in lines:
+        click.echo("  ".join(str(cell).rjust(width) for cell, width in zip(line, widths)))
+    unit = "per 10,000 articles" if share else "articles"
+    for s in result["series"]:
+        undated = f", {s['undated']} undated left out" if s["undated"] else ""
+        click.echo(f"{s['q']}: {s['total']} articles by {result['bucket']} ({unit} shown{undated})")
 
 
 @main.command("stats")

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Protocol
 
 from search.query.request import SearchRequest
+from search.query.trends import TrendsRequest
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -23,6 +24,8 @@ class Engine(Protocol):
     index_dir: Path
 
     def search(self, req: SearchRequest) -> dict: ...
+
+    def trends(self, req: TrendsRequest) -> dict: ...
 
     def ranking(self, req: SearchRequest) -> list[tuple[str, float | None]]: ...
 

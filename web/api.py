@@ -1,5 +1,5 @@
-"""The JSON API: /api/search, /api/articles/<id>, /api/articles/<id>/source, /api/articles/<id>/cite, /api/stats,
-/api/export (its description, /api/openapi.json, is web/openapi.py's).
+"""The JSON API: /api/search, /api/trends, /api/articles/<id>, /api/articles/<id>/source, /api/articles/<id>/cite,
+/api/stats, /api/export (its description, /api/openapi.json, is web/openapi.py's).
 
 Responses are the engine's plain data; /api/search adds a `toggle_url` to every facet item and a `links` object.
 """
@@ -8,16 +8,18 @@ from __future__ import annotations
 
 from itertools import chain
 from pathlib import Path
+from typing import Any
 
-from flask import Blueprint, Response, current_app, jsonify, request, stream_with_context
+from flask import Blueprint, Response, current_app, jsonify, request, stream_with_context, url_for
 
 from search.cite import FORMATS as CITATION_FORMATS
 from search.cite import citation, filename
 from search.errors import BadRequest
 from search.query.request import SearchRequest, shown
 from search.query.snippets import article_highlights
+from search.query.trends import TrendsRequest, trend_rows
 from web.engine import get_engine, get_synonyms
-from web.exports import EXPORT_FORMATS, EXTENSIONS, export_lines
+from web.exports import EXPORT_FORMATS, EXTENSIONS, export_lines, table_csv
 from web.links import SearchLinks, decorate
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -36,6 +38,56 @@ def search_result(endpoint: str, req: SearchRequest | None = None) -> tuple[Sear
 def search():
     _, result = search_result("api.search")
     return jsonify(result)
+
+
+TREND_FORMATS = {"json": "application/json", "csv": "text/csv; charset=utf-8"}
+
+
+def trends_result(req: TrendsRequest | None = None) -> tuple[TrendsRequest, dict]:
+    """The trends of the query string (validated), each point with the link to the search it counts: the data
+    both /api/trends and the /trends page show."""
+    if req is None:
+        req = TrendsRequest.from_params(request.args)
+    result = get_engine().trends(req)
+    filters: dict[str, Any] = {"region": req.regions or None}
+    for series in result["series"]:
+        # collapse=false: the page then lists as many articles as the point counts (it folds reprints by default)
+        series["search_urls"] = [
+            url_for("views.search", q=series["q"], **filters, date_from=p["from"], date_to=p["to"], collapse="false")
+            for p in result["periods"]
+        ]
+    params: dict[str, Any] = {
+        "q": req_qs(req),
+        **filters,
+        "date_from": req.filters.date_from,
+        "date_to": req.filters.date_to,
+        "bucket": req.bucket,
+        "norm": req.norm,
+    }
+    result["links"] = {
+        "html": url_for("views.trends", **params),
+        "json": url_for("api.trends", **params),
+        "csv": url_for("api.trends", **params, format="csv"),
+    }
+    return req, result
+
+
+def req_qs(req: TrendsRequest) -> list[str]:
+    return [sub.q for sub in req.queries]
+
+
+@bp.get("/trends")
+def trends():
+    """Each query's matches per period (`norm=share`: per 10,000 articles of the period), as JSON or CSV."""
+    fmt = single_param("format") or "json"
+    if fmt not in TREND_FORMATS:
+        raise BadRequest(f"format: {shown(fmt)} is not one of {', '.join(TREND_FORMATS)}")
+    _, result = trends_result()
+    if fmt == "json":
+        return jsonify(result)
+    response = Response(table_csv(trend_rows(result)), content_type=TREND_FORMATS["csv"])
+    response.headers["Content-Disposition"] = 'attachment; filename="newsearch-trends.csv"'
+    return response
 
 
 def single_param(name: str) -> str | None:

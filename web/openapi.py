@@ -8,7 +8,9 @@ from flask import Blueprint, current_app, jsonify, request
 from search.article import DATE_SOURCES
 from search.cite import FORMATS as CITATION_FORMATS
 from search.cite import RECORD_FORMATS
+from search.query.periods import BUCKETS
 from search.query.request import NUMBER_PARAMETERS, SORTS
+from search.query.trends import MAX_PERIODS, MAX_QUERIES, NORMS, SHARE_PER
 from web.exports import CSV_COLUMNS, EXPORT_FORMATS
 
 bp = Blueprint("openapi", __name__, url_prefix="/api")
@@ -216,6 +218,85 @@ def schemas() -> dict:
                 },
             },
         },
+        "TrendsResult": {
+            "type": "object",
+            "required": ["queries", "filters", "bucket", "norm", "share_per", "periods", "series", "took_ms", "links"],
+            "properties": {
+                "queries": STRINGS,
+                "filters": {
+                    "type": "object",
+                    "required": ["region", "date_from", "date_to"],
+                    "properties": {"region": STRINGS, "date_from": NULLABLE_STRING, "date_to": NULLABLE_STRING},
+                },
+                "bucket": {"type": "string", "enum": list(BUCKETS)},
+                "norm": {"type": "string", "enum": list(NORMS)},
+                "share_per": {"type": "integer"},
+                "periods": {
+                    "type": "array",
+                    "maxItems": MAX_PERIODS,
+                    "items": {
+                        "type": "object",
+                        "required": ["value", "label", "from", "to", "articles"],
+                        "properties": {
+                            "value": {"type": "string", "description": "2020, 2020-03, 2020-W09 or 2020-03-05"},
+                            "label": {"type": "string"},
+                            "from": {"type": "string", "format": "date"},
+                            "to": {
+                                "type": "string",
+                                "format": "date",
+                                "description": "Inclusive; the first and last period are clipped to the range",
+                            },
+                            "articles": {
+                                "type": "integer",
+                                "minimum": 0,
+                                "description": "Every article of the period under the filters: the share's denominator",
+                            },
+                        },
+                    },
+                },
+                "series": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "required": ["q", "parsed", "total", "undated", "counts", "shares", "values", "search_urls"],
+                        "properties": {
+                            "q": {"type": "string"},
+                            "parsed": {"type": "string"},
+                            "total": {"type": "integer", "minimum": 0, "description": "Dated matches in the range"},
+                            "undated": {
+                                "type": "integer",
+                                "minimum": 0,
+                                "description": "Matches with no date, in no period (left out of the counts)",
+                            },
+                            "counts": {"type": "array", "items": {"type": "integer", "minimum": 0}},
+                            "shares": {
+                                "type": "array",
+                                "items": {"type": ["number", "null"]},
+                                "description": "count × share_per / articles, 4 decimals; null when the period has "
+                                "no articles",
+                            },
+                            "values": {
+                                "type": "array",
+                                "items": {"type": ["number", "null"]},
+                                "description": "counts or shares, as `norm` asks",
+                            },
+                            "search_urls": {
+                                **STRINGS,
+                                "description": "Each period's search page (collapse=false: every article listed)",
+                            },
+                        },
+                    },
+                },
+                "took_ms": {"type": "number", "minimum": 0},
+                "links": {
+                    "type": "object",
+                    "required": ["html", "json", "csv"],
+                    "properties": {"html": {"type": "string"}, "json": {"type": "string"}, "csv": {"type": "string"}},
+                },
+                "partial": {"type": "boolean"},
+                "missing_shards": {"type": "array", "items": {"type": "integer", "minimum": 0}},
+            },
+        },
         "SearchResult": {
             "type": "object",
             "required": [
@@ -307,7 +388,9 @@ def schemas() -> dict:
                         "date": {
                             "type": "array",
                             "items": _ref("DateFacetItem"),
-                            "description": "Date histogram in `date_bucket` steps; counted without the date filter",
+                            "description": "Date histogram in `date_bucket` steps, every period of its range listed (empty "
+                            "ones too): the date filter's range (within the first and last dated article) when one is "
+                            "set, else the first to the last match; counted without the date filter",
                         },
                     },
                 },
@@ -518,6 +601,53 @@ def schemas() -> dict:
     }
 
 
+def trends_parameters() -> list[dict]:
+    shared = [p for p in search_parameters() if p["name"] in ("region", "date_from", "date_to")]
+    return [
+        {
+            "name": "q",
+            "in": "query",
+            "required": True,
+            "style": "form",
+            "explode": True,
+            "description": f"A query to compare (the search query language), given once per query: q=A&q=B (1 to "
+            f"{MAX_QUERIES}).",
+            "schema": {
+                "type": "array",
+                "minItems": 1,
+                "maxItems": MAX_QUERIES,
+                "items": {"type": "string", "minLength": 1, "maxLength": 1000},
+            },
+        },
+        *shared,
+        {
+            "name": "bucket",
+            "in": "query",
+            "required": False,
+            "description": "Period length; week is the ISO week (Monday to Sunday); auto: the finest bucket making "
+            f"at most 150 periods of the range. An explicit bucket making more than {MAX_PERIODS} periods is a "
+            "400 that names a coarser one.",
+            "schema": {"type": "string", "enum": ["auto", *BUCKETS], "default": "auto"},
+        },
+        {
+            "name": "norm",
+            "in": "query",
+            "required": False,
+            "description": f"`values`: counts, or share (matches per {SHARE_PER:,} articles of the period under "
+            "the same filters).",
+            "schema": {"type": "string", "enum": list(NORMS), "default": "count"},
+        },
+        {
+            "name": "format",
+            "in": "query",
+            "required": False,
+            "description": "json, or csv: a row per period (period, from, to, articles, then each query's count "
+            "and share)",
+            "schema": {"type": "string", "enum": ["json", "csv"], "default": "json"},
+        },
+    ]
+
+
 def openapi_document() -> dict:
     bad = _error("A bad parameter or an unreadable query; `error` names the parameter and the problem")
     unavailable = _error("No index, or one this version cannot read")
@@ -543,6 +673,27 @@ def openapi_document() -> dict:
                         "200": {
                             "description": "Hits, facets with toggle URLs, and links",
                             "content": {"application/json": {"schema": _ref("SearchResult")}},
+                        },
+                        "400": bad,
+                        "503": unavailable,
+                    },
+                }
+            },
+            "/api/trends": {
+                "get": {
+                    "operationId": "trends",
+                    "summary": "Matches of up to 6 queries per period, as counts or per 10,000 articles",
+                    "description": "Every period of the range is listed (empty ones too); the range is the date "
+                    "filter within the first and last dated article. A period's count equals the `total` of "
+                    "/api/search with the same q, region and date_from/date_to = the period's from/to.",
+                    "parameters": trends_parameters(),
+                    "responses": {
+                        "200": {
+                            "description": "Periods and one series per query",
+                            "content": {
+                                "application/json": {"schema": _ref("TrendsResult")},
+                                "text/csv": {"schema": {"type": "string"}},
+                            },
                         },
                         "400": bad,
                         "503": unavailable,

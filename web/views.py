@@ -1,7 +1,7 @@
 """The browser UI: server-rendered pages over the same data the API returns (templates only format it).
 
 / and /search (search page), /articles/<id> (an article), /articles/<id>/source (the page file it was cut from),
-/help (the query language), /search.atom (feed of the newest matches), /opensearch.xml (lets browsers add the search
+/trends (queries compared period by period), /help (the query language), /search.atom (feed of the newest matches), /opensearch.xml (lets browsers add the search
 box).
 """
 
@@ -20,7 +20,8 @@ from search.cite import RECORD_FORMATS, STYLED_FORMATS, citation
 from search.errors import BadRequest, NotFound, QueryError
 from search.query.request import NUMBER_PARAMETERS, SearchRequest
 from search.query.snippets import mark_html
-from web.api import search_result, single_param, with_highlights
+from search.query.trends import MAX_QUERIES, TrendsRequest
+from web.api import search_result, single_param, trends_result, with_highlights
 from web.engine import get_engine, get_synonyms
 from web.errors import TITLES, query_marker
 from web.links import HTML_COLLAPSES, MAX_PAGE, SearchLinks, search_state
@@ -217,6 +218,41 @@ def page_nav(links: SearchLinks, result: dict) -> dict:
         "article_url": links.article,  # each result's page, carrying this search for its way back
         "first_rank": (page - 1) * result["per_page"] + 1,
     }
+
+
+BUCKET_LABELS = {"auto": "自动", "year": "年", "month": "月", "week": "周", "day": "日"}
+NORM_LABELS = {"count": "篇数", "share": "每万篇占比"}
+
+
+@bp.get("/trends")
+def trends():
+    """Queries compared period by period: a chart, the same numbers in a table (each a link to its search), and
+    the form. Without a query, the form alone; a bad parameter, the form with the message (status 400)."""
+    args = request.args.copy()
+    args.setlist("q", [q for q in args.getlist("q") if q.strip()])  # the form's unused boxes
+    form = {
+        "q": args.getlist("q")[:MAX_QUERIES],
+        **{name: request.args.get(name, "") for name in ("date_from", "date_to", "bucket", "norm")},
+        "region": request.args.getlist("region"),
+    }
+    result, error, status = None, None, 200
+    if form["q"]:
+        try:
+            _, result = trends_result(TrendsRequest.from_params(args))
+        except BadRequest as exc:
+            error, status = {"status": exc.status, "message": exc.message}, exc.status
+    slots = (form["q"] + [""] * MAX_QUERIES)[: max(2, min(MAX_QUERIES, len(form["q"]) + 1))]
+    html = render_template(
+        "trends.html",
+        result=result,
+        error=error,
+        form=form,
+        slots=slots,
+        q="",
+        bucket_labels=BUCKET_LABELS,
+        norm_labels=NORM_LABELS,
+    )
+    return html, status
 
 
 @bp.get("/articles/<article_id>")

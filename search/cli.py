@@ -1,4 +1,4 @@
-"""The `newsearch` command: index, search, kwic, cite, stats, serve."""
+"""The `newsearch` command: index, search, kwic, cite, trends, stats, serve."""
 
 from __future__ import annotations
 
@@ -30,6 +30,34 @@ def index_option(command):
         type=click.Path(file_okay=False),
         help="Index directory.",
     )(command)
+
+
+def synonyms_options(command):
+    """--synonyms FILE and --no-default-synonyms: the list queries expand with (search/text/synonyms.py)."""
+    command = click.option(
+        "--default-synonyms/--no-default-synonyms",
+        default=True,
+        show_default=True,
+        help="Expand with newsearch's default news aliases (off: only the --synonyms FILE).",
+    )(command)
+    return click.option(
+        "--synonyms",
+        "synonyms_file",
+        default=lambda: os.environ.get("NEWSEARCH_SYNONYMS") or None,
+        show_default="$NEWSEARCH_SYNONYMS",
+        type=click.Path(dir_okay=False),
+        help="The archive's own synonyms file (Solr format: `a, b, c` or `a => b`), added to the default list.",
+    )(command)
+
+
+def load_synonyms_or_exit(synonyms_file: str | None, default_synonyms: bool):
+    """The synonyms to expand with; a file that cannot be used is a message naming its line, and exit 1."""
+    from search.text.synonyms import synonyms_for
+
+    try:
+        return synonyms_for(synonyms_file, default_synonyms)
+    except SearchError as exc:
+        raise click.ClickException(exc.message) from None
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -153,10 +181,26 @@ def delete_command(ids, index_dir):
 @click.option("--limit", default=10, show_default=True, type=click.IntRange(1, 100), help="Results per page.")
 @click.option("--page", default=1, show_default=True, type=click.IntRange(1, 1000), help="Page of results.")
 @click.option("--json", "as_json", is_flag=True, help="Print the JSON the API returns.")
-def search_command(query, index_dir, regions, date_from, date_to, sort, limit, page, as_json):
+@click.option("--no-synonyms", is_flag=True, help="Search the words as typed, without their synonyms.")
+@synonyms_options
+def search_command(
+    query,
+    index_dir,
+    regions,
+    date_from,
+    date_to,
+    sort,
+    limit,
+    page,
+    as_json,
+    no_synonyms,
+    synonyms_file,
+    default_synonyms,
+):
     """Search the index for QUERY (empty: browse, newest first)."""
     from search.query.request import SearchRequest
 
+    thesaurus = load_synonyms_or_exit(synonyms_file, default_synonyms)
     params = {
         "q": query,
         "region": list(regions),
@@ -165,9 +209,10 @@ def search_command(query, index_dir, regions, date_from, date_to, sort, limit, p
         "sort": sort,
         "page": str(page),
         "per_page": str(limit),
+        "synonyms": "false" if no_synonyms else None,
     }
     try:
-        req = SearchRequest.from_params({k: v for k, v in params.items() if v})
+        req = SearchRequest.from_params({k: v for k, v in params.items() if v}, thesaurus)
         result = open_engine(index_dir).search(req)
     except SearchError as exc:
         raise click.ClickException(exc.message) from None
@@ -175,6 +220,8 @@ def search_command(query, index_dir, regions, date_from, date_to, sort, limit, p
         click.echo(json.dumps(result, ensure_ascii=False, indent=2))
         return
     click.echo(f"{result['total']} results for {result['query']['parsed']} ({result['took_ms']} ms)")
+    for expansion in result["query"]["expansions"]:
+        click.echo(f"synonyms: {expansion['term']} → {', '.join(expansion['synonyms'])} (--no-synonyms: as typed)")
     if result["suggestions"]:  # as the page and the JSON offer them: never applied by itself
         offered = ", ".join(f"{s['q']} ({_results(s['total'])})" for s in result["suggestions"])
         click.echo(f"did you mean: {offered}")
@@ -308,6 +355,71 @@ def cite_command(ids, index_dir, fmt):
     except SearchError as exc:
         raise click.ClickException(exc.message) from None
     click.echo(citation(articles, fmt), nl=False)
+
+
+@main.command("trends")
+@click.argument("queries", nargs=-1, required=True)
+@index_option
+@click.option("--region", "regions", multiple=True, help="Region path, e.g. 湖南省 or 湖南省/株洲市 (repeatable: OR).")
+@click.option("--date-from", help="Earliest date, YYYY[-MM[-DD]], inclusive.")
+@click.option("--date-to", help="Latest date, YYYY[-MM[-DD]], inclusive.")
+@click.option(
+    "--bucket",
+    type=click.Choice(["auto", "year", "month", "week", "day"]),
+    default="auto",
+    show_default=True,
+    help="Period length (week: ISO weeks; auto: from the date range).",
+)
+@click.option(
+    "--norm",
+    type=click.Choice(["count", "share"]),
+    default="count",
+    show_default=True,
+    help="Articles, or articles per 10,000 of the period's articles.",
+)
+@click.option("--csv", "as_csv", is_flag=True, help="Print CSV: a row per period, each query's count and share.")
+@click.option("--json", "as_json", is_flag=True, help="Print the JSON the API returns.")
+def trends_command(queries, index_dir, regions, date_from, date_to, bucket, norm, as_csv, as_json):
+    """Compare QUERIES (up to 6, each in the query language) period by period."""
+    import csv
+
+    from search.query.trends import TrendsRequest, trend_rows
+
+    if as_csv and as_json:
+        raise click.UsageError("give --csv or --json, not both")
+    params = {
+        "q": list(queries),
+        "region": list(regions),
+        "date_from": date_from,
+        "date_to": date_to,
+        "bucket": bucket,
+        "norm": norm,
+    }
+    try:
+        req = TrendsRequest.from_params({k: v for k, v in params.items() if v})
+        result = open_engine(index_dir).trends(req)
+    except SearchError as exc:
+        raise click.ClickException(exc.message) from None
+    if as_json:
+        click.echo(json.dumps(result, ensure_ascii=False, indent=2))
+        return
+    rows = trend_rows(result)
+    if as_csv:
+        csv.writer(sys.stdout, lineterminator="\n").writerows(rows)
+        return
+    share = result["norm"] == "share"
+    header = ["period", "articles", *(s["q"] for s in result["series"])]
+    lines = [header]
+    for i, period in enumerate(result["periods"]):
+        values = [s["shares"][i] if share else s["counts"][i] for s in result["series"]]
+        lines.append([period["value"], period["articles"], *("—" if v is None else v for v in values)])
+    widths = [max(len(str(line[c])) for line in lines) for c in range(len(header))]
+    for line in lines:
+        click.echo("  ".join(str(cell).rjust(width) for cell, width in zip(line, widths)))
+    unit = "per 10,000 articles" if share else "articles"
+    for s in result["series"]:
+        undated = f", {s['undated']} undated left out" if s["undated"] else ""
+        click.echo(f"{s['q']}: {s['total']} articles by {result['bucket']} ({unit} shown{undated})")
 
 
 @main.command("stats")
@@ -537,14 +649,20 @@ def default_workers() -> int:
     type=click.IntRange(1, 16),
     help="With --shards: actors per shard (queries alternate between them; one answers when another is down).",
 )
-def serve_command(index_dir, host, port, threads, workers, shards_dir, cluster, replicas):
+@synonyms_options
+def serve_command(
+    index_dir, host, port, threads, workers, shards_dir, cluster, replicas, synonyms_file, default_synonyms
+):
     """Serve the web UI and JSON API (indexes the bundled seeds first when there is no index)."""
     from search.index.store import index_exists
     from search.index.sync import index_paths
     from web.server import serve
 
+    synonyms = load_synonyms_or_exit(synonyms_file, default_synonyms)  # a bad file stops here, before serving
+    settings = {"SYNONYMS_FILE": synonyms_file, "DEFAULT_SYNONYMS": default_synonyms}
+    click.echo(f"synonyms: {' + '.join(synonyms.sources) or 'none'} ({len(synonyms)} terms)", err=True)
     if shards_dir is not None:
-        _serve_shards(shards_dir, host, port, threads or 8, cluster, replicas)
+        _serve_shards(shards_dir, host, port, threads or 8, cluster, replicas, settings)
         return
     if cluster is not None or replicas != 1:
         raise click.UsageError("--cluster and --replicas go with --shards DIR")
@@ -562,12 +680,14 @@ def serve_command(index_dir, host, port, threads, workers, shards_dir, cluster, 
         )
 
     try:
-        serve(index_dir, host, port, threads, workers, on_ready=announce)
+        serve(index_dir, host, port, threads, workers, on_ready=announce, settings=settings)
     except OSError as exc:  # the port is taken, the address is not local…
         raise click.ClickException(f"cannot serve on {host}:{port}: {exc.strerror or exc}") from None
 
 
-def _serve_shards(shards_dir: str, host: str, port: int, threads: int, cluster: str | None, replicas: int) -> None:
+def _serve_shards(
+    shards_dir: str, host: str, port: int, threads: int, cluster: str | None, replicas: int, settings: dict
+) -> None:
     from search.cluster.layout import open_layout
     from web.server import serve
 
@@ -587,7 +707,7 @@ def _serve_shards(shards_dir: str, host: str, port: int, threads: int, cluster: 
         )
 
     try:
-        serve(shards_dir, host, port, threads, 1, engine=engine, on_ready=announce)
+        serve(shards_dir, host, port, threads, 1, engine=engine, on_ready=announce, settings=settings)
     except OSError as exc:
         raise click.ClickException(f"cannot serve on {host}:{port}: {exc.strerror or exc}") from None
     finally:

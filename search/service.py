@@ -14,6 +14,7 @@ from typing import Protocol
 
 from search.query.kwic import KwicRequest
 from search.query.request import SearchRequest
+from search.query.trends import TrendsRequest
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -24,6 +25,8 @@ class Engine(Protocol):
     index_dir: Path
 
     def search(self, req: SearchRequest) -> dict: ...
+
+    def trends(self, req: TrendsRequest) -> dict: ...
 
     def ranking(self, req: SearchRequest) -> list[tuple[str, float | None]]: ...
 

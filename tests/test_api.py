@@ -452,13 +452,15 @@ def test_openapi_document(get_json, app):
         "date_to",
         "sort",
         "collapse",
+        "synonyms",
         "page",
         "per_page",
         "facet_size",
     }
     assert search_params["collapse"]["enum"] == ["true", "false", "1", "0"]
+    assert search_params["synonyms"] == {"type": "string", "enum": ["true", "false", "1", "0"], "default": "true"}
     export_params = {p["name"] for p in paths["/api/export"]["get"]["parameters"]}
-    assert "collapse" not in export_params and "q" in export_params
+    assert "collapse" not in export_params and "q" in export_params and "synonyms" in export_params
     assert search_params["per_page"]["maximum"] == 100 and search_params["page"]["minimum"] == 1
     assert search_params["sort"]["enum"] == ["relevance", "date", "-date"]
     assert search_params["region"]["type"] == "array"

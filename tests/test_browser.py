@@ -368,3 +368,44 @@ def test_keyboard_skip_link_slash_and_autofocus(browser, server, tmp_path):
             break
         assert browser.execute_script(in_results), browser.switch_to.active_element.get_attribute("outerHTML")
     assert browser.switch_to.active_element.get_attribute("id") == "region-1"
+
+
+def test_the_understood_as_line_shows_synonyms_and_turns_them_off(browser, seed_index, tmp_path):
+    """`serve --synonyms FILE`: the page says how the query was expanded (the default list and the archive's own),
+    marks the forms the articles print, and its link searches the words as typed."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support import expected_conditions as EC
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    archive_list = tmp_path / "archive-synonyms.txt"
+    archive_list.write_text("白衣天使, 医护人员\n", encoding="utf-8")
+    index_copy = tmp_path / "index"
+    shutil.copytree(seed_index, index_copy)
+    wait = WebDriverWait(browser, 20)
+    with served(index_copy, tmp_path, "--synonyms", str(archive_list)) as base:
+        browser.get(base + "/")
+        box = browser.find_element(By.CSS_SELECTOR, "form.search-form input[name=q]")
+        box.send_keys("新型冠状病毒")
+        box.send_keys(Keys.ENTER)
+        wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, "li.result")))
+        parsed = browser.find_element(By.CSS_SELECTOR, ".summary .parsed")
+        assert parsed.find_element(By.CSS_SELECTOR, "code").text == "新型冠状病毒 OR 新冠"
+        assert "同义词：新型冠状病毒 → 新冠" in parsed.find_element(By.CSS_SELECTOR, ".synonyms").text
+        assert browser.find_element(By.CSS_SELECTOR, ".totals strong").text == "6"
+        marks = {m.text for m in browser.find_elements(By.CSS_SELECTOR, "li.result .snippet mark")}
+        assert marks == {"新冠", "新型冠状病毒"}  # each article marked where it prints a form
+
+        parsed.find_element(By.CSS_SELECTOR, "a.synonyms-toggle").click()
+        wait.until(EC.url_contains("synonyms=false"))
+        assert browser.find_element(By.CSS_SELECTOR, ".totals strong").text == "1"
+        parsed = browser.find_element(By.CSS_SELECTOR, ".summary .parsed")
+        assert parsed.find_element(By.CSS_SELECTOR, "code").text == "新型冠状病毒"
+        assert "未用同义词" in parsed.text
+        assert {m.text for m in browser.find_elements(By.CSS_SELECTOR, "li.result .snippet mark")} == {"新型冠状病毒"}
+        browser.save_screenshot(str(tmp_path / "synonyms-off.png"))
+
+        browser.get(base + "/search?q=白衣天使")  # the archive's own list
+        wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, "li.result")))
+        assert browser.find_element(By.CSS_SELECTOR, ".totals strong").text == "2"
+        assert {m.text for m in browser.find_elements(By.CSS_SELECTOR, "li.result .snippet mark")} == {"医护人员"}

@@ -172,6 +172,20 @@ def test_the_article_count_is_the_search_total(client, params):
         assert result["lines"] == [] and result["matches"] == 0 and result["pages"] == 0
 
 
+def test_synonyms_are_the_search_s(client):
+    """新冠 is searched with 新型冠状病毒 (the default synonyms): the lines list both forms, the count is the
+    search's; synonyms=false searches the word as typed, as /api/search does."""
+    for params in ({"q": "新冠"}, {"q": "新冠", "synonyms": "false"}):
+        search = client.get("/api/search", query_string=params).get_json()
+        result = client.get("/api/kwic", query_string={**params, "fields": "body,headline"}).get_json()
+        assert result["articles"] == search["total"]
+        assert result["articles_with_lines"] == result["articles"]
+    both = client.get("/api/kwic?q=新冠&limit=1000").get_json()
+    assert {line["match"] for line in both["lines"]} == {"新冠", "新型冠状病毒"}
+    typed = client.get("/api/kwic?q=新冠&synonyms=false&limit=1000").get_json()
+    assert {line["match"] for line in typed["lines"]} == {"新冠"} and typed["articles"] < both["articles"]
+
+
 def test_the_seeds_answers_for_fugong(engine):
     result = kwic(engine, q="复工", limit=1000)
     assert (result["articles"], result["articles_with_lines"], result["matches"]) == (10, 10, 96)

@@ -119,6 +119,8 @@ def queries(single: SearchEngine, count: int = 60) -> list[dict]:
             "",
             "株州",
             "date:2020-02",
+            "新型冠状病毒",  # searched with its synonyms (新冠): the request carries its list to the shards
+            "复工 -新冠",
         ]
     )
     filters = [
@@ -159,6 +161,20 @@ def test_fan_out_answers_exactly_as_one_index(single, sharded):
         checked += 1
         with_hits += bool(b["hits"])
     assert checked >= 50 and with_hits >= 30  # the rest: filters that leave nothing, misspellings
+
+
+def test_trends_on_ray_are_the_single_index_s(single, sharded):
+    """Each shard's day counts added up: the same periods, counts, shares and undated matches as one index."""
+    from search.query.trends import TrendsRequest
+
+    for params in (
+        {"q": ["复工", "口罩 OR 株洲"], "bucket": "month", "norm": "share"},
+        {"q": ["湖南"], "region": ["湖南省"], "bucket": "week", "date_from": "2020-02", "date_to": "2020-04"},
+    ):
+        req = TrendsRequest.from_params(params)
+        got, expected = sharded.trends(req), single.trends(req)
+        assert got["partial"] is False and got["periods"]
+        assert comparable(got) == comparable(expected), params
 
 
 def test_without_global_statistics_the_rankings_differ(single, sharded, sharded_root):

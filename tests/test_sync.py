@@ -72,7 +72,8 @@ def run_search(index_dir, **params) -> dict:
 
 
 def date_counts(result) -> dict[str, int]:
-    return {item["value"]: item["count"] for item in result["facets"]["date"]}
+    """Matches per day (the histogram also lists the empty days between them)."""
+    return {item["value"]: item["count"] for item in result["facets"]["date"] if item["count"]}
 
 
 def edit_archive(pages) -> None:

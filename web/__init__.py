@@ -7,13 +7,15 @@ on /api, a friendly Chinese page elsewhere (`web.errors`).
 
 from __future__ import annotations
 
+import os
 import threading
 
 from flask import Flask
 from markupsafe import Markup
 
 from search.service import default_index_dir
-from web.engine import ENGINE_KEY
+from search.text.synonyms import synonyms_for
+from web.engine import ENGINE_KEY, SYNONYMS_KEY
 
 # Tunables of the web layer, declared once: (default, help).
 WEB_SETTINGS = {
@@ -23,6 +25,11 @@ WEB_SETTINGS = {
     "FEED_SIZE": (20, "entries in an Atom feed"),
     "SEARCH_TIME_LIMIT": (10.0, "seconds a search may run before it is stopped with a 503 (0: no limit)"),
     "POSTING_CACHE_MB": (512, "decoded posting lists each worker process keeps in memory (most recently used)"),
+    "SYNONYMS_FILE": (
+        None,
+        "the archive's own synonyms file (Solr format), added to the default list; $NEWSEARCH_SYNONYMS when set",
+    ),
+    "DEFAULT_SYNONYMS": (True, "expand queries with newsearch's default news aliases (False: the archive's file only)"),
 }
 
 
@@ -41,13 +48,18 @@ def without_bidi_controls(value):
 
 
 def create_app(test_config: dict | None = None) -> Flask:
-    """Configuration: defaults, then `NEWSEARCH_INDEX` (the index directory), then `test_config` (`INDEX_DIR` …;
-    `ENGINE`: an engine to serve instead of opening INDEX_DIR, such as a sharded index's search.cluster.fanout.ShardedEngine)."""
+    """Configuration: defaults, then `NEWSEARCH_INDEX` (the index directory) and `NEWSEARCH_SYNONYMS` (a synonyms
+    file), then `test_config` (`INDEX_DIR` …; `ENGINE`: an engine to serve instead of opening INDEX_DIR, such as a
+    sharded index's search.cluster.fanout.ShardedEngine). A synonyms file that cannot be used stops the app here
+    (`SynonymFileError`, naming the file and line), before it serves anything."""
     app = Flask(__name__)
     app.config.from_mapping({name: default for name, (default, _) in WEB_SETTINGS.items()})
     app.config["INDEX_DIR"] = default_index_dir()  # NEWSEARCH_INDEX when set, else the project's index/
+    app.config["SYNONYMS_FILE"] = os.environ.get("NEWSEARCH_SYNONYMS") or None
     if test_config:
         app.config.update(test_config)
+    # read once per process: queries expand at search time, so a changed list needs a restart, never a re-index
+    app.extensions[SYNONYMS_KEY] = synonyms_for(app.config["SYNONYMS_FILE"], bool(app.config["DEFAULT_SYNONYMS"]))
     # (DefaultJSONProvider's settings: Flask types app.json as the JSONProvider base, which has none)
     app.json.ensure_ascii = False  # type: ignore[attr-defined]  # Chinese stays readable in JSON (which is UTF-8)
     app.json.sort_keys = False  # type: ignore[attr-defined]  # keep the engine's order: query, total, … hits, facets

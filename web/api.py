@@ -1,5 +1,5 @@
-"""The JSON API: /api/search, /api/kwic, /api/articles/<id>, /api/articles/<id>/source, /api/articles/<id>/cite,
-/api/stats, /api/export (its description, /api/openapi.json, is web/openapi.py's).
+"""The JSON API: /api/search, /api/kwic, /api/trends, /api/articles/<id>, /api/articles/<id>/source,
+/api/articles/<id>/cite, /api/stats, /api/export (its description, /api/openapi.json, is web/openapi.py's).
 
 Responses are the engine's plain data; /api/search adds a `toggle_url` to every facet item and a `links` object.
 """
@@ -9,16 +9,19 @@ from __future__ import annotations
 import dataclasses
 from itertools import chain
 from pathlib import Path
+from typing import Any
 
-from flask import Blueprint, Response, current_app, jsonify, request, stream_with_context
+from flask import Blueprint, Response, current_app, jsonify, request, stream_with_context, url_for
 
 from search.cite import FORMATS as CITATION_FORMATS
 from search.cite import citation, filename
 from search.errors import BadRequest
 from search.query.kwic import MAX_LINES, KwicRequest
 from search.query.request import SearchRequest, shown
-from web.engine import get_engine
-from web.exports import EXPORT_FORMATS, EXTENSIONS, export_lines, kwic_csv
+from search.query.snippets import article_highlights
+from search.query.trends import TrendsRequest, trend_rows
+from web.engine import get_engine, get_synonyms
+from web.exports import EXPORT_FORMATS, EXTENSIONS, export_lines, kwic_csv, table_csv
 from web.links import SearchLinks, decorate
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -28,7 +31,7 @@ def search_result(endpoint: str, req: SearchRequest | None = None) -> tuple[Sear
     """Run the search (by default the one in the query string, validated) and add links for `endpoint`: the data
     both /api/search and the HTML page show."""
     if req is None:
-        req = SearchRequest.from_params(request.args)
+        req = SearchRequest.from_params(request.args, get_synonyms())
     links = SearchLinks(req, endpoint)
     return links, decorate(get_engine().search(req), links)
 
@@ -49,12 +52,62 @@ def kwic():
     fmt = single_param("format") or "json"
     if fmt not in KWIC_FORMATS:
         raise BadRequest(f"format: {shown(fmt)} is not one of {', '.join(KWIC_FORMATS)}")
-    req = KwicRequest.from_params(request.args)
+    req = KwicRequest.from_params(request.args, get_synonyms())
     if fmt == "json":
         return jsonify(get_engine().kwic(req))
     everything = dataclasses.replace(req, page=1, limit=MAX_LINES)
     response = Response(kwic_csv(get_engine().kwic(everything)["lines"]), content_type=EXPORT_FORMATS["csv"])
     response.headers["Content-Disposition"] = 'attachment; filename="newsearch-kwic.csv"'
+    return response
+
+
+TREND_FORMATS = {"json": "application/json", "csv": "text/csv; charset=utf-8"}
+
+
+def trends_result(req: TrendsRequest | None = None) -> tuple[TrendsRequest, dict]:
+    """The trends of the query string (validated), each point with the link to the search it counts: the data
+    both /api/trends and the /trends page show."""
+    if req is None:
+        req = TrendsRequest.from_params(request.args)
+    result = get_engine().trends(req)
+    filters: dict[str, Any] = {"region": req.regions or None}
+    for series in result["series"]:
+        # collapse=false: the page then lists as many articles as the point counts (it folds reprints by default)
+        series["search_urls"] = [
+            url_for("views.search", q=series["q"], **filters, date_from=p["from"], date_to=p["to"], collapse="false")
+            for p in result["periods"]
+        ]
+    params: dict[str, Any] = {
+        "q": req_qs(req),
+        **filters,
+        "date_from": req.filters.date_from,
+        "date_to": req.filters.date_to,
+        "bucket": req.bucket,
+        "norm": req.norm,
+    }
+    result["links"] = {
+        "html": url_for("views.trends", **params),
+        "json": url_for("api.trends", **params),
+        "csv": url_for("api.trends", **params, format="csv"),
+    }
+    return req, result
+
+
+def req_qs(req: TrendsRequest) -> list[str]:
+    return [sub.q for sub in req.queries]
+
+
+@bp.get("/trends")
+def trends():
+    """Each query's matches per period (`norm=share`: per 10,000 articles of the period), as JSON or CSV."""
+    fmt = single_param("format") or "json"
+    if fmt not in TREND_FORMATS:
+        raise BadRequest(f"format: {shown(fmt)} is not one of {', '.join(TREND_FORMATS)}")
+    _, result = trends_result()
+    if fmt == "json":
+        return jsonify(result)
+    response = Response(table_csv(trend_rows(result)), content_type=TREND_FORMATS["csv"])
+    response.headers["Content-Disposition"] = 'attachment; filename="newsearch-trends.csv"'
     return response
 
 
@@ -70,9 +123,18 @@ def article(article_id: str):
     """`{"article": {...}, "related": [hit, ...]}`; with `q`, the article has `highlights` (character ranges)."""
     q = single_param("q")
     engine = get_engine()
-    found = engine.article(article_id, q=q or None)
+    found = with_highlights(engine.article(article_id), q)
     related = engine.related(article_id, current_app.config["RELATED_LIMIT"])
     return jsonify({"article": found, "related": related})
+
+
+def with_highlights(article: dict, q: str | None) -> dict:
+    """The article with `highlights` for query `q` (when given), its words expanded as a search with the same
+    `synonyms` parameter expands them: the marks are what the search matched."""
+    if q:
+        req = SearchRequest.from_params({"q": q, "synonyms": single_param("synonyms") or ""}, get_synonyms())
+        article["highlights"] = article_highlights(article, req.parsed.highlight)
+    return article
 
 
 @bp.get("/articles/<article_id>/source")
@@ -108,7 +170,7 @@ def export():
     if fmt not in EXPORT_FORMATS:
         raise BadRequest(f"format: {shown(fmt)} is not one of {', '.join(EXPORT_FORMATS)}")
     limit = export_limit(single_param("limit"))
-    req = SearchRequest.from_params(request.args)
+    req = SearchRequest.from_params(request.args, get_synonyms())
     articles = get_engine().iter_matches(req, limit)
     first = next(articles, None)  # any failure happens now, as an error response, not in the middle of a stream
     rows = chain([first], articles) if first is not None else iter(())

@@ -5,8 +5,15 @@ from __future__ import annotations
 from flask import current_app
 
 from search.service import Engine, open_engine
+from search.text.synonyms import Synonyms
 
 ENGINE_KEY = "newsearch.engine"
+SYNONYMS_KEY = "newsearch.synonyms"
+
+
+def get_synonyms() -> Synonyms:
+    """The synonyms the app's searches expand with (read by create_app: the default list and SYNONYMS_FILE)."""
+    return current_app.extensions[SYNONYMS_KEY]
 
 
 def get_engine() -> Engine:

@@ -83,3 +83,12 @@ def export_lines(fmt: str, articles: Iterator[dict]) -> Iterator[str]:
     if fmt == "jsonl":
         return jsonl_lines(articles)
     return records(articles, fmt)
+
+
+def table_csv(rows: list[list]) -> str:
+    """A small table (the trends' periods) as one CSV text with a BOM; text cells neutralised like an export's."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    for row in rows:
+        writer.writerow([neutralise(cell) if isinstance(cell, str) else cell for cell in row])
+    return "\ufeff" + buffer.getvalue()

@@ -16,7 +16,7 @@ from search.query.request import NUMBER_PARAMETERS, SearchRequest
 MAX_PAGE = NUMBER_PARAMETERS["page"][2]  # pages beyond this are refused by the request parser, so never linked
 
 # Parameter order in built URLs, so the same state always has the same (shareable, cacheable) URL.
-ORDER = ("q", "region", "date_from", "date_to", "sort", "collapse", "per_page", "facet_size", "page")
+ORDER = ("q", "region", "date_from", "date_to", "sort", "collapse", "synonyms", "per_page", "facet_size", "page")
 
 ENDPOINTS = {"api": "api.search", "html": "views.search", "atom": "views.feed"}
 

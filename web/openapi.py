@@ -9,7 +9,9 @@ from search.article import DATE_SOURCES
 from search.cite import FORMATS as CITATION_FORMATS
 from search.cite import RECORD_FORMATS
 from search.query.kwic import DEFAULT_SORT, KWIC_FIELDS, KWIC_NUMBERS, KWIC_SORTS, MAX_ARTICLES, MAX_LINES
+from search.query.periods import BUCKETS
 from search.query.request import NUMBER_PARAMETERS, SORTS
+from search.query.trends import MAX_PERIODS, MAX_QUERIES, NORMS, SHARE_PER
 from web.api import KWIC_FORMATS
 from web.exports import CSV_COLUMNS, EXPORT_FORMATS, KWIC_CSV_COLUMNS
 
@@ -97,6 +99,15 @@ def search_parameters() -> list[dict]:
             "folds unless collapse=false, and never folds a browse (empty q) unless asked.",
             "schema": {"type": "string", "enum": ["true", "false", "1", "0"], "default": "false"},
         },
+        {
+            "name": "synonyms",
+            "in": "query",
+            "required": False,
+            "description": "Search each word (or quoted phrase) with its synonyms: the default news aliases "
+            "(新冠 / 新型冠状病毒, 发改委 / 发展和改革委员会 …) and the archive's own list. `query.expansions` says "
+            "which words were expanded; false searches the words as typed.",
+            "schema": {"type": "string", "enum": ["true", "false", "1", "0"], "default": "true"},
+        },
         _bounded("page"),
         _bounded("per_page"),
         _bounded("facet_size"),
@@ -124,7 +135,7 @@ def kwic_parameters() -> list[dict]:
     query["schema"] = {"type": "string", "minLength": 1, "maxLength": 1000}
     return [
         query,
-        *[p for p in search_parameters() if p["name"] in ("region", "date_from", "date_to")],
+        *[p for p in search_parameters() if p["name"] in ("region", "date_from", "date_to", "synonyms")],
         {
             "name": "sort",
             "in": "query",
@@ -333,6 +344,85 @@ def schemas() -> dict:
                 },
             },
         },
+        "TrendsResult": {
+            "type": "object",
+            "required": ["queries", "filters", "bucket", "norm", "share_per", "periods", "series", "took_ms", "links"],
+            "properties": {
+                "queries": STRINGS,
+                "filters": {
+                    "type": "object",
+                    "required": ["region", "date_from", "date_to"],
+                    "properties": {"region": STRINGS, "date_from": NULLABLE_STRING, "date_to": NULLABLE_STRING},
+                },
+                "bucket": {"type": "string", "enum": list(BUCKETS)},
+                "norm": {"type": "string", "enum": list(NORMS)},
+                "share_per": {"type": "integer"},
+                "periods": {
+                    "type": "array",
+                    "maxItems": MAX_PERIODS,
+                    "items": {
+                        "type": "object",
+                        "required": ["value", "label", "from", "to", "articles"],
+                        "properties": {
+                            "value": {"type": "string", "description": "2020, 2020-03, 2020-W09 or 2020-03-05"},
+                            "label": {"type": "string"},
+                            "from": {"type": "string", "format": "date"},
+                            "to": {
+                                "type": "string",
+                                "format": "date",
+                                "description": "Inclusive; the first and last period are clipped to the range",
+                            },
+                            "articles": {
+                                "type": "integer",
+                                "minimum": 0,
+                                "description": "Every article of the period under the filters: the share's denominator",
+                            },
+                        },
+                    },
+                },
+                "series": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "required": ["q", "parsed", "total", "undated", "counts", "shares", "values", "search_urls"],
+                        "properties": {
+                            "q": {"type": "string"},
+                            "parsed": {"type": "string"},
+                            "total": {"type": "integer", "minimum": 0, "description": "Dated matches in the range"},
+                            "undated": {
+                                "type": "integer",
+                                "minimum": 0,
+                                "description": "Matches with no date, in no period (left out of the counts)",
+                            },
+                            "counts": {"type": "array", "items": {"type": "integer", "minimum": 0}},
+                            "shares": {
+                                "type": "array",
+                                "items": {"type": ["number", "null"]},
+                                "description": "count × share_per / articles, 4 decimals; null when the period has "
+                                "no articles",
+                            },
+                            "values": {
+                                "type": "array",
+                                "items": {"type": ["number", "null"]},
+                                "description": "counts or shares, as `norm` asks",
+                            },
+                            "search_urls": {
+                                **STRINGS,
+                                "description": "Each period's search page (collapse=false: every article listed)",
+                            },
+                        },
+                    },
+                },
+                "took_ms": {"type": "number", "minimum": 0},
+                "links": {
+                    "type": "object",
+                    "required": ["html", "json", "csv"],
+                    "properties": {"html": {"type": "string"}, "json": {"type": "string"}, "csv": {"type": "string"}},
+                },
+                "partial": {"type": "boolean"},
+                "missing_shards": {"type": "array", "items": {"type": "integer", "minimum": 0}},
+            },
+        },
         "SearchResult": {
             "type": "object",
             "required": [
@@ -353,13 +443,35 @@ def schemas() -> dict:
             "properties": {
                 "query": {
                     "type": "object",
-                    "required": ["q", "parsed", "filters"],
+                    "required": ["q", "parsed", "synonyms", "expansions", "filters"],
                     "properties": {
                         "q": {"type": "string"},
-                        "parsed": {"type": "string", "description": "How the query was read"},
+                        "parsed": {
+                            "type": "string",
+                            "description": "How the query was read, synonyms included: 新冠 reads 新冠 OR 新型冠状病毒",
+                        },
                         "ignored": {
                             **STRINGS,
                             "description": "Parts of the query with nothing to search (punctuation)",
+                        },
+                        "synonyms": {"type": "boolean", "description": "Were words searched with their synonyms?"},
+                        "expansions": {
+                            "type": "array",
+                            "description": "The words searched with synonyms (a form that a shorter one already "
+                            "finds is not listed: 新冠 finds 新冠肺炎)",
+                            "items": {
+                                "type": "object",
+                                "required": ["term", "synonyms"],
+                                "properties": {
+                                    "term": {"type": "string", "description": "The word as the query holds it"},
+                                    "synonyms": {**STRINGS, "description": "The other forms searched"},
+                                    "replaced": {
+                                        "type": "boolean",
+                                        "description": "Present (true) when a one-way rule searches the synonyms "
+                                        "instead of the word itself",
+                                    },
+                                },
+                            },
                         },
                         "filters": {
                             "type": "object",
@@ -402,7 +514,9 @@ def schemas() -> dict:
                         "date": {
                             "type": "array",
                             "items": _ref("DateFacetItem"),
-                            "description": "Date histogram in `date_bucket` steps; counted without the date filter",
+                            "description": "Date histogram in `date_bucket` steps, every period of its range listed (empty "
+                            "ones too): the date filter's range (within the first and last dated article) when one is "
+                            "set, else the first to the last match; counted without the date filter",
                         },
                     },
                 },
@@ -613,6 +727,53 @@ def schemas() -> dict:
     }
 
 
+def trends_parameters() -> list[dict]:
+    shared = [p for p in search_parameters() if p["name"] in ("region", "date_from", "date_to")]
+    return [
+        {
+            "name": "q",
+            "in": "query",
+            "required": True,
+            "style": "form",
+            "explode": True,
+            "description": f"A query to compare (the search query language), given once per query: q=A&q=B (1 to "
+            f"{MAX_QUERIES}).",
+            "schema": {
+                "type": "array",
+                "minItems": 1,
+                "maxItems": MAX_QUERIES,
+                "items": {"type": "string", "minLength": 1, "maxLength": 1000},
+            },
+        },
+        *shared,
+        {
+            "name": "bucket",
+            "in": "query",
+            "required": False,
+            "description": "Period length; week is the ISO week (Monday to Sunday); auto: the finest bucket making "
+            f"at most 150 periods of the range. An explicit bucket making more than {MAX_PERIODS} periods is a "
+            "400 that names a coarser one.",
+            "schema": {"type": "string", "enum": ["auto", *BUCKETS], "default": "auto"},
+        },
+        {
+            "name": "norm",
+            "in": "query",
+            "required": False,
+            "description": f"`values`: counts, or share (matches per {SHARE_PER:,} articles of the period under "
+            "the same filters).",
+            "schema": {"type": "string", "enum": list(NORMS), "default": "count"},
+        },
+        {
+            "name": "format",
+            "in": "query",
+            "required": False,
+            "description": "json, or csv: a row per period (period, from, to, articles, then each query's count "
+            "and share)",
+            "schema": {"type": "string", "enum": ["json", "csv"], "default": "json"},
+        },
+    ]
+
+
 def openapi_document() -> dict:
     bad = _error("A bad parameter or an unreadable query; `error` names the parameter and the problem")
     unavailable = _error("No index, or one this version cannot read")
@@ -668,6 +829,27 @@ def openapi_document() -> dict:
                     },
                 }
             },
+            "/api/trends": {
+                "get": {
+                    "operationId": "trends",
+                    "summary": "Matches of up to 6 queries per period, as counts or per 10,000 articles",
+                    "description": "Every period of the range is listed (empty ones too); the range is the date "
+                    "filter within the first and last dated article. A period's count equals the `total` of "
+                    "/api/search with the same q, region and date_from/date_to = the period's from/to.",
+                    "parameters": trends_parameters(),
+                    "responses": {
+                        "200": {
+                            "description": "Periods and one series per query",
+                            "content": {
+                                "application/json": {"schema": _ref("TrendsResult")},
+                                "text/csv": {"schema": {"type": "string"}},
+                            },
+                        },
+                        "400": bad,
+                        "503": unavailable,
+                    },
+                }
+            },
             "/api/articles/{id}": {
                 "get": {
                     "operationId": "article",
@@ -680,6 +862,14 @@ def openapi_document() -> dict:
                             "required": False,
                             "description": "A query whose matches are returned as `article.highlights` ranges",
                             "schema": {"type": "string", "maxLength": 1000},
+                        },
+                        {
+                            "name": "synonyms",
+                            "in": "query",
+                            "required": False,
+                            "description": "Highlight the matches of q's synonyms too, as the search did (false: "
+                            "the words as typed)",
+                            "schema": {"type": "string", "enum": ["true", "false", "1", "0"], "default": "true"},
                         },
                     ],
                     "responses": {

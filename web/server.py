@@ -73,10 +73,12 @@ def serve(
     workers: int,
     engine=None,
     on_ready: Callable[[], None] | None = None,
+    settings: dict | None = None,
 ) -> None:
     """Serve the index at `index_dir` (or `engine`, in one process: a sharded index's coordinator, whose shards
-    are Ray actors, cannot be forked). The port is bound first, so a busy port fails before anything is
-    announced; `on_ready` is called once it is bound and the app is built."""
+    are Ray actors, cannot be forked), with the app `settings` given (web.WEB_SETTINGS: SYNONYMS_FILE …). The
+    port is bound first, so a busy port fails before anything is announced; `on_ready` is called once it is bound
+    and the app is built."""
     from search.errors import SearchError
     from search.processes import die_with_parent
     from web import create_app
@@ -88,7 +90,7 @@ def serve(
         workers = 1
 
     def app():
-        application = create_app({"INDEX_DIR": index_dir, "ENGINE": engine})
+        application = create_app({**(settings or {}), "INDEX_DIR": index_dir, "ENGINE": engine})
         with application.app_context():
             try:
                 get_engine().warm_up()  # the did-you-mean index: seconds on a large index, built before it is needed

@@ -1,7 +1,8 @@
 """The browser UI: server-rendered pages over the same data the API returns (templates only format it).
 
 / and /search (search page), /kwic (a query's matches in context), /articles/<id> (an article),
-/articles/<id>/source (the page file it was cut from), /help (the query language), /search.atom (feed of the newest matches), /opensearch.xml (lets browsers add the search
+/articles/<id>/source (the page file it was cut from), /trends (queries compared period by period), /help (the
+query language), /search.atom (feed of the newest matches), /opensearch.xml (lets browsers add the search
 box).
 """
 
@@ -22,8 +23,9 @@ from search.errors import BadRequest, NotFound, QueryError
 from search.query.kwic import KWIC_NUMBERS, MAX_ARTICLES, MAX_LINES, KwicRequest, flat
 from search.query.request import NUMBER_PARAMETERS, SearchRequest
 from search.query.snippets import mark_html
-from web.api import search_result, single_param
-from web.engine import get_engine
+from search.query.trends import MAX_QUERIES, TrendsRequest
+from web.api import search_result, single_param, trends_result, with_highlights
+from web.engine import get_engine, get_synonyms
 from web.errors import TITLES, query_marker
 from web.links import HTML_COLLAPSES, MAX_PAGE, SearchLinks, search_state
 
@@ -89,7 +91,7 @@ def home():
 @bp.get("/search")
 def search():
     try:
-        req = SearchRequest.from_params(request.args)
+        req = SearchRequest.from_params(request.args, get_synonyms())
     except BadRequest as exc:
         return search_error(exc)
     if req.collapse is None:
@@ -195,6 +197,8 @@ def page_nav(links: SearchLinks, result: dict) -> dict:
             for s in sorts
         ],
         "chips": chips,
+        # the 理解为 line's switch: synonyms off when they changed the query, back on when the reader turned them off
+        "synonyms_url": links.url(synonyms="false" if req.synonyms else None),
         # folding near-duplicates: offered when it changes something (or was switched off by the reader)
         "collapse": {
             "on": req.effective_collapse,
@@ -239,7 +243,7 @@ def kwic():
     if not q.strip():
         return render_template("kwic.html", result=None, q="", form=kwic_form(None), error=None)
     try:
-        req = KwicRequest.from_params(request.args)
+        req = KwicRequest.from_params(request.args, get_synonyms())
     except BadRequest as exc:
         error = {
             "status": exc.status,
@@ -317,11 +321,46 @@ def article_match_url(line: dict, q: str) -> str:
     return url_for("views.article", article_id=line["id"], q=q) + "#:~:text=" + directive
 
 
+BUCKET_LABELS = {"auto": "自动", "year": "年", "month": "月", "week": "周", "day": "日"}
+NORM_LABELS = {"count": "篇数", "share": "每万篇占比"}
+
+
+@bp.get("/trends")
+def trends():
+    """Queries compared period by period: a chart, the same numbers in a table (each a link to its search), and
+    the form. Without a query, the form alone; a bad parameter, the form with the message (status 400)."""
+    args = request.args.copy()
+    args.setlist("q", [q for q in args.getlist("q") if q.strip()])  # the form's unused boxes
+    form = {
+        "q": args.getlist("q")[:MAX_QUERIES],
+        **{name: request.args.get(name, "") for name in ("date_from", "date_to", "bucket", "norm")},
+        "region": request.args.getlist("region"),
+    }
+    result, error, status = None, None, 200
+    if form["q"]:
+        try:
+            _, result = trends_result(TrendsRequest.from_params(args))
+        except BadRequest as exc:
+            error, status = {"status": exc.status, "message": exc.message}, exc.status
+    slots = (form["q"] + [""] * MAX_QUERIES)[: max(2, min(MAX_QUERIES, len(form["q"]) + 1))]
+    html = render_template(
+        "trends.html",
+        result=result,
+        error=error,
+        form=form,
+        slots=slots,
+        q="",
+        bucket_labels=BUCKET_LABELS,
+        norm_labels=NORM_LABELS,
+    )
+    return html, status
+
+
 @bp.get("/articles/<article_id>")
 def article(article_id: str):
     q = single_param("q") or ""
     engine = get_engine()
-    found = engine.article(article_id, q=q or None)
+    found = with_highlights(engine.article(article_id), q or None)
     found["url"] = web_url(found["url"])  # the page links it: a javascript: or data: URL from the data is not shown
     related = engine.related(article_id, current_app.config["RELATED_LIMIT"])
     highlights = found.get("highlights", {})
@@ -461,7 +500,7 @@ def help_page():
 @bp.get("/search.atom")
 def feed():
     """The newest matches of a search as an Atom feed (page, per_page and sort are fixed: newest first)."""
-    req = SearchRequest.from_params(request.args)
+    req = SearchRequest.from_params(request.args, get_synonyms())
     req = dataclasses.replace(req, sort="-date", page=1, per_page=current_app.config["FEED_SIZE"])
     links = SearchLinks(req, "views.search")
     result = get_engine().search(req)

@@ -35,6 +35,7 @@ from search.query.kwic import MAX_ARTICLES, KwicRequest, concordance
 from search.query.request import SearchRequest
 from search.query.statistics import StatisticsCache, TermStatistics, scored_terms
 from search.query.suggest import did_you_mean
+from search.query.trends import TrendCounts, TrendsRequest, trends
 
 EXPORT_BATCH = 500  # articles fetched from a shard per call when exporting
 # Results a request may reach (page × per_page): every shard returns that many candidates, so deep pages cost
@@ -173,6 +174,14 @@ class ShardedEngine:
         position = {shard: iter(hits) for shard, hits in fetched.items()}
         # the page in merged order; a shard that went down after matching leaves its hits out (and is reported)
         return [next(position[numbers[p]]) for p, _ in picks if numbers[p] in position]
+
+    def trends(self, req: TrendsRequest) -> dict:
+        """`SearchEngine.trends`: every shard's day counts added, then bucketed as one index's are."""
+        started = time.perf_counter()
+        missing: dict[int, str] = {}
+        answers = self._answered(self.shards.run("trend_counts", (req,), report_down=True), missing)
+        counts = TrendCounts.add([answers[shard] for shard in sorted(answers)])
+        return self._marked(trends(req, counts, round((time.perf_counter() - started) * 1000, 2)), missing)
 
     def _count(self, req: SearchRequest, q: str, missing: dict) -> int:
         return sum(

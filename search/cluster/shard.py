@@ -24,6 +24,7 @@ from search.query.language import word_query
 from search.query.request import SearchRequest
 from search.query.statistics import TermStatistics, local_statistics
 from search.query.suggest import LEXICON_FIELDS, candidate_frequencies
+from search.query.trends import TrendCounts, TrendsRequest
 
 KEPT_SNAPSHOTS = 3  # snapshots kept open for fetches of queries matched on them
 KEPT_MASKS = 16  # matches whose document masks are kept for folded hits' similar articles
@@ -122,6 +123,10 @@ class ShardService:
         """Whole stored articles (exports)."""
         searcher = self._at(generation)
         return [from_stored(searcher.stored_fields(docnum)) for docnum in docs]
+
+    def trend_counts(self, req: TrendsRequest) -> TrendCounts:
+        deadline.start(self.engine.time_limit)
+        return self.engine.trend_counts(self._current(), req)
 
     def count(self, req: SearchRequest, q: str) -> int:
         deadline.start(self.engine.time_limit)

@@ -131,8 +131,9 @@ def load_json(path: str | Path, what: str):
     return json.loads(path.read_text(encoding="utf-8"))
 
 
-def score_queries(engine, gold: list[dict], queries: list[dict]) -> QueryScore:
-    """Run each labelled query through `engine.search` (first 100 hits, as the black-box scorer) and score it."""
+def score_queries(engine, gold: list[dict], queries: list[dict], synonyms: bool = True) -> QueryScore:
+    """Run each labelled query through `engine.search` (first 100 hits, as the black-box scorer) and score it;
+    `synonyms=False` searches the words as typed (the API's synonyms=false)."""
     from search.index.schema import from_stored
     from search.query.request import SearchRequest
 
@@ -149,7 +150,7 @@ def score_queries(engine, gold: list[dict], queries: list[dict]) -> QueryScore:
         outcomes.append(outcome)
         expected = {gold_id(x) for x in q.get("expected", [])}
         allowed = expected | {gold_id(x) for x in q.get("acceptable", [])}
-        params = {"q": q["q"], "per_page": "100"}
+        params = {"q": q["q"], "per_page": "100", "synonyms": "true" if synonyms else "false"}
         params.update({k: q[k] for k in ("region", "date_from", "date_to") if q.get(k)})
         try:
             result = engine.search(SearchRequest.from_params(params))

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from search.query.facets import add_day_counts, date_facet, region_facet
+from search.query.facets import add_day_counts, add_spans, date_facet, region_facet
 from search.query.request import SearchRequest
 
 
@@ -28,6 +28,7 @@ class Part:
     days: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))  # dated matches (without the date
     day_counts: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # filter): day → documents
     undated: int = 0
+    span: tuple[int, int] = (0, 0)  # the index's first and last dated article (yyyymmdd): the histogram's bounds
     # the best candidates, in this index's order: document numbers, their sort keys (smaller first: −score, or
     # the date key), their `seq` (ties between indexes), scores (None when sorted by date), and for folded
     # results the size of each candidate's cluster among the matches minus one
@@ -67,10 +68,18 @@ def assemble(req: SearchRequest, parts: list[Part], hits: list[dict], took_ms: f
         for path, count in part.region_counts.items():
             region_counts[path] = region_counts.get(path, 0) + count
     days, counts = add_day_counts([(p.days, p.day_counts) for p in parts])
-    bucket, date_items = date_facet(days, counts, req.date_from, req.date_to)
+    span = add_spans([p.span for p in parts])
+    bucket, date_items = date_facet(days, counts, req.date_from, req.date_to, span)
     parsed = req.parsed
     return {
-        "query": {"q": req.q, "parsed": parsed.parsed, "ignored": parsed.ignored, "filters": req.filters()},
+        "query": {
+            "q": req.q,
+            "parsed": parsed.parsed,
+            "ignored": parsed.ignored,
+            "synonyms": req.synonyms,  # were words searched with their synonyms? `expansions` says which
+            "expansions": parsed.expansions,
+            "filters": req.filters(),
+        },
         "total": total,
         # matching articles not counted in `total`: folded into a near-duplicate's result (its `similar`)
         "folded": sum(p.total for p in parts) - total,

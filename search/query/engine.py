@@ -28,12 +28,12 @@ from search.query.combine import Part, assemble, candidates_wanted, page_picks
 from search.query.evaluate import Evaluator, Hits, PostingCache, Unsupported
 from search.query.facets import FacetArrays, day_counts
 from search.query.kwic import MAX_ARTICLES, KwicRequest, concordance
-from search.query.language import parse_query
 from search.query.request import SearchRequest
-from search.query.snippets import highlight_ranges, make_snippets, mark_html, snippet_html
+from search.query.snippets import article_highlights, highlight_ranges, make_snippets, mark_html, snippet_html
 from search.query.source import read_source
 from search.query.statistics import GlobalBM25F
 from search.query.suggest import LocalVocabulary, did_you_mean
+from search.query.trends import TrendCounts, TrendsRequest, trends
 
 
 class SearchEngine:
@@ -182,6 +182,7 @@ class SearchEngine:
             part.region_counts = arrays.region_counts(matched & in_dates)
             part.days, part.day_counts = day_counts(arrays.date_values(matched & in_regions))
             part.undated = int((matched & in_regions & (arrays.dates == 0)).sum())
+            part.span = arrays.span()
         if wanted > 0 and groups:
             sort = req.effective_sort
             docs, scores = self._page(
@@ -203,10 +204,40 @@ class SearchEngine:
         self._add_similar(searcher, self.facet_arrays(searcher), mask, hits, hit_dicts, part.folded)
         return hit_dicts
 
+    def trends(self, req: TrendsRequest) -> dict:
+        """Each query's matches per period, and all articles per period (search/query/trends.py)."""
+        started = time.perf_counter()
+        deadline.start(self.time_limit)
+        counts = self.trend_counts(self.searcher(), req)
+        return trends(req, counts, round((time.perf_counter() - started) * 1000, 2))
+
+    def trend_counts(self, searcher, req: TrendsRequest) -> TrendCounts:
+        """Day counts of each query's dated matches under the filters, its undated matches, and the day counts of
+        every article in the chosen regions (the shares' denominators, and the data's span): one evaluation per
+        query, and bincounts over the facet arrays."""
+        arrays = self.facet_arrays(searcher)
+        in_regions = arrays.region_mask(req.regions) if req.regions else arrays.live
+        dated = req.filters.date_from or req.filters.date_to
+        in_dates = arrays.date_mask(req.filters.date_from, req.filters.date_to) if dated else arrays.live
+        series = []
+        for sub in req.queries:
+            matched, _, _, _ = self._masks(searcher, arrays, sub, sub.parsed.to_whoosh())
+            matched &= in_regions
+            days, counts = day_counts(arrays.date_values(matched & in_dates))
+            series.append((days, counts, int((matched & (arrays.dates == 0)).sum())))
+        return TrendCounts(series, day_counts(arrays.date_values(in_regions)))
+
     def count(self, searcher, req: SearchRequest, q: str) -> int:
         """Hits of query `q` under the filters of `req`."""
         deadline.check()
-        other = SearchRequest(q=q, regions=req.regions, date_from=req.date_from, date_to=req.date_to)
+        other = SearchRequest(
+            q=q,
+            regions=req.regions,
+            date_from=req.date_from,
+            date_to=req.date_to,
+            synonyms=req.synonyms,
+            thesaurus=req.thesaurus,
+        )
         arrays = self.facet_arrays(searcher)
         matched, in_regions, in_dates, _ = self._masks(searcher, arrays, other, other.parsed.to_whoosh())
         return int((matched & in_regions & in_dates).sum())
@@ -338,11 +369,7 @@ class SearchEngine:
         article = from_stored(searcher.stored_fields(docnum))
         article["provenance"] = provenance(article)
         if q:
-            highlight = parse_query(q).highlight
-            article["highlights"] = {
-                "headline": highlight_ranges(article["headline"], highlight.get("headline", [])),
-                "body": highlight_ranges(article["body"], highlight.get("body", [])),
-            }
+            article["highlights"] = article_highlights(article, SearchRequest(q=q).parsed.highlight)
         return article
 
     def source_page(self, article_id: str) -> dict:

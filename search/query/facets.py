@@ -15,7 +15,7 @@ from datetime import date
 import numpy as np
 
 from search.index.columns import deleted_docs, doc_frequencies, segment_version, seq_numbers
-from search.text.dates import date_bounds
+from search.query.periods import bucket_counts, periods, to_date
 
 
 @dataclass
@@ -30,6 +30,7 @@ class FacetArrays:
     seq: np.ndarray  # int per document: its place in the archive's indexing order
     _date_orders: dict = field(default_factory=dict, repr=False)  # (ascending, by seq) → every docnum in date order
     _segments: dict = field(default_factory=dict, repr=False)  # what was read of each segment, for the next snapshot
+    _span: tuple[int, int] | None = field(default=None, repr=False)  # see span()
 
     @classmethod
     def build(cls, reader, previous: FacetArrays | None = None) -> FacetArrays:
@@ -127,6 +128,12 @@ class FacetArrays:
         found = np.flatnonzero(counts)
         terms = self.region_terms
         return {terms[i]: c for i, c in zip(found.tolist(), counts[found].tolist())}
+
+    def span(self) -> tuple[int, int]:
+        """(first, last) yyyymmdd day of the live dated documents, once per snapshot."""
+        if self._span is None:
+            self._span = date_span(self.dates, self.live)
+        return self._span
 
     def date_values(self, mask: np.ndarray) -> np.ndarray:
         values = self.dates[mask]
@@ -235,11 +242,9 @@ def region_facet(counts: dict[str, int], selected: list[str], size: int) -> list
     return items
 
 
-def date_bucket(values: np.ndarray) -> str:
-    """'year', 'month' or 'day': the finest bucket that keeps the histogram to a readable number of bars."""
-    if not len(values):
-        return "month"
-    lo, hi = _to_date(int(values.min())), _to_date(int(values.max()))
+def date_bucket(lo: date, hi: date) -> str:
+    """'year', 'month' or 'day': the finest bucket that keeps the histogram of [lo, hi] to a readable number of
+    bars (at most 37 months or 63 days)."""
     span = (hi - lo).days
     if span > 3 * 366:
         return "year"
@@ -262,32 +267,47 @@ def add_day_counts(parts: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarr
     return days, np.bincount(inverse, weights=np.concatenate([c for _, c in parts])).astype(np.int64)
 
 
+def date_span(dates: np.ndarray, mask: np.ndarray) -> tuple[int, int]:
+    """(first, last) yyyymmdd day among the dated documents of `mask`; (0, 0) when none is dated."""
+    values = dates[mask & (dates > 0)]
+    return (int(values.min()), int(values.max())) if values.size else (0, 0)
+
+
+def add_spans(spans: list[tuple[int, int]]) -> tuple[int, int]:
+    found = [s for s in spans if s[0]]
+    return (min(s[0] for s in found), max(s[1] for s in found)) if found else (0, 0)
+
+
 def date_facet(
-    days: np.ndarray, counts: np.ndarray, date_from: str | None, date_to: str | None
+    days: np.ndarray,
+    counts: np.ndarray,
+    date_from: str | None,
+    date_to: str | None,
+    span: tuple[int, int] = (0, 0),
 ) -> tuple[str, list[dict]]:
-    """The date histogram of (day, count) pairs: its bucket and one item per bucket with matches."""
-    bucket = date_bucket(days)
-    divisor = {"year": 10000, "month": 100, "day": 1}[bucket]
-    buckets = days // divisor
-    if buckets.size:  # days come sorted, so each bucket's days are one run
-        starts = np.flatnonzero(np.concatenate(([True], buckets[1:] != buckets[:-1])))
-        keys, counts = buckets[starts], np.add.reduceat(counts, starts)
+    """The date histogram of (day, count) pairs: its bucket and one item per period of its range, empty ones
+    included. The range zooms with the date filter: the filter's dates (within `span`, the first and last dated
+    article of the index) when one is set, else the first to the last match; years, then months, then days."""
+    if date_from or date_to:
+        if not span[0]:  # nothing in the index is dated
+            return "month", []
+        first, last = to_date(span[0]), to_date(span[1])
+        lo = max(to_date(date_from), first) if date_from else first
+        hi = min(to_date(date_to), last) if date_to else last
+    elif days.size:
+        lo, hi = to_date(int(days[0])), to_date(int(days[-1]))
     else:
-        keys = counts = buckets
+        return "month", []
+    if hi < lo:
+        return "month", []
+    bucket = date_bucket(lo, hi)
+    listed = periods(lo, hi, bucket)
     items = []
-    for key, count in zip(keys.tolist(), counts.tolist()):
-        value = _bucket_value(key, bucket)
-        lo, hi = date_bounds(value)
-        items.append(
-            {
-                "value": value,
-                "label": value,
-                "count": int(count),
-                "from": lo,
-                "to": hi,
-                "selected": date_from == lo and date_to == hi,
-            }
-        )
+    for period, count in zip(listed, bucket_counts(days, counts, listed).tolist()):
+        item = period.to_dict()
+        item["count"] = int(count)
+        item["selected"] = date_from == item["from"] and date_to == item["to"]
+        items.append(item)
     return bucket, items
 
 
@@ -301,15 +321,3 @@ def _value_counts(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     counts = np.bincount(keys - lo)
     found = np.flatnonzero(counts)
     return found + lo, counts[found]
-
-
-def _bucket_value(key: int, bucket: str) -> str:
-    if bucket == "year":
-        return f"{key:04d}"
-    if bucket == "month":
-        return f"{key // 100:04d}-{key % 100:02d}"
-    return f"{key // 10000:04d}-{key // 100 % 100:02d}-{key % 100:02d}"
-
-
-def _to_date(value: int) -> date:
-    return date(value // 10000, value // 100 % 100, value % 100)

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from search.errors import BadRequest, QueryError
 from search.query.request import SearchRequest, _as_list, _single, shown
 from search.query.snippets import highlight_ranges
+from search.text.synonyms import Synonyms
 
 # The numeric parameters, declared once: (default, lowest, highest, help).
 KWIC_NUMBERS = {
@@ -62,12 +63,12 @@ class KwicRequest:
         return dataclasses.replace(self.search, sort=order, page=1, collapse=False)
 
     @classmethod
-    def from_params(cls, params: Mapping) -> KwicRequest:
+    def from_params(cls, params: Mapping, thesaurus: Synonyms | None = None) -> KwicRequest:
         """From a Werkzeug MultiDict (or any mapping of name → value or list of values); a bad parameter is a
-        BadRequest naming it."""
+        BadRequest naming it. `thesaurus`: the synonyms the search expands with (None: the default list)."""
         get_all = params.getlist if hasattr(params, "getlist") else (lambda k: _as_list(params.get(k)))
         search_params = {name: get_all(name) for name in params if name not in OWN_PARAMETERS + RESULTS_PAGE_PARAMETERS}
-        search = SearchRequest.from_params(search_params)
+        search = SearchRequest.from_params(search_params, thesaurus)
         if search.parsed.is_browse:
             raise BadRequest("q: give a query: a concordance shows the places a query matched")
         sort = _single("sort", get_all("sort")) or DEFAULT_SORT

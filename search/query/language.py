@@ -17,7 +17,7 @@ from __future__ import annotations
 import difflib
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from whoosh import query as wq
 
@@ -103,16 +103,42 @@ class Or:
 
 
 @dataclass(frozen=True)
+class Synonymous(Or):
+    """A query word with its synonyms (search/query/expansion.py): an OR of `children`, the forms searched (the word
+    itself among them unless a one-way rule replaced it), that still remembers the `word` the user typed."""
+
+    word: Word = Word("")
+
+    def render(self) -> str:
+        if self.word.field:  # headline:(新冠 OR 新型冠状病毒), which the parser reads back as the same query
+            return (
+                f"{self.word.field}:("
+                + " OR ".join(
+                    _render_child(replace(c, field=None) if isinstance(c, Word) else c) for c in self.children
+                )
+                + ")"
+            )
+        return super().render()
+
+    @property
+    def typed(self) -> Word | None:
+        """The word as typed, when it is among the forms searched."""
+        return self.word if self.word in self.children else None
+
+
+@dataclass(frozen=True)
 class MatchAll:
     def render(self) -> str:
         return "*"
 
 
-Node = Word | DateRange | Not | And | Or | MatchAll  # a node of the syntax tree
+Node = Word | DateRange | Not | And | Or | MatchAll  # a node of the syntax tree (Synonymous is an Or)
 
 
 def _render_child(node) -> str:
     text = node.render()
+    if isinstance(node, Synonymous) and node.word.field:
+        return text  # already in its field's parentheses
     return f"({text})" if isinstance(node, (And, Or)) and len(node.children) > 1 else text
 
 
@@ -357,6 +383,7 @@ class ParsedQuery:
     tree: Node
     highlight: dict[str, list[str]] = field(default_factory=dict)  # field ("headline"/"body"/...) → strings
     ignored: list[str] = field(default_factory=list)  # parts of the query with nothing to search (punctuation alone)
+    expansions: list[dict] = field(default_factory=list)  # [{"term", "synonyms"}]: the words searched with synonyms
 
     @property
     def parsed(self) -> str:
@@ -386,9 +413,7 @@ def parse_query(text: str | None) -> ParsedQuery:
         raise QueryError(f"the query has too many terms (the limit is {MAX_TERMS})")
     if not _has_positive(tree) and not _has_negative(tree):
         raise QueryError(f"nothing to search for in {text!r}: it has no letters or digits")
-    highlight: dict[str, list[str]] = {}
-    _collect_highlights(tree, highlight, negated=False)
-    return ParsedQuery(text, tree, highlight, parser.ignored)
+    return ParsedQuery(text, tree, highlights(tree), parser.ignored)
 
 
 def _count_terms(node) -> int:
@@ -409,6 +434,13 @@ def _has_negative(node) -> bool:
     if isinstance(node, (And, Or)):
         return any(_has_negative(c) for c in node.children)
     return isinstance(node, Not)
+
+
+def highlights(tree) -> dict[str, list[str]]:
+    """field → the strings to mark in it: every word the query searches there, but no negated one."""
+    out: dict[str, list[str]] = {}
+    _collect_highlights(tree, out, negated=False)
+    return out
 
 
 def _collect_highlights(node, out: dict, negated: bool) -> None:
@@ -502,7 +534,9 @@ PROXIMITY_SLOP = 4
 def _closeness_bonus(node: And) -> wq.Query | None:
     """Extra score for documents where the words of an AND stand together: as one contiguous string in the headline
     or body (the pasted form with its punctuation first, then the words run together), or near each other."""
-    words = [c for c in node.children if isinstance(c, Word) and c.field in (None, "headline")]
+    # a word searched with its synonyms counts as typed: its closeness to its neighbours still ranks
+    typed = (c.typed if isinstance(c, Synonymous) else c for c in node.children)
+    words = [w for w in typed if isinstance(w, Word) and w.field in (None, "headline")]
     if len(words) < 2 and node.pasted is None:
         return None
     ng_fields = ("headline_ng",) if all(w.field == "headline" for w in words) and words else ("headline_ng", "body_ng")

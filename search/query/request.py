@@ -9,8 +9,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from search.errors import BadRequest, QueryError
+from search.query.expansion import with_synonyms
 from search.query.language import ParsedQuery, parse_query
 from search.text.dates import date_range
+from search.text.synonyms import Synonyms, default_synonyms
 
 # The numeric request parameters, declared once: (default, lowest, highest, help).
 NUMBER_PARAMETERS = {
@@ -19,7 +21,7 @@ NUMBER_PARAMETERS = {
     "facet_size": (10, 1, 100, "values shown per facet level"),
 }
 SORTS = ("relevance", "date", "-date")
-PARAMETERS = ("q", "region", "date_from", "date_to", "sort", "page", "per_page", "facet_size", "collapse")
+PARAMETERS = ("q", "region", "date_from", "date_to", "sort", "page", "per_page", "facet_size", "collapse", "synonyms")
 BOOLEANS = {"true": True, "1": True, "false": False, "0": False}
 
 
@@ -34,14 +36,17 @@ class SearchRequest:
     per_page: int = 10
     facet_size: int = 10
     collapse: bool | None = None  # fold near-duplicates into one hit with "N similar"; None: the caller's default
+    synonyms: bool = True  # search each word with its synonyms (the `synonyms` parameter)
     raw: dict = field(default_factory=dict)  # the parameters as given, for building links
+    # the list to expand with: newsearch's default list unless the caller (the app, the CLI) has the archive's own
+    thesaurus: Synonyms = field(default_factory=default_synonyms, repr=False, compare=False)
 
     _parsed: ParsedQuery | None = None
 
     @property
     def parsed(self) -> ParsedQuery:
         if self._parsed is None:
-            self._parsed = parse_query(self.q)
+            self._parsed = parse_with_synonyms(self.q, self.thesaurus if self.synonyms else None)
         return self._parsed
 
     @property
@@ -61,8 +66,9 @@ class SearchRequest:
         return self.default_collapse and not self.parsed.is_browse
 
     @classmethod
-    def from_params(cls, params: Mapping) -> SearchRequest:
-        """From a Werkzeug MultiDict (or any mapping of name → value or list of values)."""
+    def from_params(cls, params: Mapping, thesaurus: Synonyms | None = None) -> SearchRequest:
+        """From a Werkzeug MultiDict (or any mapping of name → value or list of values); `thesaurus`: the synonyms
+        to expand with (None: newsearch's default list)."""
         get_all = params.getlist if hasattr(params, "getlist") else (lambda k: _as_list(params.get(k)))
         one = {k: _single(k, get_all(k)) for k in PARAMETERS if k != "region"}
         regions = _regions([r.strip() for r in get_all("region") if r and r.strip()])
@@ -81,16 +87,16 @@ class SearchRequest:
         sort = one["sort"] or None
         if sort is not None and sort not in SORTS:
             raise BadRequest(f"sort: {shown(sort)} is not one of {', '.join(SORTS)}")
-        collapse = one["collapse"] or None
-        if collapse is not None and collapse.strip().lower() not in BOOLEANS:
-            raise BadRequest(f"collapse: {shown(collapse)} is not one of true, false, 1, 0")
+        collapse, synonyms = (_boolean(name, one[name]) for name in ("collapse", "synonyms"))
         req = cls(
             q=one["q"] or "",
             regions=regions,
             date_from=date_from,
             date_to=date_to,
             sort=sort,
-            collapse=BOOLEANS[collapse.strip().lower()] if collapse is not None else None,
+            collapse=collapse,
+            synonyms=synonyms is not False,
+            thesaurus=default_synonyms() if thesaurus is None else thesaurus,
             page=_bounded("page", one["page"]),
             per_page=_bounded("per_page", one["per_page"]),
             facet_size=_bounded("facet_size", one["facet_size"]),
@@ -111,6 +117,20 @@ class SearchRequest:
             "date_to": self.date_to,
             "sort": self.effective_sort,
         }
+
+
+def parse_with_synonyms(q: str | None, thesaurus: Synonyms | None) -> ParsedQuery:
+    """The query `q`, its words expanded with `thesaurus` (None: as typed)."""
+    parsed = parse_query(q)
+    return with_synonyms(parsed, thesaurus) if thesaurus is not None else parsed
+
+
+def _boolean(name: str, value: str | None) -> bool | None:
+    if value is None or value == "":
+        return None
+    if value.strip().lower() not in BOOLEANS:
+        raise BadRequest(f"{name}: {shown(value)} is not one of true, false, 1, 0")
+    return BOOLEANS[value.strip().lower()]
 
 
 def _regions(values: list[str]) -> list[str]:

@@ -48,6 +48,11 @@ def highlight_ranges(text: str, terms: list[str]) -> list[list[int]]:
     return merge_ranges(found)
 
 
+def article_highlights(article: dict, highlight: dict[str, list[str]]) -> dict[str, list[list[int]]]:
+    """The ranges to mark in an article's headline and body for a query's strings to highlight (field → strings)."""
+    return {name: highlight_ranges(article[name], highlight.get(name, [])) for name in ("headline", "body")}
+
+
 def merge_ranges(ranges: list[list[int]]) -> list[list[int]]:
     merged: list[list[int]] = []
     for start, end in sorted(ranges):

@@ -182,6 +182,8 @@ def did_you_mean(vocabulary, q: str, parsed: ParsedQuery, count: Callable[[str],
     suggestions: list[tuple[tuple[bool, int, float], dict]] = []  # (rank, suggestion)
     seen = {q}
     for word in list(dict.fromkeys(_searched_words(parsed.tree)))[:MAX_WORDS]:
+        if not MIN_LENGTH <= len(word.text) <= MAX_LENGTH or " " in word.text:
+            continue  # no spelling to offer (a common character's match alone costs a second on a 20k index)
         if vocabulary.matches(word):
             continue  # this word is found: it is not the one to correct
         for candidate in vocabulary.candidates(word.text):

@@ -129,7 +129,19 @@ def _regions(values: list[str]) -> list[str]:
             )
         if path not in paths:
             paths.append(path)
-    return paths
+    return narrowest(paths)
+
+
+def within(path: str, region: str) -> bool:
+    """Is `path` strictly inside `region` (湖南省/株洲市 inside 湖南省)?"""
+    return path.startswith(region + "/")
+
+
+def narrowest(paths: list[str]) -> list[str]:
+    """The regions to filter by: a region with another chosen region inside it gives way to it (湖南省 and
+    湖南省/株洲市 mean a drill-down to 株洲市: the child narrows), while siblings and unrelated regions stay, to be
+    ORed. Order kept."""
+    return [p for p in paths if not any(within(other, p) for other in paths)]
 
 
 def _as_list(value) -> list[str]:

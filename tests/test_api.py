@@ -4,7 +4,7 @@ against counts made independently of the facet code), toggle URLs, and one error
 from __future__ import annotations
 
 from collections import Counter
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote, urlsplit
 
 import pytest
 
@@ -497,6 +497,27 @@ def test_openapi_document(get_json, app):
     assert paths["/api/search"]["get"]["responses"]["400"]["content"]["application/json"]["schema"] == {
         "$ref": "#/components/schemas/Error"
     }
+
+
+def test_the_documented_regions_are_the_ones_the_server_takes(get_json):
+    """Every RegionPath value of the document is a region filter as it is; what the document calls a 400 is one."""
+    import re
+
+    schema = get_json("/api/openapi.json")["components"]["schemas"]["RegionPath"]
+    paths = schema["enum"]
+    assert len(paths) > 3000 and {"湖南省", "湖南省/株洲市", "湖南省/株洲市/石峰区"} <= set(paths)
+    pattern = re.compile(schema["pattern"])
+    for path in paths:
+        assert pattern.match(path) and len(path) <= schema["maxLength"], path
+        assert SearchRequest.from_params({"region": [path]}).regions == [path], path
+    param = next(
+        p for p in get_json("/api/openapi.json")["paths"]["/api/search"]["get"]["parameters"] if p["name"] == "region"
+    )
+    assert param["schema"]["items"] == {"$ref": "#/components/schemas/RegionPath"} and param["schema"]["maxItems"] == 50
+    for bad in ("湖南省/杭州市", "株洲市/湖南省", "湖" * 101, "foo"):
+        error = get_json(f"/api/search?region={quote(bad)}", 400)["error"]
+        assert error.startswith("region:") and "is not a known administrative division" in error, error
+    assert get_json("/api/search?region=湖南&region=株洲")["query"]["filters"]["region"] == ["湖南省/株洲市"]
 
 
 def test_search_result_satisfies_its_schema(get_json):

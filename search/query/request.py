@@ -113,15 +113,22 @@ class SearchRequest:
         }
 
 
+# The region parameter: at most MAX_REGIONS values of at most MAX_REGION_LENGTH characters, each a division's path
+# (湖南省/株洲市) or a form of it that resolves to one path (湖南省株洲市, 株洲). The full paths are this pattern's
+# strings — names from the province down, joined by "/" — that the gazetteer knows (search.text.regions.division_paths).
+MAX_REGIONS, MAX_REGION_LENGTH = 50, 100
+REGION_PATH_PATTERN = r"^[\u4e00-\u9fff]+(/[\u4e00-\u9fff]+){0,2}$"
+
+
 def _regions(values: list[str]) -> list[str]:
     """Region filters as full paths: 湖南省株洲市, 湖南省/株洲市 and 株洲 all mean 湖南省/株洲市."""
     from search.text.regions import normalize_path
 
-    if len(values) > 50:
-        raise BadRequest("region: too many values (the limit is 50)")
+    if len(values) > MAX_REGIONS:
+        raise BadRequest(f"region: too many values (the limit is {MAX_REGIONS})")
     paths = []
     for value in values:
-        path = normalize_path(value) if len(value) <= 100 else None
+        path = normalize_path(value) if len(value) <= MAX_REGION_LENGTH else None
         if path is None:
             raise BadRequest(
                 f"region: {value[:40]!r} is not a known administrative division "

@@ -1,4 +1,4 @@
-"""The `newsearch` command: index, search, stats, serve."""
+"""The `newsearch` command: index, search, cite, stats, serve."""
 
 from __future__ import annotations
 
@@ -72,7 +72,23 @@ def index_command(paths, index_dir, rebuild, prune, quiet, shards, cluster):
     files = list(iter_files(p for p in targets if p.exists()))
     if not files and not prune:
         raise click.ClickException(f"no .txt, .md or .jsonl files under {', '.join(map(str, targets))}")
-    with tqdm(total=len(files), unit="file", desc="indexing", disable=quiet or None, file=sys.stderr) as bar:
+    # The bar counts bytes, not files: one large JSON Lines file is the whole run, and it moves as it streams.
+    with tqdm(
+        total=_total_bytes(files),
+        unit="B",
+        unit_scale=True,
+        unit_divisor=1024,
+        desc="indexing",
+        disable=quiet or None,
+        file=sys.stderr,
+    ) as bar:
+        files_done = 0
+
+        def file_done(_key: str) -> None:
+            nonlocal files_done
+            files_done += 1
+            bar.set_postfix_str(f"{files_done}/{len(files)} files", refresh=False)
+
         try:
             if shards is not None or cluster is not None or is_sharded(index_dir):
                 summary = index_sharded(
@@ -82,10 +98,13 @@ def index_command(paths, index_dir, rebuild, prune, quiet, shards, cluster):
                     cluster=cluster,
                     rebuild=rebuild,
                     prune=prune,
-                    on_file=lambda _: bar.update(),
+                    on_file=file_done,
+                    on_bytes=bar.update,
                 )
             else:
-                summary = index_paths(index_dir, targets, rebuild=rebuild, prune=prune, on_file=lambda _: bar.update())
+                summary = index_paths(
+                    index_dir, targets, rebuild=rebuild, prune=prune, on_file=file_done, on_bytes=bar.update
+                )
         except SearchError as exc:
             raise click.ClickException(exc.message) from None
     for error in summary.errors:
@@ -93,6 +112,16 @@ def index_command(paths, index_dir, rebuild, prune, quiet, shards, cluster):
     click.echo(f"{summary.line()} → {index_dir}")
     if not summary.ok:
         sys.exit(1)
+
+
+def _total_bytes(files) -> int:
+    total = 0
+    for path in files:
+        try:
+            total += os.stat(path).st_size
+        except OSError:
+            pass  # the sync reports it
+    return total
 
 
 @main.command("delete")
@@ -151,11 +180,18 @@ def search_command(query, index_dir, regions, date_from, date_to, sort, limit, p
         click.echo(json.dumps(result, ensure_ascii=False, indent=2))
         return
     click.echo(f"{result['total']} results for {result['query']['parsed']} ({result['took_ms']} ms)")
+    if result["suggestions"]:  # as the page and the JSON offer them: never applied by itself
+        offered = ", ".join(f"{s['q']} ({_results(s['total'])})" for s in result["suggestions"])
+        click.echo(f"did you mean: {offered}")
     for rank, hit in enumerate(result["hits"], start=(page - 1) * limit + 1):
         meta = " · ".join(x for x in (hit["date"] or "undated", "、".join(hit["region"]), hit["source"]) if x)
         click.echo(f"\n{rank}. {hit['headline'] or '(no headline)'}  [{meta}]  id={hit['id']}")
         for snippet in hit["snippets"]:
             click.echo("   " + _marked_text(snippet))
+
+
+def _results(n: int) -> str:
+    return f"{n} result" if n == 1 else f"{n} results"
 
 
 def _marked_text(snippet: dict) -> str:
@@ -166,6 +202,29 @@ def _marked_text(snippet: dict) -> str:
         at = end
     out.append(text[at:])
     return "".join(out)
+
+
+@main.command("cite")
+@click.argument("ids", nargs=-1, required=True)
+@index_option
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["ris", "bibtex", "csl-json", "gbt7714", "apa"]),
+    default="gbt7714",
+    show_default=True,
+    help="RIS, BibTeX or CSL-JSON for a reference manager; a GB/T 7714-2015 or APA reference to paste.",
+)
+def cite_command(ids, index_dir, fmt):
+    """Cite the articles with these IDS (as `search` lists them), in the order given."""
+    from search.cite import citation
+
+    try:
+        engine = open_engine(index_dir)
+        articles = [engine.article(article_id) for article_id in ids]
+    except SearchError as exc:
+        raise click.ClickException(exc.message) from None
+    click.echo(citation(articles, fmt), nl=False)
 
 
 @main.command("stats")
@@ -411,13 +470,16 @@ def serve_command(index_dir, host, port, threads, workers, shards_dir, cluster, 
         click.echo(f"no index at {index_dir}: indexing the bundled seeds first…", err=True)
         summary = index_paths(index_dir, [bundled_seeds()])
         click.echo(f"{summary.added} articles indexed", err=True)
-    click.echo(
-        f"newsearch serving {index_dir} on http://{host}:{port}/ ({workers} worker process"
-        f"{'es' if workers > 1 else ''} × {threads} threads)",
-        err=True,
-    )
+
+    def announce() -> None:  # once the port is ours: a busy port gives only its error
+        click.echo(
+            f"newsearch serving {index_dir} on http://{host}:{port}/ ({workers} worker process"
+            f"{'es' if workers > 1 else ''} × {threads} threads)",
+            err=True,
+        )
+
     try:
-        serve(index_dir, host, port, threads, workers)
+        serve(index_dir, host, port, threads, workers, on_ready=announce)
     except OSError as exc:  # the port is taken, the address is not local…
         raise click.ClickException(f"cannot serve on {host}:{port}: {exc.strerror or exc}") from None
 
@@ -434,12 +496,15 @@ def _serve_shards(shards_dir: str, host: str, port: int, threads: int, cluster: 
         engine = open_engine(shards_dir, on_ray=True, cluster=cluster, replicas=replicas)
     except SearchError as exc:
         raise click.ClickException(exc.message) from None
-    click.echo(
-        f"newsearch serving {layout.shards} shards of {shards_dir} on http://{host}:{port}/ ({threads} threads)",
-        err=True,
-    )
+
+    def announce() -> None:
+        click.echo(
+            f"newsearch serving {layout.shards} shards of {shards_dir} on http://{host}:{port}/ ({threads} threads)",
+            err=True,
+        )
+
     try:
-        serve(shards_dir, host, port, threads, 1, engine=engine)
+        serve(shards_dir, host, port, threads, 1, engine=engine, on_ready=announce)
     except OSError as exc:
         raise click.ClickException(f"cannot serve on {host}:{port}: {exc.strerror or exc}") from None
     finally:

@@ -110,8 +110,9 @@ def served(index_dir: Path, tmp_path: Path, *options: str, process_out: list | N
 
 
 @contextmanager
-def chrome(tmp_path: Path, browser_log: bool = False):
-    """A headless Chromium session (with the console log kept when `browser_log`)."""
+def chrome(tmp_path: Path, browser_log: bool = False, javascript: bool = True):
+    """A headless Chromium session (with the console log kept when `browser_log`; scripts off unless
+    `javascript`)."""
     require_browser()
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
@@ -121,6 +122,8 @@ def chrome(tmp_path: Path, browser_log: bool = False):
     for flag in CHROME_FLAGS:
         options.add_argument(flag)
     options.add_argument(f"--user-data-dir={tmp_path / 'chromium-profile'}")
+    if not javascript:
+        options.add_experimental_option("prefs", {"profile.managed_default_content_settings.javascript": 2})
     if browser_log:
         options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     service = Service(executable_path=str(CHROMEDRIVER), log_output=str(tmp_path / "chromedriver.log"))

@@ -4,15 +4,19 @@ against counts made independently of the facet code), toggle URLs, and one error
 from __future__ import annotations
 
 from collections import Counter
+from pathlib import Path
 from urllib.parse import parse_qs, quote, urlsplit
 
 import pytest
 
 from search.query.request import SearchRequest
 
+ROOT = Path(__file__).resolve().parent.parent
+
 SEARCH_KEYS = {
     "query",
     "total",
+    "folded",
     "page",
     "per_page",
     "pages",
@@ -381,7 +385,10 @@ def test_article_provenance(get_json):
 
 def test_article_source(get_json):
     data = get_json("/api/articles/fbf28e304e8bae6d/source")
-    assert set(data) == {"id", "file", "line_start", "line_end", "lines"}
+    assert set(data) == {"id", "file", "line_start", "line_end", "format", "bytes", "lines_total", "lines", "record"}
+    assert (data["format"], data["record"]) == ("page", None)
+    assert data["bytes"] == (ROOT / "seeds" / "003_a8830f866c506400.txt").stat().st_size
+    assert data["lines_total"] == len(data["lines"])  # a page of a few hundred lines is shown whole
     assert (data["id"], data["file"], data["line_start"], data["line_end"]) == (
         "fbf28e304e8bae6d",
         "003_a8830f866c506400.txt",

@@ -142,7 +142,16 @@ PARAMS = (
     "format",
     "limit",
 )
-PATHS = ("/api/search", "/api/export", "/api/articles/{}", "/api/stats", "/search", "/articles/{}", "/search.atom")
+PATHS = (
+    "/api/search",
+    "/api/export",
+    "/api/articles/{}",
+    "/api/articles/{}/cite",
+    "/api/stats",
+    "/search",
+    "/articles/{}",
+    "/search.atom",
+)
 
 
 def encode(value: str) -> str:

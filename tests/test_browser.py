@@ -7,12 +7,15 @@ Without Chromium the test fails in CI (CI=true) with a message saying how to ins
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 
 from tests.live import chrome, served
 
 pytestmark = pytest.mark.browser  # Chromium through Selenium
+SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 
 
 @pytest.fixture()
@@ -177,3 +180,222 @@ def test_similar_reports_and_the_source_page(browser, server, tmp_path):
     assert box[0] <= (mark[0] + mark[1]) / 2 <= box[1], "the caret stands under the faulty character"
     assert mark[2] > (box[2] + box[3]) / 2, "… below it"
     browser.save_screenshot(str(tmp_path / "query-error.png"))
+
+
+# --- a phone's width, and the keyboard ----------------------------------------------------------------------------
+
+PHONE = (390, 844)
+LONG_URL = "https://example.com/archive/" + "/".join(f"section-{i:02d}-a-path-segment-without-breaks" for i in range(8))
+LONG_ID = "ZZRB" + "0123456789ABCDEF" * 8  # an archive's reference number: no break opportunity in 132 characters
+LONG_FILE = "zhuzhou-daily-2020-03-05-page-04-" + "x" * 60 + ".jsonl"
+
+
+@pytest.fixture(scope="module")
+def wide_server(tmp_path_factory):
+    """The seeds and one article whose url, reference number and file name are each wider than a phone."""
+    import json
+
+    from search.index.sync import index_paths
+
+    root = tmp_path_factory.mktemp("wide")
+    corpus = root / "corpus"
+    shutil.copytree(SEEDS, corpus)
+    record = {
+        "headline": "株洲长链接文章",
+        "date": "2020-03-05",
+        "region": "湖南省/株洲市",
+        "source": "株洲日报",
+        "url": f"{LONG_URL}?id={LONG_ID}",
+        "body": f"株洲市复工复产有序推进。档案编号{LONG_ID}。原文见 {LONG_URL} 。",
+    }
+    (corpus / LONG_FILE).write_text(json.dumps(record, ensure_ascii=False) + "\n", encoding="utf-8")
+    summary = index_paths(root / "index", [corpus])
+    assert summary.ok, summary.errors
+    with served(root / "index", root) as base:
+        yield base
+
+
+def article_id_of(base: str, q: str) -> str:
+    import json
+    import urllib.request
+
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    with opener.open(f"{base}/api/search?q={quote(q)}") as response:
+        return json.load(response)["hits"][0]["id"]
+
+
+def test_no_page_scrolls_sideways_on_a_phone(browser, wide_server, tmp_path):
+    """At 390 px every page fits its width: long urls, reference numbers and file names wrap, the help table
+    scrolls inside its own box."""
+    from selenium.webdriver.common.by import By
+
+    browser.set_window_size(*PHONE)
+    article = "/articles/" + quote(article_id_of(wide_server, "株洲长链接文章"), safe="")
+    pages = {
+        "home": "/",
+        "results": "/search?q=" + quote("复工"),
+        "results-wide": "/search?q=" + quote("档案编号"),
+        "article-wide": article,
+        "source-wide": article + "/source",
+        "help": "/help",
+        "query-error": "/search?q=" + quote('复工 "' + LONG_ID),
+        "not-found": "/articles/" + LONG_ID * 2,
+    }
+    for name, path in pages.items():
+        browser.get(wide_server + path)
+        scroll_width, inner_width = browser.execute_script(
+            "return [document.scrollingElement.scrollWidth, window.innerWidth]"
+        )
+        browser.save_screenshot(str(tmp_path / f"phone-{name}.png"))
+        assert scroll_width <= inner_width, (name, scroll_width, inner_width)
+    # the long url is shown whole, broken over lines, and inside the screen
+    browser.get(wide_server + article)
+    link = browser.find_element(By.CSS_SELECTOR, ".story-meta a[rel~=noopener]")
+    assert link.text.replace("\n", "") == f"{LONG_URL}?id={LONG_ID}"
+    right = browser.execute_script("return arguments[0].getBoundingClientRect().right", link)
+    assert right <= browser.execute_script("return window.innerWidth")
+    # the help table is wider than the phone: it scrolls in its box
+    browser.get(wide_server + "/help")
+    box = browser.find_element(By.CSS_SELECTOR, ".table-scroll")
+    assert browser.execute_script("return arguments[0].scrollWidth > arguments[0].clientWidth", box)
+
+
+def test_filter_drawer_on_a_phone(browser, server, tmp_path):
+    """On a phone a "筛选" button stands before the results and opens the facets in a drawer; choosing a region
+    filters; Escape closes the drawer and gives focus back to the button. The desktop keeps its sidebar."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support import expected_conditions as EC
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    wait = WebDriverWait(browser, 20)
+    browser.set_window_size(*PHONE)
+    browser.get(server + "/search?q=" + quote("复工"))
+    toggle = browser.find_element(By.CSS_SELECTOR, "button.filter-toggle")
+    first = browser.find_element(By.CSS_SELECTOR, "li.result h3 a")
+    region = browser.find_element(By.ID, "facet-region")
+    assert toggle.text == "筛选" and toggle.get_attribute("aria-expanded") == "false"
+    assert toggle.location["y"] < first.location["y"], "the button comes before the results"
+    assert not region.is_displayed()
+
+    toggle.click()
+    wait.until(EC.visibility_of(region))
+    assert toggle.get_attribute("aria-expanded") == "true"
+    drawer = browser.find_element(By.ID, "filters")
+    left, right, top = browser.execute_script(
+        "var r = arguments[0].getBoundingClientRect(); return [r.left, r.right, r.top];", drawer
+    )
+    assert left >= 0 and right <= PHONE[0] and top == 0, "the drawer lies over the page, inside the screen"
+    assert browser.find_element(By.ID, "facet-date").is_displayed()
+    inside = "return document.getElementById('filters').contains(document.activeElement)"
+    assert browser.execute_script(inside), "focus moves into the drawer"
+    for _ in range(3):
+        browser.switch_to.active_element.send_keys(Keys.TAB)
+        assert browser.execute_script(inside), "Tab stays in the open drawer"
+    browser.save_screenshot(str(tmp_path / "phone-drawer.png"))
+
+    browser.switch_to.active_element.send_keys(Keys.ESCAPE)
+    wait.until(EC.invisibility_of_element(region))
+    assert toggle.get_attribute("aria-expanded") == "false"
+    assert browser.switch_to.active_element == toggle
+
+    toggle.click()
+    browser.find_element(By.CSS_SELECTOR, '#facet-region li[data-value="湖南省"] a.facet-toggle').click()
+    wait.until(EC.url_contains("region="))
+    assert browser.find_element(By.CSS_SELECTOR, "button.filter-toggle").text == "筛选（1）"
+    assert not browser.find_element(By.ID, "facet-region").is_displayed()
+
+    # the desktop: no button, the facets beside the results on their left
+    browser.set_window_size(1280, 1000)
+    assert not browser.find_element(By.CSS_SELECTOR, "button.filter-toggle").is_displayed()
+    sidebar = browser.find_element(By.ID, "filters")
+    results = browser.find_element(By.ID, "results")
+    assert sidebar.is_displayed()
+    assert sidebar.location["x"] + sidebar.size["width"] < results.location["x"]
+    assert sidebar.location["y"] == results.location["y"]
+
+
+def test_filter_link_without_javascript(server, tmp_path):
+    """Without scripts the "筛选" before the results is a link down to the facets, which follow the results."""
+    from selenium.webdriver.common.by import By
+
+    (tmp_path / "no-js").mkdir()
+    with chrome(tmp_path / "no-js", javascript=False) as browser:
+        browser.set_window_size(*PHONE)
+        browser.get(server + "/search?q=" + quote("复工"))
+        assert "js" not in (browser.find_element(By.TAG_NAME, "html").get_attribute("class") or "")
+        link = browser.find_element(By.CSS_SELECTOR, "a.filter-toggle")
+        first = browser.find_element(By.CSS_SELECTOR, "li.result h3 a")
+        assert link.text == "筛选" and link.location["y"] < first.location["y"]
+        link.click()
+        assert browser.current_url.endswith("#filters")
+        region = browser.find_element(By.ID, "facet-region")
+        top = browser.execute_script("return arguments[0].getBoundingClientRect().top", region)
+        assert region.is_displayed() and 0 <= top < PHONE[1] / 2, top
+        browser.save_screenshot(str(tmp_path / "phone-no-js-filters.png"))
+
+
+def tabs_until(browser, target, limit: int = 100) -> int:
+    """How many presses of Tab move focus from where it is to `target`."""
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.keys import Keys
+
+    for count in range(1, limit + 1):
+        ActionChains(browser).send_keys(Keys.TAB).perform()
+        if browser.switch_to.active_element == target:
+            return count
+    raise AssertionError(f"{limit} Tabs did not reach {target.text!r}")
+
+
+def test_keyboard_skip_link_slash_and_autofocus(browser, server, tmp_path):
+    """The home page focuses the search box, a results page does not; the first Tab reaches "跳到结果", which
+    leads to the results; "/" focuses the box unless one is typing in a field; from the box the first result is a
+    few Tabs away (the facets come after the results)."""
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    browser.get(server + "/")
+    assert browser.switch_to.active_element.get_attribute("id") == "q", "the home page focuses the box"
+
+    browser.get(server + "/search?q=" + quote("复工"))
+    assert browser.execute_script("return document.activeElement === document.body"), "results keep their place"
+    skip = browser.find_element(By.CSS_SELECTOR, "a.skip-link")
+    assert tabs_until(browser, skip) == 1
+    assert skip.text == "跳到结果" and skip.is_displayed()
+    assert browser.execute_script("return arguments[0].getBoundingClientRect().top", skip) >= 0
+    browser.save_screenshot(str(tmp_path / "skip-link.png"))
+    skip.send_keys(Keys.ENTER)
+    assert browser.current_url.endswith("#results")
+    assert browser.switch_to.active_element.get_attribute("id") == "results"
+    first = browser.find_element(By.CSS_SELECTOR, "li.result h3 a")
+    toolbar_links = len(browser.find_elements(By.CSS_SELECTOR, ".results .summary a"))
+    assert tabs_until(browser, first) == toolbar_links + 1  # the sort, folding and format links, then the result
+
+    # "/" from the page: focus in the box, the query untouched; "/" typed in a field stays in it
+    browser.find_element(By.CSS_SELECTOR, ".totals").click()
+    ActionChains(browser).send_keys("/").perform()
+    box = browser.switch_to.active_element
+    assert box.get_attribute("id") == "q" and box.get_attribute("value") == "复工"
+    date_from = browser.find_element(By.CSS_SELECTOR, ".date-form input[name=date_from]")
+    date_from.send_keys("2020/03")
+    assert browser.switch_to.active_element == date_from and date_from.get_attribute("value") == "2020/03"
+    region = browser.find_element(By.CSS_SELECTOR, "#facet-region input[type=checkbox]")
+    browser.execute_script("arguments[0].focus()", region)
+    ActionChains(browser).send_keys("/").perform()
+    assert browser.switch_to.active_element.get_attribute("id") == "q", "a checkbox takes no typing"
+
+    # from the box: the search button and the syntax help, the links above the results, then the first result
+    box = browser.find_element(By.ID, "q")
+    box.click()
+    tabs = tabs_until(browser, first)
+    assert tabs == 2 + toolbar_links + 1 and tabs <= 7, tabs  # 35 before the facets moved after the results
+    # … and the facets after the results: Tab from the first result runs through the results into the facets
+    in_filters = "return document.getElementById('filters').contains(document.activeElement)"
+    in_results = "return document.getElementById('results').contains(document.activeElement)"
+    for _ in range(100):
+        ActionChains(browser).send_keys(Keys.TAB).perform()
+        if browser.execute_script(in_filters):
+            break
+        assert browser.execute_script(in_results), browser.switch_to.active_element.get_attribute("outerHTML")
+    assert browser.switch_to.active_element.get_attribute("id") == "region-1"

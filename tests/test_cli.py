@@ -40,6 +40,18 @@ def test_search_prints_ranked_highlighted_hits(runner, cli_index):
     assert "护士" in result.output
 
 
+def test_search_with_no_hits_prints_the_suggestion_the_json_carries(runner, cli_index):
+    # issue 24 item 21: `newsearch search 株州` printed only "0 results"
+    result = runner.invoke(main, ["search", "株州", "--index", str(cli_index)])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0].startswith("0 results for 株州 (")
+    assert lines[1:] == ["did you mean: 株洲 (9 results)"]
+    offered = json.loads(runner.invoke(main, ["search", "株州", "--json", "--index", str(cli_index)]).output)
+    assert offered["suggestions"] == [{"q": "株洲", "total": 9}]
+    assert "did you mean" not in runner.invoke(main, ["search", "xyzzyq", "--index", str(cli_index)]).output
+
+
 def test_search_json_has_the_api_hit_shape(runner, cli_index):
     result = runner.invoke(main, ["search", "复工", "--json", "--limit", "5", "--index", str(cli_index)])
     assert result.exit_code == 0, result.output
@@ -134,3 +146,57 @@ def test_a_bad_file_is_reported_and_the_rest_still_goes_in(runner, tmp_path):
     assert "4 files: 9 articles added, 0 replaced, 0 removed, 0 unchanged, 2 failed" in result.output
     found = runner.invoke(main, ["search", "返岗", "--json", "--index", str(tmp_path / "ix")])
     assert json.loads(found.output)["total"] >= 1
+
+
+def test_indexing_progress_counts_bytes_and_moves_within_one_streamed_file(tmp_path, monkeypatch):
+    # One large JSON Lines file is often a whole archive: a bar that counts files would sit at 0/1 until the end.
+    import search.index.sync as sync
+    import search.ingest as ingest
+
+    monkeypatch.setattr(ingest, "STREAM_MIN_BYTES", 0)
+    monkeypatch.setattr(sync, "_PROGRESS_STEP", 2_000)
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    bulk = corpus / "archive.jsonl"
+    bulk.write_text(
+        "".join(
+            json.dumps(
+                {"id": f"a{n}", "headline": f"第{n}篇", "body": "脱贫攻坚取得决定性胜利。" * 20}, ensure_ascii=False
+            )
+            + "\n"
+            for n in range(60)
+        ),
+        encoding="utf-8",
+    )
+    page = corpus / "page.txt"
+    page.write_text("# 标题\n\n正文一段。\n", encoding="utf-8")
+    seen: list[tuple[int, int]] = []  # (bytes reported so far, files finished so far)
+    finished: list[str] = []
+    total = 0
+
+    def on_bytes(count: int) -> None:
+        nonlocal total
+        total += count
+        seen.append((total, len(finished)))
+
+    summary = sync.index_paths(tmp_path / "index", [corpus], on_file=finished.append, on_bytes=on_bytes)
+    assert summary.added == 61
+    assert total == bulk.stat().st_size + page.stat().st_size
+    moving_inside_the_bulk_file = [n for n, files in seen if files == 0 and n < bulk.stat().st_size]
+    assert len(moving_inside_the_bulk_file) >= 5
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_serve_on_a_busy_port_gives_only_its_error(runner, cli_index, workers):
+    import socket
+
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        result = runner.invoke(
+            main,
+            ["serve", "--index", str(cli_index), "--port", str(port), "--workers", workers],
+            catch_exceptions=False,
+        )
+    assert result.exit_code == 1
+    assert f"cannot serve on 127.0.0.1:{port}: Address already in use" in result.output
+    assert "serving" not in result.output

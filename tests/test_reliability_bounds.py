@@ -154,6 +154,9 @@ def test_did_you_mean_never_matches_one_character_words():
         def candidates(self, word):
             return ["株洲"] if word == "株州" else []
 
+        def frequencies(self, word):
+            return {"株洲": 9} if word == "株州" else {}
+
         def occurrences(self, term):
             return 1.0
 

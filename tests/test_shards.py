@@ -186,6 +186,7 @@ def test_articles_related_exports_and_suggestions_are_the_single_index_s(single,
         assert sharded.article(article_id, q="企业") == single.article(article_id, q="企业")
         assert sharded.related(article_id, 5) == single.related(article_id, 5)
         assert sharded.source_page(article_id) == single.source_page(article_id)
+        assert sharded.source_file(article_id) == single.source_file(article_id)
     req = SearchRequest.from_params({"q": "湖南", "sort": "-date"})
     assert list(sharded.iter_matches(req, 300)) == list(single.iter_matches(req, 300))
     misspelt = SearchRequest.from_params({"q": "株州"})

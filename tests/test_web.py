@@ -512,6 +512,13 @@ def test_collapse_is_kept_in_links_and_states_cross_over(client):
     )
 
 
+@pytest.mark.parametrize("sort, label", [("", "最新在前"), ("-date", "最新在前"), ("date", "最早在前")])
+def test_browse_page_names_its_order(client, sort, label):
+    line = html_of(client, f"/search?sort={sort}").split('class="totals"')[1].split("</p>")[0]
+    (other,) = {"最新在前", "最早在前"} - {label}
+    assert label in line and other not in line
+
+
 def test_browse_page_is_not_folded(client):
     html = html_of(client, "/search?per_page=100")
     assert html.count('class="result"') == client.get("/api/stats").get_json()["articles"]
@@ -672,3 +679,57 @@ def test_bad_collapse_value(client):
 def test_blank_parameters_are_no_filter(client, params):
     html = html_of(client, f"/search?{params}")
     assert html.count('class="result"') == 10
+
+
+# --- small screens and the keyboard (the browser side is in tests/test_browser.py) -------------------------------
+
+
+def tab_stops(page: Page) -> list[tuple[str, dict]]:
+    """Links, buttons and visible fields in page order: the elements Tab reaches (without scripts)."""
+    return [
+        (tag, attrs)
+        for tag, attrs in page.tags
+        if (tag == "a" and "href" in attrs)
+        or tag in ("button", "select", "textarea", "summary")
+        or (tag == "input" and attrs.get("type") != "hidden")
+    ]
+
+
+def test_results_come_before_the_facets_behind_a_filter_button(client):
+    page = Page(html_of(client, "/search?q=复工"))
+    ids = [attrs.get("id") for _, attrs in page.tags]
+    assert ids.index("results") < ids.index("filters"), "the facets follow the results in the page"
+    toggle = page.find("a", class_="filter-toggle")
+    assert toggle == [{"class": "filter-toggle", "href": "#filters"}]  # the drawer's button, a link without scripts
+    assert page.tags.index(("a", toggle[0])) < ids.index("results")
+
+
+def test_a_skip_link_first_and_few_tab_stops_from_the_box_to_the_first_result(client):
+    page = Page(html_of(client, "/search?q=复工"))
+    stops = tab_stops(page)
+    assert stops[0] == ("a", {"class": "skip-link", "href": "#results"})
+    box = stops.index(("input", page.find("input", id="q")[0]))
+    first_hit = next(i for i, (tag, attrs) in enumerate(stops) if attrs.get("href", "").startswith("/articles/"))
+    between = stops[box + 1 : first_hit]
+    assert [attrs.get("class") for _, attrs in between[:2]] == [None, "syntax-help"]  # the search button, the help
+    assert not any(attrs.get("name") in ("region", "date_from", "date_to") for _, attrs in between)
+    assert len(between) <= 7, between  # was 35 with the facets first
+
+
+def test_active_filters_are_counted_on_the_drawer_button(client):
+    html = html_of(client, "/search?q=复工&region=湖南省&date_from=2020-02")
+    assert '<a class="filter-toggle" href="#filters">筛选<span class="filter-count">（2）</span></a>' in html
+
+
+@pytest.mark.parametrize("url", ["/help", f"/articles/{NOTICE}", "/search?q=%22复工", "/no/such/page"])
+def test_other_pages_skip_to_their_content(client, url):
+    response = client.get(url)
+    page = Page(response.get_data(as_text=True))
+    assert tab_stops(page)[0] == ("a", {"class": "skip-link", "href": "#content"}), url
+    assert page.find("main", id="content"), url
+
+
+def test_the_help_table_scrolls_in_its_own_box(client):
+    page = Page(html_of(client, "/help"))
+    classes = [attrs.get("class") for tag, attrs in page.tags if tag in ("div", "table")]
+    assert classes[classes.index("syntax") - 1] == "table-scroll"

@@ -1,5 +1,5 @@
-"""The JSON API: /api/search, /api/articles/<id>, /api/articles/<id>/source, /api/stats, /api/export (its
-description, /api/openapi.json, is web/openapi.py's).
+"""The JSON API: /api/search, /api/articles/<id>, /api/articles/<id>/source, /api/articles/<id>/cite, /api/stats,
+/api/export (its description, /api/openapi.json, is web/openapi.py's).
 
 Responses are the engine's plain data; /api/search adds a `toggle_url` to every facet item and a `links` object.
 """
@@ -11,10 +11,12 @@ from pathlib import Path
 
 from flask import Blueprint, Response, current_app, jsonify, request, stream_with_context
 
+from search.cite import FORMATS as CITATION_FORMATS
+from search.cite import citation, filename
 from search.errors import BadRequest
 from search.query.request import SearchRequest, shown
 from web.engine import get_engine
-from web.exports import EXPORT_FORMATS, csv_lines, jsonl_lines
+from web.exports import EXPORT_FORMATS, EXTENSIONS, export_lines
 from web.links import SearchLinks, decorate
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -58,6 +60,18 @@ def article_source(article_id: str):
     return jsonify(get_engine().source_page(article_id))
 
 
+@bp.get("/articles/<article_id>/cite")
+def article_cite(article_id: str):
+    """The article's citation in `format` (default RIS), as a download."""
+    fmt = single_param("format") or "ris"
+    if fmt not in CITATION_FORMATS:
+        raise BadRequest(f"format: {shown(fmt)} is not one of {', '.join(CITATION_FORMATS)}")
+    text = citation([get_engine().article(article_id)], fmt)
+    response = Response(text, content_type=f"{CITATION_FORMATS[fmt].media_type}; charset=utf-8")
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename(article_id, fmt)}"'
+    return response
+
+
 @bp.get("/stats")
 def stats():
     stats = dict(get_engine().stats())
@@ -67,7 +81,8 @@ def stats():
 
 @bp.get("/export")
 def export():
-    """Matching articles, streamed as CSV or JSON Lines, in the request's sort order, at most `limit` rows."""
+    """Matching articles, streamed as CSV, JSON Lines or citations (RIS, BibTeX, CSL-JSON), in the request's sort
+    order, at most `limit` rows."""
     fmt = single_param("format") or "csv"
     if fmt not in EXPORT_FORMATS:
         raise BadRequest(f"format: {shown(fmt)} is not one of {', '.join(EXPORT_FORMATS)}")
@@ -76,9 +91,8 @@ def export():
     articles = get_engine().iter_matches(req, limit)
     first = next(articles, None)  # any failure happens now, as an error response, not in the middle of a stream
     rows = chain([first], articles) if first is not None else iter(())
-    body = csv_lines(rows) if fmt == "csv" else jsonl_lines(rows)
-    response = Response(stream_with_context(body), content_type=EXPORT_FORMATS[fmt])
-    response.headers["Content-Disposition"] = f'attachment; filename="newsearch-export.{fmt}"'
+    response = Response(stream_with_context(export_lines(fmt, rows)), content_type=EXPORT_FORMATS[fmt])
+    response.headers["Content-Disposition"] = f'attachment; filename="newsearch-export.{EXTENSIONS[fmt]}"'
     return response
 
 

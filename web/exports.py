@@ -1,4 +1,5 @@
-"""What an export writes: CSV (spreadsheet-safe, with a BOM) or JSON Lines, one matching article a row."""
+"""What an export writes: CSV (spreadsheet-safe, with a BOM) or JSON Lines, one matching article a row, or their
+citations for a reference manager (RIS, BibTeX, CSL-JSON: search/cite)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,15 @@ import io
 import json
 from collections.abc import Iterator
 
-EXPORT_FORMATS = {"csv": "text/csv; charset=utf-8", "jsonl": "application/x-ndjson; charset=utf-8"}
+from search.cite import FORMATS as CITATION_FORMATS
+from search.cite import RECORD_FORMATS, records
+
+EXPORT_FORMATS = {
+    "csv": "text/csv; charset=utf-8",
+    "jsonl": "application/x-ndjson; charset=utf-8",
+    **{fmt: f"{CITATION_FORMATS[fmt].media_type}; charset=utf-8" for fmt in RECORD_FORMATS},
+}
+EXTENSIONS = {"csv": "csv", "jsonl": "jsonl", **{fmt: CITATION_FORMATS[fmt].extension for fmt in RECORD_FORMATS}}
 CSV_COLUMNS = ("id", "date", "headline", "subheadline", "byline", "region", "source", "url", "kind", "file", "body")
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -47,3 +56,12 @@ def csv_lines(articles: Iterator[dict]) -> Iterator[str]:
 def jsonl_lines(articles: Iterator[dict]) -> Iterator[str]:
     for article in articles:
         yield json.dumps(article, ensure_ascii=False) + "\n"
+
+
+def export_lines(fmt: str, articles: Iterator[dict]) -> Iterator[str]:
+    """The body of an export in `fmt` (one of EXPORT_FORMATS), piece by piece."""
+    if fmt == "csv":
+        return csv_lines(articles)
+    if fmt == "jsonl":
+        return jsonl_lines(articles)
+    return records(articles, fmt)

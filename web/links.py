@@ -21,6 +21,17 @@ ORDER = ("q", "region", "date_from", "date_to", "sort", "collapse", "per_page", 
 ENDPOINTS = {"api": "api.search", "html": "views.search", "atom": "views.feed"}
 
 
+def search_state(args) -> dict[str, list[str]]:
+    """The search parameters among a request's `args` (blank values dropped), in URL order: what an article link
+    carries of the results page it was on, so the article page (and its source page) can lead back to that page."""
+    state = {}
+    for name in ORDER:
+        values = [v for v in args.getlist(name) if v.strip()]
+        if values:
+            state[name] = values
+    return state
+
+
 class SearchLinks:
     def __init__(self, req: SearchRequest, endpoint: str):
         self.req = req
@@ -45,6 +56,9 @@ class SearchLinks:
         base = self._bases.get(endpoint)
         if base is None:
             base = self._bases[endpoint] = url_for(endpoint)
+        return self._with_query(base, params)
+
+    def _with_query(self, base: str, params: dict[str, list[str]]) -> str:
         query = "&".join(
             f"{name}={self._quote(value)}" for name in ORDER for value in params.get(name, []) if value != ""
         )  # the names are plain ASCII: urlencode leaves them as they are
@@ -73,6 +87,11 @@ class SearchLinks:
 
     def page(self, number: int) -> str:
         return self.url(page=number)
+
+    def article(self, article_id: str) -> str:
+        """An article's page, carrying this search (query, filters, sort, page) for its way back."""
+        page = [str(self.req.page)] if self.req.page != 1 else []
+        return self._with_query(url_for("views.article", article_id=article_id), {**self.params, "page": page})
 
     def collapse_toggle(self) -> str:
         """This search with near-duplicates folded if they are listed one by one, and listed if they are folded."""

@@ -6,6 +6,8 @@ from __future__ import annotations
 from flask import Blueprint, current_app, jsonify, request
 
 from search.article import DATE_SOURCES
+from search.cite import FORMATS as CITATION_FORMATS
+from search.cite import RECORD_FORMATS
 from search.query.request import MAX_REGION_LENGTH, MAX_REGIONS, NUMBER_PARAMETERS, REGION_PATH_PATTERN, SORTS
 from search.text.regions import division_paths
 from web.exports import CSV_COLUMNS, EXPORT_FORMATS
@@ -224,6 +226,7 @@ def schemas() -> dict:
             "required": [
                 "query",
                 "total",
+                "folded",
                 "page",
                 "per_page",
                 "pages",
@@ -258,7 +261,17 @@ def schemas() -> dict:
                         },
                     },
                 },
-                "total": {"type": "integer", "minimum": 0},
+                "total": {
+                    "type": "integer",
+                    "minimum": 0,
+                    "description": "Results: matching articles, each near-duplicate cluster once when folded",
+                },
+                "folded": {
+                    "type": "integer",
+                    "minimum": 0,
+                    "description": "Matching articles not in `total` because they were folded into a near-duplicate "
+                    "(each hit's `similar`); 0 unless collapse is on. total + folded = matching articles",
+                },
                 "page": {"type": "integer", "minimum": 1},
                 "per_page": {"type": "integer", "minimum": 1},
                 "pages": {"type": "integer", "minimum": 0},
@@ -400,16 +413,24 @@ def schemas() -> dict:
         },
         "SourcePage": {
             "type": "object",
-            "required": ["id", "file", "line_start", "line_end", "lines"],
+            "required": ["id", "file", "line_start", "line_end", "format", "bytes", "lines_total", "lines", "record"],
             "properties": {
                 "id": {"type": "string", "description": "The article's id"},
                 "file": {"type": "string", "description": "The page file's name"},
                 "line_start": {"type": "integer"},
                 "line_end": {"type": "integer"},
+                "format": {
+                    "type": "string",
+                    "enum": ["page", "jsonl"],
+                    "description": "page: a page file (.txt, .md); jsonl: a bulk file, one article per line",
+                },
+                "bytes": {"type": "integer", "minimum": 0, "description": "The file's size now"},
+                "lines_total": {"type": "integer", "minimum": 0, "description": "Lines in the file now"},
                 "lines": {
                     "type": "array",
-                    "description": "Every line of the file as it is on disk now, decoded and "
-                    "split as when it was indexed",
+                    "description": "Lines of the file as it is on disk now, decoded and split as when it was "
+                    "indexed: a page of up to 2000 lines whole, a longer one the article's lines with 30 lines "
+                    "either side; of a bulk file, the article's own line only",
                     "items": {
                         "type": "object",
                         "required": ["n", "text", "in_article"],
@@ -419,6 +440,11 @@ def schemas() -> dict:
                             "in_article": {"type": "boolean", "description": "line_start <= n <= line_end"},
                         },
                     },
+                },
+                "record": {
+                    "type": ["object", "null"],
+                    "description": "A bulk file's record: the JSON object on the article's line (null for a page "
+                    "file, or when the line holds no JSON object now)",
                 },
             },
         },
@@ -534,16 +560,52 @@ def openapi_document() -> dict:
             "/api/articles/{id}/source": {
                 "get": {
                     "operationId": "article_source",
-                    "summary": "The page file an article was cut from, its lines marked",
+                    "summary": "Where an article stands in its page file, its lines marked",
                     "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}],
                     "responses": {
                         "200": {
-                            "description": "Every line of the page file, with `in_article` flags",
+                            "description": "The article's lines in their page file (with context), or its "
+                            "bulk record, with `in_article` flags",
                             "content": {"application/json": {"schema": _ref("SourcePage")}},
                         },
                         "404": _error(
                             "No article with this id, or its page file is gone or unreadable (the message says which)"
                         ),
+                        "503": unavailable,
+                    },
+                }
+            },
+            "/api/articles/{id}/cite": {
+                "get": {
+                    "operationId": "article_cite",
+                    "summary": "The article's citation: RIS, BibTeX or CSL-JSON to import, GB/T 7714 or APA to paste",
+                    "description": "Made from the article's headline, bylines (each Chinese name a CSL `literal`), "
+                    "paper, issue date, printed page and web address (http and https only). GB/T 7714-2015 (numeric) "
+                    "and APA are formatted by citeproc-py with the Citation Style Language's styles, one reference "
+                    "without a list number. Answered as a download (Content-Disposition: attachment).",
+                    "parameters": [
+                        {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}},
+                        {
+                            "name": "format",
+                            "in": "query",
+                            "required": False,
+                            "schema": {"type": "string", "enum": list(CITATION_FORMATS), "default": "ris"},
+                        },
+                    ],
+                    "responses": {
+                        "200": {
+                            "description": "The citation",
+                            "content": {
+                                "application/x-research-info-systems": {"schema": {"type": "string"}},
+                                "application/x-bibtex": {"schema": {"type": "string"}},
+                                "application/vnd.citationstyles.csl+json": {
+                                    "schema": {"type": "array", "items": {"type": "object"}}
+                                },
+                                "text/plain": {"schema": {"type": "string"}},
+                            },
+                        },
+                        "400": bad,
+                        "404": _error("No article with this id"),
                         "503": unavailable,
                     },
                 }
@@ -561,11 +623,14 @@ def openapi_document() -> dict:
             "/api/export": {
                 "get": {
                     "operationId": "export",
-                    "summary": "Matching articles in full, streamed as CSV or JSON Lines",
+                    "summary": "Matching articles in full, streamed as CSV or JSON Lines, or cited as RIS, BibTeX "
+                    "or CSL-JSON",
                     "description": f"CSV columns: {', '.join(CSV_COLUMNS)}; UTF-8 with a BOM; cells starting with = + - @ "
                     "are prefixed with ' so spreadsheets do not run them as formulas. JSON Lines: one "
-                    "Article object per line. page, per_page and collapse are ignored: an export lists "
-                    "every matching article.",
+                    "Article object per line. "
+                    f"{', '.join(CITATION_FORMATS[f].label for f in RECORD_FORMATS)}: a citation per article, "
+                    "as /api/articles/{id}/cite gives it (CSL-JSON: one array). page, per_page and collapse are "
+                    "ignored: an export lists every matching article.",
                     "parameters": [
                         {
                             "name": "format",
@@ -597,6 +662,11 @@ def openapi_document() -> dict:
                             "content": {
                                 "text/csv": {"schema": {"type": "string"}},
                                 "application/x-ndjson": {"schema": {"type": "string"}},
+                                "application/x-research-info-systems": {"schema": {"type": "string"}},
+                                "application/x-bibtex": {"schema": {"type": "string"}},
+                                "application/vnd.citationstyles.csl+json": {
+                                    "schema": {"type": "array", "items": {"type": "object"}}
+                                },
                             },
                         },
                         "400": bad,

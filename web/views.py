@@ -8,19 +8,22 @@ box).
 from __future__ import annotations
 
 import dataclasses
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlencode
 
-from flask import Blueprint, current_app, render_template, request, url_for
+from flask import Blueprint, current_app, render_template, request, send_file, url_for
 
+from search.cite import FORMATS as CITATION_FORMATS
+from search.cite import RECORD_FORMATS, STYLED_FORMATS, citation
 from search.errors import BadRequest, NotFound, QueryError
 from search.query.request import NUMBER_PARAMETERS, SearchRequest
 from search.query.snippets import mark_html
 from web.api import search_result, single_param
 from web.engine import get_engine
 from web.errors import TITLES, query_marker
-from web.links import HTML_COLLAPSES, MAX_PAGE, SearchLinks
+from web.links import HTML_COLLAPSES, MAX_PAGE, SearchLinks, search_state
 
 bp = Blueprint("views", __name__)
 
@@ -49,6 +52,17 @@ def region_text(path: str) -> str:
 def basename(path: str) -> str:
     """A source file's name without the server's directories."""
     return path.rsplit("/", 1)[-1]
+
+
+@bp.app_template_filter("file_size")
+def file_size(size: int) -> str:
+    """73_295_462 → "69.9 MB" (units of 1024, as file managers show them)."""
+    if size < 1024:
+        return f"{size} 字节"
+    value, units = size / 1024, ["KB", "MB", "GB"]
+    while value >= 1024 and len(units) > 1:
+        value, units = value / 1024, units[1:]
+    return f"{value:.1f} {units[0]}"
 
 
 @bp.app_template_filter("month_day")
@@ -85,7 +99,22 @@ def search():
         nav=page_nav(links, result),
         q=links.req.q,
         similar=similar_articles(result["hits"]),
+        cite_exports=cite_export_links(links),
     )
+
+
+def cite_export_links(links: SearchLinks) -> dict:
+    """Citations of this search's matches for a reference manager: /api/export in RIS, BibTeX and CSL-JSON, every
+    matching article (none folded) in this order, as many as an export gives without a `limit`."""
+    base = links.url("api.export", page=None, per_page=None, facet_size=None, collapse=None)
+    join = "&" if "?" in base else "?"
+    return {
+        "rows": min(current_app.config["EXPORT_DEFAULT_ROWS"], current_app.config["EXPORT_MAX_ROWS"]),
+        "links": [
+            {"format": fmt, "label": CITATION_FORMATS[fmt].label, "url": f"{base}{join}format={fmt}"}
+            for fmt in RECORD_FORMATS
+        ],
+    }
 
 
 def search_error(exc: BadRequest):
@@ -183,6 +212,7 @@ def page_nav(links: SearchLinks, result: dict) -> dict:
             "collapse": first("collapse"),
         },
         "per_page_default": NUMBER_PARAMETERS["per_page"][0],
+        "article_url": links.article,  # each result's page, carrying this search for its way back
         "first_rank": (page - 1) * result["per_page"] + 1,
     }
 
@@ -200,9 +230,29 @@ def article(article_id: str):
         article=found,
         related=related,
         q=q,
+        state=search_state(request.args),  # the results page it was opened from, for "返回检索结果"
         headline_html=mark_html(found["headline"], highlights.get("headline", [])),
         paragraphs=paragraphs_html(found["body"], highlights.get("body", [])),
+        citations=article_citations(found),
     )
+
+
+def article_citations(article: dict) -> dict:
+    """The article page's 引用: references to copy (GB/T 7714, APA) and downloads for reference managers."""
+    return {
+        "references": [
+            {"format": fmt, "label": CITATION_FORMATS[fmt].label, "text": citation([article], fmt).strip()}
+            for fmt in STYLED_FORMATS
+        ],
+        "downloads": [
+            {
+                "format": fmt,
+                "label": CITATION_FORMATS[fmt].label,
+                "url": url_for("api.article_cite", article_id=article["id"], format=fmt),
+            }
+            for fmt in RECORD_FORMATS
+        ],
+    }
 
 
 def web_url(url: str) -> str:
@@ -212,11 +262,29 @@ def web_url(url: str) -> str:
 
 @bp.get("/articles/<article_id>/source")
 def article_source(article_id: str):
-    """The whole page file the article was cut from, numbered, the article's lines marked."""
+    """Where the article stands in its page file: the page, numbered, the article's lines marked (a long page: those
+    lines and their context); for a bulk file, the article's own record. The whole file is a download away."""
     engine = get_engine()
     page = engine.source_page(article_id)
     found = engine.article(article_id)
-    return render_template("source.html", page=page, article=found)
+    record = page.get("record")
+    return render_template(
+        "source.html",
+        page=page,
+        article=found,
+        record_text=json.dumps(record, ensure_ascii=False, indent=2) if record is not None else None,
+        state=search_state(request.args),
+    )
+
+
+@bp.get("/articles/<article_id>/source/download")
+def article_source_download(article_id: str):
+    """The article's whole page file, streamed from disk as a download (never read into memory)."""
+    path = get_engine().source_file(article_id)
+    try:
+        return send_file(path, mimetype="application/octet-stream", as_attachment=True, download_name=basename(path))
+    except OSError as exc:  # gone between the check and the open
+        raise NotFound(f"the page file of article {article_id} is no longer readable ({basename(path)})") from exc
 
 
 def paragraphs_html(body: str, ranges: list[list[int]]) -> list[str]:

@@ -32,7 +32,7 @@ from search.query.combine import Part, assemble, candidates_wanted, merged_order
 from search.query.engine import RELATED_REQUEST, related_query
 from search.query.request import SearchRequest
 from search.query.statistics import StatisticsCache, TermStatistics, scored_terms
-from search.query.suggest import MAX_CANDIDATES, did_you_mean, sort_candidates
+from search.query.suggest import did_you_mean
 
 EXPORT_BATCH = 500  # articles fetched from a shard per call when exporting
 # Results a request may reach (page × per_page): every shard returns that many candidates, so deep pages cost
@@ -222,6 +222,9 @@ class ShardedEngine:
     def source_page(self, article_id: str) -> dict:
         return self._find("source_page", article_id)
 
+    def source_file(self, article_id: str) -> str:
+        return self._find("source_file", article_id)
+
     def related(self, article_id: str, limit: int = 5) -> list[dict]:
         """Articles most like this one, as one index would rank them: key terms weighed against the whole
         index's frequencies, scored with its statistics."""
@@ -340,14 +343,14 @@ class ShardedVocabulary:
     def matches(self, word) -> bool:
         return any(self._run("word_matches", word))
 
-    def candidates(self, word: str) -> list[str]:
-        # a shard reports the neighbours in its own lexicon with their document frequencies; a word missing from a
+    def frequencies(self, word: str) -> dict[str, int]:
+        # a shard reports the candidates in its own lexicon with their document frequencies; a word missing from a
         # shard's lexicon has no documents there, so the sums are the whole index's
         frequencies: dict[str, int] = {}
         for found in self._run("candidate_frequencies", word):
             for term, df in found:
                 frequencies[term] = frequencies.get(term, 0) + df
-        return [term for term, _ in sort_candidates(frequencies)[:MAX_CANDIDATES]]
+        return frequencies
 
     def occurrences(self, term: str) -> float:
         return sum(self._run("occurrences", term))

@@ -273,6 +273,7 @@ def index_sharded(
     prune: bool = False,
     on_file: Callable[[str], None] | None = None,
     in_process: bool = False,
+    on_bytes: Callable[[int], None] | None = None,
 ) -> IndexSummary:
     """`index_paths` for a sharded index at `root`: created with `shards` shards, or the existing layout synced.
     The shards' writers run as Ray actors (a local Ray instance, or the cluster at `cluster`), or in this process
@@ -291,7 +292,7 @@ def index_sharded(
         with shard_objects(
             ShardWriter, [str(d) for d in layout.dirs], cluster=cluster, in_process=in_process, role="writer"
         ) as writers:
-            return run_sync(ShardedStore(writers), root, plan, on_file)
+            return run_sync(ShardedStore(writers), root, plan, on_file, on_bytes)
 
 
 def delete_sharded(root: str | Path, ids: Iterable[str]) -> tuple[list[str], list[str]]:

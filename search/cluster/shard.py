@@ -151,6 +151,11 @@ class ShardService:
             return None
         return self.engine.source_page(article_id)
 
+    def source_file(self, article_id: str) -> str | None:
+        if self._current().document_number(id=article_id) is None:
+            return None
+        return self.engine.source_file(article_id)
+
     def related_text(self, article_id: str) -> str | None:
         searcher = self._current()
         docnum = searcher.document_number(id=article_id)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from search.index.codec.terminfo import info_doc_frequency
+from search.index.codec.terminfo import CompactTermInfo, info_doc_frequency
 
 
 def seq_numbers(reader) -> np.ndarray:
@@ -59,3 +59,23 @@ def doc_frequencies(leaf, fieldname: str) -> list[tuple[bytes, int]]:
             break
         out.append((key[len(prefix) :], info_doc_frequency(value)))
     return out
+
+
+def field_documents(reader, fieldname: str):
+    """(term, document numbers) of every term of `fieldname`, segment by segment (numbers are the whole reader's).
+    A segment's terms are walked in order and each compact list's documents decoded alone: a matcher per term
+    (what `reader.postings` builds) made reading the ids of a 36k-article index take a minute."""
+    for leaf, offset in reader.leaf_readers():
+        terms = getattr(leaf, "_terms", None)
+        if terms is None or not hasattr(terms, "items_from"):
+            for term in leaf.field_terms(fieldname):
+                yield term, [d + offset for d in leaf.postings(fieldname, term).all_ids()]
+            continue
+        for (field, term), info in terms.items_from(fieldname, b""):
+            if field != fieldname:
+                break
+            if isinstance(info, CompactTermInfo):
+                docs = info.documents()
+            else:  # a list Whoosh wrote in its own format
+                docs = list(leaf.postings(fieldname, term).all_ids())
+            yield term, [int(d) + offset for d in docs]

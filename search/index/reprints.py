@@ -273,10 +273,12 @@ def tracker_rows(reader) -> list[tuple[int, str, str, str, bytes]]:
 
 
 def _postings_map(reader, fieldname: str, live: set[int]) -> dict[int, str]:
+    from search.index.columns import field_documents
+
     out = {}
-    for term in reader.field_terms(fieldname):
+    for term, docs in field_documents(reader, fieldname):
         value = term.decode("utf-8") if isinstance(term, bytes) else term
-        for d in reader.postings(fieldname, term).all_ids():
+        for d in docs:
             if d in live:
                 out[d] = value
     return out

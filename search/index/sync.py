@@ -13,6 +13,7 @@ import os
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 from search.index.manifest import FileRecord, Manifest, file_key
@@ -79,6 +80,9 @@ class _FileProgress:
     cross_file_duplicate: bool = False
 
 
+_PROGRESS_STEP = 1 << 20  # a streamed file reports its progress every MiB
+
+
 class _Sync:
     """One run's batch and manifest bookkeeping, over the `IndexStore` of one index or the shards of a sharded
     one."""
@@ -86,8 +90,6 @@ class _Sync:
     def __init__(self, store, manifest_dir: Path, summary: IndexSummary):
         self.store, self.summary = store, summary
         self.manifest = Manifest.load(manifest_dir)
-        self.known = store.live_ids()  # ids in the index, as this run leaves it
-        self.tracker = DuplicateTracker.from_rows(store.tracker_rows())  # near-duplicate clusters
         self.next_seq = store.last_seq() + 1  # the indexing order continues where it stopped
         self.records: dict[str, FileRecord | None] = {}  # manifest changes waiting for the next commit
         self.documents: list[dict] = []  # analysed into new segments at the next commit
@@ -95,6 +97,26 @@ class _Sync:
         self.started_ns = time.time_ns()
         self.current: _FileProgress | None = None  # the file whose articles are being replaced
         self._in_flight: dict[str, FileRecord | None] | None = None  # manifest changes of the batch being built
+        self.on_bytes: Callable[[int], None] | None = None
+        self.bytes_reported = 0  # of the current file
+
+    # Read on first use: a sync that changes nothing (most re-runs) never needs them, and on a large index they
+    # are most of its time (every MinHash band's postings). First use comes before this run's first commit, so
+    # they are the index as the run found it.
+    @cached_property
+    def known(self) -> set[str]:
+        """The ids in the index, as this run leaves it."""
+        return self.store.live_ids()
+
+    @cached_property
+    def tracker(self) -> DuplicateTracker:
+        """The near-duplicate clusters."""
+        return DuplicateTracker.from_rows(self.store.tracker_rows())
+
+    def report_bytes(self, count: int) -> None:
+        self.bytes_reported += count
+        if self.on_bytes and count > 0:
+            self.on_bytes(count)
 
     def replace(self, key: str, articles, record: FileRecord | None) -> None:
         self.begin_file(key)
@@ -207,15 +229,17 @@ def index_paths(
     rebuild: bool = False,
     prune: bool = False,
     on_file: Callable[[str], None] | None = None,
+    on_bytes: Callable[[int], None] | None = None,
 ) -> IndexSummary:
     """Bring the index at `index_dir` in step with `paths` (page files or directories of them, with their
     catalogues). With `prune`, articles of indexed files under the given directories (or given files) that no
-    longer exist there are removed."""
+    longer exist there are removed. `on_file` is called with each file's key once it is read, `on_bytes` with
+    each stretch of bytes read (a large bulk file reports as it streams, so a progress bar moves within it)."""
     index_dir = Path(index_dir)
     plan = SyncPlan.of(paths, prune)
     ix = open_or_create(index_dir, rebuild=rebuild)
     with run_lock(ix, index_dir):
-        return run_sync(IndexStore(ix, index_dir), index_dir, plan, on_file)
+        return run_sync(IndexStore(ix, index_dir), index_dir, plan, on_file, on_bytes)
 
 
 @dataclass
@@ -267,7 +291,13 @@ def _unusable_name(path: Path) -> str:
     return ""
 
 
-def run_sync(store, manifest_dir: Path, plan: SyncPlan, on_file: Callable[[str], None] | None = None) -> IndexSummary:
+def run_sync(
+    store,
+    manifest_dir: Path,
+    plan: SyncPlan,
+    on_file: Callable[[str], None] | None = None,
+    on_bytes: Callable[[int], None] | None = None,
+) -> IndexSummary:
     """The sync of `plan` into `store` (one index, or the shards of a sharded one), the manifest in `manifest_dir`."""
     from search.ingest import read_file
     from search.ingest.catalog import CatalogSet
@@ -275,11 +305,14 @@ def run_sync(store, manifest_dir: Path, plan: SyncPlan, on_file: Callable[[str],
     summary = plan.summary
     catalogs = CatalogSet()
     sync = _Sync(store, manifest_dir, summary)
+    sync.on_bytes = on_bytes
     try:
         for key in plan.files:
-            _sync_file(sync, key, catalogs, read_file)
+            sync.bytes_reported = 0
+            size = _sync_file(sync, key, catalogs, read_file)
             if sync.pending >= BATCH_SIZE:
                 sync.commit()
+            sync.report_bytes(size - sync.bytes_reported)  # the rest of the file, or all of it when read whole
             if on_file:
                 on_file(key)
         if plan.prune:
@@ -297,7 +330,8 @@ def run_sync(store, manifest_dir: Path, plan: SyncPlan, on_file: Callable[[str],
     return summary
 
 
-def _sync_file(sync: _Sync, key: str, catalogs, read_file) -> None:
+def _sync_file(sync: _Sync, key: str, catalogs, read_file) -> int:
+    """Sync one file; its size in bytes (0 when it cannot be read)."""
     from search.ingest import is_large_bulk
 
     summary = sync.summary
@@ -309,25 +343,26 @@ def _sync_file(sync: _Sync, key: str, catalogs, read_file) -> None:
     except OSError as e:
         summary.failed += 1
         summary.errors.append(f"{key}: cannot read ({e.strerror or e})")
-        return
+        return 0
     before = sync.manifest.files.get(key)
     if sync.manifest.unchanged(key, stat, catalog):
         assert before is not None  # unchanged() means the manifest has a record of the file
         summary.unchanged += before.articles
-        return
+        return stat.st_size
     if is_large_bulk(key, stat.st_size):
         _sync_bulk_file(sync, key, entry, catalog, stat, before)
-        return
+        return stat.st_size
     result = read_file(key, entry)
     if result.error:
         summary.failed += 1
         summary.errors.append(result.error)
         if not result.articles:
-            return  # keep what the index has; the file is tried again next run
+            return stat.st_size  # keep what the index has; the file is tried again next run
     if not result.error and sync.touched(key, stat, result.digest, catalog, before):
-        return
+        return stat.st_size
     # A file read with errors (bulk lines rejected) is not recorded, so it is read and reported again next run.
     sync.replace(key, result.articles, None if result.error else sync.record(key, stat, result.digest, catalog))
+    return stat.st_size
 
 
 def _sync_bulk_file(sync: _Sync, key: str, entry, catalog: str, stat, before) -> None:
@@ -349,6 +384,8 @@ def _sync_bulk_file(sync: _Sync, key: str, entry, catalog: str, stat, before) ->
         sync.add(article)
         if sync.pending >= BATCH_SIZE:
             sync.commit()
+        if bulk.bytes_read - sync.bytes_reported >= _PROGRESS_STEP:
+            sync.report_bytes(bulk.bytes_read - sync.bytes_reported)
     if bulk.errors:
         summary.failed += 1
         summary.errors.append(

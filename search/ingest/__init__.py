@@ -210,11 +210,14 @@ class BulkFile:
     digest: str
     catalog: CatalogEntry | None = None
     errors: list[str] = field(default_factory=list)
+    bytes_read: int = 0  # how far `articles()` has read: progress within the file
 
     def articles(self) -> Iterator[Article]:
         def lines():
             with open(self.path, "rb") as f:
-                yield from enumerate(f, 1)
+                for lineno, raw in enumerate(f, 1):
+                    self.bytes_read += len(raw)
+                    yield lineno, raw
 
         for article in iter_jsonl_lines(lines(), file=self.path, errors=self.errors):
             yield apply_catalog([article], self.catalog)[0]

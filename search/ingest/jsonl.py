@@ -59,6 +59,13 @@ def _without_lone_surrogates(value):
     return value
 
 
+def load_record(line: str):
+    """The JSON value on a bulk line, as ingest reads it: a lone surrogate becomes U+FFFD. Raises ValueError
+    (json.JSONDecodeError) for a line that is not JSON, RecursionError for one nested too deeply."""
+    obj = json.loads(line)
+    return _without_lone_surrogates(obj) if _SURROGATE_ESCAPE.search(line) else obj
+
+
 def parse_jsonl(text: str, *, file: str = "") -> tuple[list[Article], list[str]]:
     """(articles, errors); each error names the file and line: 'bulk.jsonl:3: no body'."""
     articles: list[Article] = []
@@ -123,9 +130,7 @@ def parse_line(line: str, lineno: int, ordinal: int, file: str, errors: list[str
     if not line.strip():
         return None
     try:
-        obj = json.loads(line)
-        if _SURROGATE_ESCAPE.search(line):
-            obj = _without_lone_surrogates(obj)
+        obj = load_record(line)
         if not isinstance(obj, dict):
             raise ValueError("not a JSON object")
         body = obj.get("body")

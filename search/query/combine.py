@@ -72,6 +72,8 @@ def assemble(req: SearchRequest, parts: list[Part], hits: list[dict], took_ms: f
     return {
         "query": {"q": req.q, "parsed": parsed.parsed, "ignored": parsed.ignored, "filters": req.filters()},
         "total": total,
+        # matching articles not counted in `total`: folded into a near-duplicate's result (its `similar`)
+        "folded": sum(p.total for p in parts) - total,
         "page": req.page,
         "per_page": req.per_page,
         "pages": (total + req.per_page - 1) // req.per_page,

@@ -7,6 +7,8 @@ per index snapshot.
 
 from __future__ import annotations
 
+import errno
+import os
 import threading
 import time
 from collections.abc import Iterator
@@ -28,6 +30,7 @@ from search.query.facets import FacetArrays, day_counts
 from search.query.language import parse_query
 from search.query.request import SearchRequest
 from search.query.snippets import highlight_ranges, make_snippets, mark_html, snippet_html
+from search.query.source import read_source
 from search.query.statistics import GlobalBM25F
 from search.query.suggest import LocalVocabulary, did_you_mean
 
@@ -94,12 +97,14 @@ class SearchEngine:
             return self._frequencies[1]
 
     def warm(self, searcher) -> None:
-        """Build `searcher`'s snapshot's facet arrays, then its did-you-mean index: at a million articles each
-        takes seconds that the first request would otherwise wait."""
+        """Build `searcher`'s snapshot's facet arrays, then its did-you-mean index, and read the spelling model's
+        character tables: at a million articles each takes seconds that the first request would otherwise wait."""
         from search.query.suggest import lexicon_neighbours
+        from search.text import confusion
 
         self.facet_arrays(searcher)
         lexicon_neighbours(searcher.reader())
+        confusion.load()
 
     def warm_up(self) -> threading.Thread:
         """`warm` in a background thread with its own searcher (searchers are not shared between threads); a server
@@ -340,30 +345,41 @@ class SearchEngine:
         return article
 
     def source_page(self, article_id: str) -> dict:
-        """The page file an article came from, as it is on disk now, line by line, with the article's lines marked:
-        {"id", "file", "line_start", "line_end", "lines": [{"n": 1, "text": "…", "in_article": bool}]}."""
-        from search.ingest.decode import DecodeError, decode_bytes, page_lines
+        """Where an article stands in its page file, as the file is on disk now (search/query/source.py): the
+        page's lines (a long page: the article's lines and their context), or a bulk file's record, with the
+        article's lines marked: {"id", "file", "line_start", "line_end", "format", "bytes", "lines_total",
+        "lines": [{"n": 1, "text": "…", "in_article": bool}], "record"}."""
+        path, article = self._page_file(article_id)
+        start, end = article["line_start"], article["line_end"]
+        try:
+            shown = read_source(path, start, end)
+        except OSError as exc:
+            raise _unreadable(article_id, article["file"], exc) from None
+        if start > shown["lines_total"]:
+            raise NotFound(
+                f"the page file of article {article_id} has changed since it was indexed ({article['file']} has "
+                f"{shown['lines_total']} lines, the article was at line {start}); run `newsearch index` on its "
+                "archive to bring the index in step"
+            )
+        return {"id": article_id, "file": article["file"], "line_start": start, "line_end": end, **shown}
 
+    def source_file(self, article_id: str) -> str:
+        """The path of an article's page file on this server, for a download (never shown: pages name the file
+        only)."""
+        path, article = self._page_file(article_id)
+        if not os.path.isfile(path):
+            raise _unreadable(article_id, article["file"], FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT)))
+        return path
+
+    def _page_file(self, article_id: str) -> tuple[str, dict]:
         searcher = self.searcher()
         docnum = searcher.document_number(id=article_id)
         if docnum is None:
             raise NotFound(f"no article with id {article_id!r}")
         stored = searcher.stored_fields(docnum)
-        article = from_stored(stored)
-        file, start, end = stored.get("file", ""), article["line_start"], article["line_end"]
-        try:
-            text = decode_bytes(Path(file).read_bytes()) if file else None
-        except (OSError, DecodeError) as exc:
-            reason = getattr(exc, "strerror", None) or exc
-            raise NotFound(
-                f"the page file of article {article_id} is no longer readable ({article['file']}: {reason}); "
-                "run `newsearch index --prune` on its archive to bring the index in step"
-            ) from None
-        if text is None:
+        if not stored.get("file"):
             raise NotFound(f"article {article_id} has no page file on record")
-        # Same decoding and line splitting as ingest, so the stored line span points at the same lines.
-        lines = [{"n": n, "text": line, "in_article": start <= n <= end} for n, line in enumerate(page_lines(text), 1)]
-        return {"id": article_id, "file": article["file"], "line_start": start, "line_end": end, "lines": lines}
+        return stored["file"], from_stored(stored)
 
     def related(self, article_id: str, limit: int = 5) -> list[dict]:
         """Articles most like this one (key terms of its body), excluding itself."""
@@ -454,6 +470,13 @@ def _key_terms(reader, fieldname: str, text: str, numterms: int, frequencies) ->
     norm = max((score for score, _ in scored), default=0.0)
     scored = sorted(((score / norm, word) for score, word in scored), key=lambda x: (-x[0], x[1]))
     return [(word, weight) for weight, word in scored[:numterms]]
+
+
+def _unreadable(article_id: str, file: str, exc: OSError) -> NotFound:
+    return NotFound(
+        f"the page file of article {article_id} is no longer readable ({file}: {exc.strerror or exc}); "
+        "run `newsearch index --prune` on its archive to bring the index in step"
+    )
 
 
 def provenance(article: dict) -> dict:

@@ -143,9 +143,11 @@ class CompactTermsReader(W3TermsReader):
         return unpack_info(
             info,
             self._boosts.get(fieldname, 1.0),
-            lambda offset, length, df: read_compact_docs(
-                self._postfile, offset, length, df, self.doc_widths(fieldname)
-            )[0],
+            lambda offset, length, df: (
+                [read_single_doc(self._postfile, offset, length)]
+                if df == 1
+                else read_compact_docs(self._postfile, offset, length, df, self.doc_widths(fieldname))[0]
+            ),
         )
 
     def prefix_documents(self, fieldname: str, prefix: bytes) -> tuple[np.ndarray, list[bytes]]:
@@ -279,6 +281,19 @@ def read_compact(dbfile, offset: int, length: int, df: int, doc_widths=None):
     """(docnums, counts, positions) of one compact list."""
     docs, counts, packed = read_compact_docs(dbfile, offset, length, df, doc_widths)
     return docs, counts, packed.decode()
+
+
+def read_single_doc(dbfile, offset: int, length: int) -> int:
+    """The document of a one-posting compact list (an id's, a file's): its first number alone, without the arrays
+    `read_compact_docs` builds — reading every id of an index is 71k such lists."""
+    data = dbfile.get(offset, length)
+    header, at = read_varint(data, 0, "posting list")
+    a_length, deflated = header >> 1, header & 1
+    stream = bytes(data[at + 1 : at + 1 + a_length])
+    if deflated:
+        stream = zlib.decompress(stream, wbits=-15)
+    folded, _ = read_varint(stream, 0, "posting list")
+    return folded >> 1
 
 
 def read_compact_docs(dbfile, offset: int, length: int, df: int, doc_widths=None):

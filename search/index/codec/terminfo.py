@@ -15,7 +15,7 @@ no search reads) come from the list itself when asked. Readers get a `W3TermInfo
 from __future__ import annotations
 
 import struct
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import numpy as np
 from whoosh.codec.whoosh3 import W3TermInfo
@@ -83,12 +83,16 @@ class CompactTermInfo(W3TermInfo):
     """A W3TermInfo whose first and last document are read from the posting list when asked."""
 
     # (offset, length, df) → the list's documents; set by unpack_info
-    _postings: Callable[[int, int, int], np.ndarray] | None
+    _postings: Callable[[int, int, int], Sequence[int]] | None
 
-    def _documents(self):
+    def documents(self) -> Sequence[int]:
+        """The list's document numbers, without its counts or positions."""
         if self._postings is None:
             raise ValueError("this term info was read without its posting list")
-        docs = self._postings(self._offset, -self._length, self._df)
+        return self._postings(self._offset, -self._length, self._df)
+
+    def _documents(self):
+        docs = self.documents()
         self._minid, self._maxid = int(docs[0]), int(docs[-1])
 
     def min_id(self):

@@ -174,7 +174,12 @@ def delete_command(ids, index_dir):
 @main.command("search")
 @click.argument("query", required=False, default="")
 @index_option
-@click.option("--region", "regions", multiple=True, help="Region path, e.g. 湖南省 or 湖南省/株洲市 (repeatable: OR).")
+@click.option(
+    "--region",
+    "regions",
+    multiple=True,
+    help="Region path, e.g. 湖南省 or 湖南省/株洲市 (repeatable: OR; one inside another narrows to it).",
+)
 @click.option("--date-from", help="Earliest date, YYYY[-MM[-DD]], inclusive.")
 @click.option("--date-to", help="Latest date, YYYY[-MM[-DD]], inclusive.")
 @click.option("--sort", type=click.Choice(["relevance", "date", "-date"]), help="Result order.")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import Counter
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote, urlsplit
 
 import pytest
 
@@ -208,6 +208,45 @@ def test_region_multi_select_is_a_union(get_json, engine):
         assert under(hit, [a, b]), hit["region"]
     assert union["query"]["filters"]["region"] == [a, b]
     assert {i["value"] for i in union["facets"]["region"] if i["selected"]} == {a, b}
+
+
+# Seed counts: 湖南省 17 articles, its cities 株洲市 9 and 张家界市 8, 浙江省 2.
+@pytest.mark.parametrize(
+    "regions, applied, total",
+    [
+        (["湖南省"], ["湖南省"], 17),
+        (["湖南省/株洲市"], ["湖南省/株洲市"], 9),
+        (["湖南省", "湖南省/株洲市"], ["湖南省/株洲市"], 9),  # a child of a chosen region narrows to the child
+        (["湖南省/株洲市", "湖南省"], ["湖南省/株洲市"], 9),  # whichever comes first
+        (["湖南", "株洲"], ["湖南省/株洲市"], 9),  # short names too
+        (["湖南省/株洲市", "湖南省/张家界市"], ["湖南省/株洲市", "湖南省/张家界市"], 17),  # siblings OR
+        (["湖南省", "湖南省/株洲市", "浙江省"], ["湖南省/株洲市", "浙江省"], 11),  # unrelated regions OR
+    ],
+)
+def test_a_chosen_region_inside_another_narrows_to_it(get_json, regions, applied, total):
+    data = get_json("/api/search?" + "&".join(f"region={r}" for r in regions))
+    assert data["query"]["filters"]["region"] == applied
+    assert data["total"] == total
+    assert sorted(i["value"] for i in data["facets"]["region"] if i["selected"]) == sorted(applied)
+
+
+def test_region_links_drill_down_and_back_up(get_json):
+    """A city's link under the chosen province replaces the province; the province's link over a chosen city
+    replaces the city; a chosen region's link removes it."""
+    province = get_json("/api/search?region=湖南省")
+    city = next(i for i in province["facets"]["region"] if i["value"] == "湖南省/株洲市")
+    assert parse_qs(urlsplit(city["toggle_url"]).query)["region"] == ["湖南省/株洲市"]
+    down = follow(get_json, city["toggle_url"])
+    assert down["total"] == 9 and down["query"]["filters"]["region"] == ["湖南省/株洲市"]
+    sibling = next(i for i in down["facets"]["region"] if i["value"] == "湖南省/张家界市")
+    both = follow(get_json, sibling["toggle_url"])
+    assert both["query"]["filters"]["region"] == ["湖南省/株洲市", "湖南省/张家界市"] and both["total"] == 17
+    up = next(i for i in both["facets"]["region"] if i["value"] == "湖南省")
+    assert not up["selected"]
+    back = follow(get_json, up["toggle_url"])
+    assert back["query"]["filters"]["region"] == ["湖南省"] and back["total"] == 17
+    chosen = next(i for i in down["facets"]["region"] if i["value"] == "湖南省/株洲市")
+    assert chosen["selected"] and follow(get_json, chosen["toggle_url"])["query"]["filters"]["region"] == []
 
 
 def test_region_counts_ignore_the_region_filter(get_json):
@@ -467,6 +506,27 @@ def test_openapi_document(get_json, app):
     assert paths["/api/search"]["get"]["responses"]["400"]["content"]["application/json"]["schema"] == {
         "$ref": "#/components/schemas/Error"
     }
+
+
+def test_the_documented_regions_are_the_ones_the_server_takes(get_json):
+    """Every RegionPath value of the document is a region filter as it is; what the document calls a 400 is one."""
+    import re
+
+    schema = get_json("/api/openapi.json")["components"]["schemas"]["RegionPath"]
+    paths = schema["enum"]
+    assert len(paths) > 3000 and {"湖南省", "湖南省/株洲市", "湖南省/株洲市/石峰区"} <= set(paths)
+    pattern = re.compile(schema["pattern"])
+    for path in paths:
+        assert pattern.match(path) and len(path) <= schema["maxLength"], path
+        assert SearchRequest.from_params({"region": [path]}).regions == [path], path
+    param = next(
+        p for p in get_json("/api/openapi.json")["paths"]["/api/search"]["get"]["parameters"] if p["name"] == "region"
+    )
+    assert param["schema"]["items"] == {"$ref": "#/components/schemas/RegionPath"} and param["schema"]["maxItems"] == 50
+    for bad in ("湖南省/杭州市", "株洲市/湖南省", "湖" * 101, "foo"):
+        error = get_json(f"/api/search?region={quote(bad)}", 400)["error"]
+        assert error.startswith("region:") and "is not a known administrative division" in error, error
+    assert get_json("/api/search?region=湖南&region=株洲")["query"]["filters"]["region"] == ["湖南省/株洲市"]
 
 
 def test_search_result_satisfies_its_schema(get_json):

@@ -80,6 +80,37 @@ def test_search_then_narrow_by_region(browser, server, tmp_path):
     browser.save_screenshot(str(tmp_path / "article.png"))
 
 
+def test_region_checkboxes_drill_down_and_back_up(browser, server):
+    """With scripts on, a region's checkbox does what its link does: checking a city under the chosen province
+    narrows to the city, checking the province again widens to it (seeds: 湖南省 17, 株洲市 9)."""
+    from urllib.parse import parse_qs, urlsplit
+
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as EC
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    wait = WebDriverWait(browser, 20)
+
+    def check(value: str) -> None:
+        box = browser.find_element(By.CSS_SELECTOR, f'#facet-region li[data-value="{value}"] input[type=checkbox]')
+        assert not box.is_selected()
+        url = browser.current_url
+        browser.execute_script("arguments[0].click()", box)  # the box may sit under its label
+        wait.until(EC.url_changes(url))
+        wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, "#facet-region")))
+
+    def state() -> tuple[list[str], int]:
+        regions = parse_qs(urlsplit(browser.current_url).query).get("region", [])
+        return regions, int(browser.find_element(By.CSS_SELECTOR, ".totals strong").text)
+
+    browser.get(server + "/search?region=湖南省")
+    assert state() == (["湖南省"], 17)
+    check("湖南省/株洲市")
+    assert state() == (["湖南省/株洲市"], 9)
+    check("湖南省")
+    assert state() == (["湖南省"], 17)
+
+
 def test_similar_reports_and_the_source_page(browser, server, tmp_path):
     """A folded hit opens its "相似报道" list without JavaScript; the article page leads to the source page, which
     jumps to the article's first line and marks its lines; a query error is marked under its character."""

@@ -87,6 +87,24 @@ def test_search_filters(runner, cli_index):
     assert all(h["date"] == "2020-02-19" for h in data["hits"])
 
 
+@pytest.mark.parametrize(
+    "regions, total",
+    [
+        (["湖南省"], 17),
+        (["湖南省", "湖南省/株洲市"], 9),
+        (["湖南省/株洲市", "湖南省/张家界市"], 17),
+        (["株洲", "浙江"], 11),
+    ],
+)
+def test_search_region_inside_another_narrows(runner, cli_index, regions, total):
+    args = ["search", "--json", "--index", str(cli_index)]
+    for region in regions:
+        args += ["--region", region]
+    result = runner.invoke(main, args)
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["total"] == total
+
+
 def test_stats(runner, cli_index):
     result = runner.invoke(main, ["stats", "--json", "--index", str(cli_index)])
     assert result.exit_code == 0

@@ -5,7 +5,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from search.index.codec.postings import BY_DOCUMENT, bit_widths, compact_lists, pack_bits, read_compact, unpack_bits
+from search.index.codec.postings import (
+    BY_DOCUMENT,
+    bit_widths,
+    compact_lists,
+    pack_bits,
+    read_compact,
+    read_compact_documents,
+    unpack_bits,
+)
 
 
 class _Bytes:
@@ -66,6 +74,23 @@ def test_lists_round_trip(seed, by_document):
     assert data.get(int(ranges[60]), int(ranges[61] - ranges[60])).tobytes()[1] == 0  # width 0: no position bits
 
 
+def test_many_lists_documents_read_at_once():
+    """A prefix's lists read together (one-character words) give each list's documents, deflated streams too."""
+    rng = np.random.default_rng(5)
+    rows = _random_postings(rng, 80, 5000)
+    term_of = np.array([r[0] for r in rows])
+    docs = np.array([r[1] for r in rows])
+    counts = np.array([r[2].size for r in rows])
+    blob, ranges, _, df = compact_lists(term_of, docs, counts, np.concatenate([r[2] for r in rows]))
+    data = _Bytes(blob.tobytes())
+    picked = np.array([0, 3, 4, 17, 40, 41, 79])
+    assert any(blob[ranges[t]] & 1 for t in picked) and not all(blob[ranges[t]] & 1 for t in picked)
+    got = read_compact_documents(data, df[picked], ranges[picked], ranges[picked + 1] - ranges[picked])
+    assert got.tolist() == [r[1] for t in picked.tolist() for r in rows if r[0] == t]
+    with pytest.raises(ValueError, match="corrupt"):  # a term info promising more postings than its list holds
+        read_compact_documents(data, df[picked] + 1000, ranges[picked], ranges[picked + 1] - ranges[picked])
+
+
 def test_damaged_lists_are_errors():
     blob, ranges, _, df = compact_lists(
         np.array([0, 0, 0]), np.array([3, 9, 4000]), np.array([1, 2, 1]), np.array([5, 7, 900, 12])
@@ -95,7 +120,7 @@ def test_term_infos_round_trip_as_w3_reads_them():
     from whoosh.codec.whoosh3 import W3TermInfo
     from whoosh.util.numeric import byte_to_length
 
-    from search.index.codec.terminfo import info_doc_frequency, info_weight, pack_infos, unpack_info
+    from search.index.codec.terminfo import compact_extents, info_doc_frequency, info_weight, pack_infos, unpack_info
 
     arr = lambda *v: np.array(v, dtype=np.int64)  # noqa: E731
     infos = pack_infos(
@@ -137,6 +162,9 @@ def test_term_infos_round_trip_as_w3_reads_them():
     with pytest.raises(ValueError, match="without its posting list"):
         unpack_info(infos[2], 1.5).min_id()
     assert [info_doc_frequency(i) for i in infos] == [1, 40, 3]
+    # many infos' extents at once, for a prefix's lists (one of them carries its own weight after the varints)
+    df, offset, length = compact_extents(infos)
+    assert (df.tolist(), offset.tolist(), length.tolist()) == ([1, 40, 3], [0, 12, 70000], [12, 69988, 5])
     assert [info_weight(i, 1.5) for i in infos] == [3.0, 112.5, 1.25]
 
     w3 = W3TermInfo(weight=2.0, df=2, minlength=3, maxlength=4, maxweight=1.0, minid=5, maxid=9)

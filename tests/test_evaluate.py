@@ -49,7 +49,11 @@ QUERIES = [
     "新华社",
     "交通 运输",
     "无此词汇组合甲乙",
+    "市 县 -疫",
 ]
+# Sixty one-character words ANDed and ORed: hundreds of bigrams each, read together (CharPrefix)
+SIXTY = "的一是在不了有和人这中大为上个国我以要他时来用们生到作地于出就分对成会可而子也你能下过家学工复产业企防控疫情市县区镇村发"
+MANY_CHARACTERS = [" ".join(SIXTY), " OR ".join(SIXTY)]
 
 
 def whoosh_scores(searcher, query) -> dict[int, float]:
@@ -92,7 +96,7 @@ def assert_same_pages(fast: SearchEngine, slow: SearchEngine, queries, extra: li
 
 def test_evaluator_equals_whoosh_on_the_seeds(engine, dev_queries):
     searcher = engine.searcher()
-    queries = QUERIES + [q["q"] for q in dev_queries]
+    queries = QUERIES + MANY_CHARACTERS + [q["q"] for q in dev_queries]
     assert assert_same_scores(searcher, queries) >= 40  # most of them match something
 
 
@@ -106,6 +110,7 @@ def test_engine_pages_and_facets_equal_the_slow_path_on_the_seeds(seed_index):
         {"sort": "date"},
     ]
     assert_same_pages(fast, slow, QUERIES, extra)
+    assert_same_pages(fast, slow, MANY_CHARACTERS, [])
 
 
 @pytest.fixture(scope="module")
@@ -162,7 +167,7 @@ def test_evaluator_equals_whoosh_on_a_generated_corpus(generated_index):
     searcher = engine.searcher()
     reader = searcher.reader()
     assert len(list(reader.leaf_readers())) >= 2 and reader.has_deletions()
-    queries = QUERIES + corpus_queries(generated_index)
+    queries = QUERIES + MANY_CHARACTERS + corpus_queries(generated_index)
     assert assert_same_scores(searcher, queries) >= 40
     # a tiny cache (entries dropped all the time) gives the same answers
     assert assert_same_scores(searcher, queries[:20], PostingCache(max_bytes=4096)) > 0
@@ -177,6 +182,19 @@ def test_engine_pages_and_facets_equal_the_slow_path_on_a_generated_corpus(gener
         {"collapse": "true"},
     ]
     assert_same_pages(fast, slow, corpus_queries(generated_index, 20), extra)
+
+
+def test_one_character_words_over_a_segment_merged_by_whoosh(seed_index, tmp_path):
+    """A segment merged by Whoosh's own writer is a W3 segment, whose lists a one-character word reads one by one."""
+    import shutil
+
+    from search.index.store import open_index
+
+    shutil.copytree(seed_index, tmp_path / "index")
+    open_index(tmp_path / "index").writer().commit(optimize=True)
+    searcher = SearchEngine(tmp_path / "index").searcher()
+    assert type(searcher.reader().leaf_readers()[0][0]._terms).__name__ == "W3TermsReader"
+    assert assert_same_scores(searcher, ["的", "市 县 -疫", *MANY_CHARACTERS]) == 3
 
 
 def test_posting_cache_stays_within_its_budget(generated_index):

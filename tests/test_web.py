@@ -130,6 +130,32 @@ def test_region_filtered_page_only_shows_that_region(client):
     assert blocks and all("湖南省" in b for b in blocks)
 
 
+def test_region_facet_links_drill_down_from_a_province_to_its_city(client):
+    """On the page of a province, its city's link replaces the province (湖南省 17 articles → 株洲市 9); there the
+    province's link widens back; a form sending both keeps the city."""
+
+    def toggle(page: Page, label: str) -> dict:
+        [link] = [a for a in page.find("a", class_="facet-toggle") if a["title"].endswith(label)]
+        return link
+
+    page = Page(html_of(client, "/search?region=湖南省"))
+    city = toggle(page, "株洲市")
+    assert parse_qs(urlsplit(city["href"]).query)["region"] == ["湖南省/株洲市"]
+    html = html_of(client, city["href"])
+    page = Page(html)
+    assert re.search(r'<p class="totals">\s*共 <strong>9</strong>', html)
+    assert [chip.strip() for chip in re.findall(r"地区：[^<]*", html)] == ["地区：湖南省 · 株洲市"]  # one chip
+    assert {i["value"] for i in page.find("input", type="hidden", name="region")} == {"湖南省/株洲市"}
+    assert [b["value"] for b in page.find("input", type="checkbox", name="region") if "checked" in b] == [
+        "湖南省/株洲市"
+    ]
+    province = toggle(page, "只看湖南省")
+    assert parse_qs(urlsplit(province["href"]).query)["region"] == ["湖南省"]
+    # the facet form with the province's and the city's boxes both checked: the city
+    both = html_of(client, "/search?region=湖南省&region=湖南省/株洲市")
+    assert re.search(r'<p class="totals">\s*共 <strong>9</strong>', both)
+
+
 def test_empty_result_page(client):
     html = html_of(client, "/search?q=没有这种词汇xyzzy")
     assert "没有找到相关文章" in html

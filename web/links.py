@@ -11,7 +11,7 @@ from urllib.parse import quote_plus
 
 from flask import url_for
 
-from search.query.request import NUMBER_PARAMETERS, SearchRequest
+from search.query.request import NUMBER_PARAMETERS, SearchRequest, within
 
 MAX_PAGE = NUMBER_PARAMETERS["page"][2]  # pages beyond this are refused by the request parser, so never linked
 
@@ -71,9 +71,14 @@ class SearchLinks:
         return quoted
 
     def region_toggle(self, value: str) -> str:
+        """A selected region's link removes it; another's adds it in place of the chosen regions it contains or lies
+        in: a city under the chosen province replaces the province (drill down), a province over a chosen city
+        replaces the city (back up). Other regions stay, ORed."""
         regions = list(self.req.regions)
-        regions = [r for r in regions if r != value] if value in regions else regions + [value]
-        return self.url(region=regions)
+        if value in regions:
+            return self.url(region=[r for r in regions if r != value])
+        kept = [r for r in regions if not within(value, r) and not within(r, value)]
+        return self.url(region=kept + [value])
 
     def date_toggle(self, item: dict) -> str:
         if item["selected"]:

@@ -10,8 +10,9 @@ from search.cite import FORMATS as CITATION_FORMATS
 from search.cite import RECORD_FORMATS
 from search.query.kwic import DEFAULT_SORT, KWIC_FIELDS, KWIC_NUMBERS, KWIC_SORTS, MAX_ARTICLES, MAX_LINES
 from search.query.periods import BUCKETS
-from search.query.request import NUMBER_PARAMETERS, SORTS
+from search.query.request import MAX_REGION_LENGTH, MAX_REGIONS, NUMBER_PARAMETERS, REGION_PATH_PATTERN, SORTS
 from search.query.trends import MAX_PERIODS, MAX_QUERIES, NORMS, SHARE_PER
+from search.text.regions import division_paths
 from web.api import KWIC_FORMATS
 from web.exports import CSV_COLUMNS, EXPORT_FORMATS, KWIC_CSV_COLUMNS
 
@@ -63,9 +64,12 @@ def search_parameters() -> list[dict]:
             "required": False,
             "style": "form",
             "explode": True,
-            "description": "Region path such as 湖南省 or 湖南省/株洲市 (a path includes everything under it). "
-            "Repeatable: regions are OR-ed; facets are AND-ed.",
-            "schema": {"type": "array", "maxItems": 50, "items": {"type": "string", "maxLength": 100}},
+            "description": "A region (RegionPath: 湖南省, 湖南省/株洲市; a region includes everything under it). "
+            f"Repeatable, up to {MAX_REGIONS} values: regions are OR-ed, except that a region inside another chosen "
+            "region narrows to it (湖南省 with 湖南省/株洲市 is 株洲市); facets are AND-ed. 400: more than "
+            f"{MAX_REGIONS} values, or a value longer than {MAX_REGION_LENGTH} characters, naming no known division, "
+            "or whose names do not form one chain (湖南省/杭州市).",
+            "schema": {"type": "array", "maxItems": MAX_REGIONS, "items": _ref("RegionPath")},
         },
         {
             "name": "date_from",
@@ -263,6 +267,16 @@ def schemas() -> dict:
         "description": "Merged, sorted [start, end) character ranges to highlight",
     }
     return {
+        "RegionPath": {
+            "type": "string",
+            "description": "A division's full path: its names from the province down (at most three levels), joined "
+            "by '/' — the `value` of a region facet item. Listed here are the divisions newsearch's gazetteer knows; "
+            "the server also takes a form that resolves to one of them: a short name (湖南, 株洲), the names run "
+            "together (湖南省株洲市), other separators (湖南省 › 株洲市), a renamed division's old name (沙县 → 沙县区).",
+            "pattern": REGION_PATH_PATTERN,
+            "maxLength": MAX_REGION_LENGTH,
+            "enum": list(division_paths()),
+        },
         "Error": {
             "type": "object",
             "required": ["ok", "error", "status"],

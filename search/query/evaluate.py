@@ -23,7 +23,13 @@ from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher
 from whoosh.util.numeric import byte_to_length
 
 from search.index.codec.formats import CompactPositions
-from search.index.codec.postings import PackedPositions, posting_weights, read_compact_docs, running_positions
+from search.index.codec.postings import (
+    CompactTermsReader,
+    PackedPositions,
+    posting_weights,
+    read_compact_docs,
+    running_positions,
+)
 from search.index.codec.varints import decode_varints
 from search.index.columns import segment_identity
 
@@ -196,10 +202,22 @@ class Evaluator:
         )
 
     def _CharPrefix(self, q) -> Hits:
-        docs = [self._all_postings(q.fieldname, t)[0] for t in q._btexts(self.searcher.reader())]
+        field = self.schema[q.fieldname] if q.fieldname in self.schema else None
+        if field is None:
+            return Hits.empty()
+        prefix = field.to_bytes(q.text)
+        docs = []
+        for leaf, offset, segkey in self.leaves:
+            # one cached array per segment and prefix, not hundreds of cached bigram lists
+            local = self.cache.get(
+                (segkey, q.fieldname, ("prefix", prefix)),
+                lambda leaf=leaf: _prefix_documents(leaf, q.fieldname, prefix),
+            )
+            if local.size:
+                docs.append(local.astype(np.int64) + offset)
         if not docs:
             return Hits.empty()
-        found = _distinct(np.concatenate(docs), self.doc_count_all)
+        found = np.concatenate(docs)  # segments hold consecutive docnums: already ascending and unique
         return Hits(found, np.full(found.size, q.boost, dtype=np.float64))
 
     def _Phrase(self, q: wq.Phrase) -> Hits:
@@ -416,6 +434,21 @@ def _read_postings(leaf, fieldname: str, btext: bytes) -> _Postings:
         values.append(m.value())
         m.next()
     return _Postings(np.asarray(ids, dtype=np.int32), np.asarray(weights, dtype=np.float64), values)
+
+
+def _prefix_documents(leaf, fieldname: str, prefix: bytes) -> np.ndarray:
+    """Local docnums (ascending, unique, deleted ones included) of every term of one segment starting with `prefix`:
+    compact lists read together (search/index/codec/postings.py), others one by one."""
+    terms = getattr(leaf, "_terms", None)
+    if isinstance(terms, CompactTermsReader):
+        docs, others = terms.prefix_documents(fieldname, prefix)
+    else:
+        docs, others = np.empty(0, np.int64), list(leaf.expand_prefix(fieldname, prefix))
+    parts = [docs] + [_read_postings(leaf, fieldname, t).docs.astype(np.int64) for t in others]
+    present = np.zeros(leaf.doc_count_all(), dtype=bool)  # cheaper than sorting: docs repeat once per bigram
+    for part in parts:
+        present[part] = True
+    return np.flatnonzero(present).astype(np.int32)  # cached: half the bytes of int64
 
 
 def _read_lengths(leaf, fieldname: str):

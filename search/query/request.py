@@ -133,15 +133,22 @@ def _boolean(name: str, value: str | None) -> bool | None:
     return BOOLEANS[value.strip().lower()]
 
 
+# The region parameter: at most MAX_REGIONS values of at most MAX_REGION_LENGTH characters, each a division's path
+# (湖南省/株洲市) or a form of it that resolves to one path (湖南省株洲市, 株洲). The full paths are this pattern's
+# strings — names from the province down, joined by "/" — that the gazetteer knows (search.text.regions.division_paths).
+MAX_REGIONS, MAX_REGION_LENGTH = 50, 100
+REGION_PATH_PATTERN = r"^[\u4e00-\u9fff]+(/[\u4e00-\u9fff]+){0,2}$"
+
+
 def _regions(values: list[str]) -> list[str]:
     """Region filters as full paths: 湖南省株洲市, 湖南省/株洲市 and 株洲 all mean 湖南省/株洲市."""
     from search.text.regions import normalize_path
 
-    if len(values) > 50:
-        raise BadRequest("region: too many values (the limit is 50)")
+    if len(values) > MAX_REGIONS:
+        raise BadRequest(f"region: too many values (the limit is {MAX_REGIONS})")
     paths = []
     for value in values:
-        path = normalize_path(value) if len(value) <= 100 else None
+        path = normalize_path(value) if len(value) <= MAX_REGION_LENGTH else None
         if path is None:
             raise BadRequest(
                 f"region: {value[:40]!r} is not a known administrative division "
@@ -149,7 +156,19 @@ def _regions(values: list[str]) -> list[str]:
             )
         if path not in paths:
             paths.append(path)
-    return paths
+    return narrowest(paths)
+
+
+def within(path: str, region: str) -> bool:
+    """Is `path` strictly inside `region` (湖南省/株洲市 inside 湖南省)?"""
+    return path.startswith(region + "/")
+
+
+def narrowest(paths: list[str]) -> list[str]:
+    """The regions to filter by: a region with another chosen region inside it gives way to it (湖南省 and
+    湖南省/株洲市 mean a drill-down to 株洲市: the child narrows), while siblings and unrelated regions stay, to be
+    ORed. Order kept."""
+    return [p for p in paths if not any(within(other, p) for other in paths)]
 
 
 def _as_list(value) -> list[str]:

@@ -283,6 +283,8 @@ def did_you_mean(vocabulary, q: str, parsed: ParsedQuery, count: Callable[[str],
 
     best: dict[Word, Correction] = {}  # each misspelt word's likeliest correction
     for word in list(dict.fromkeys(_searched_words(parsed.tree)))[:MAX_WORDS]:
+        if not MIN_LENGTH <= len(word.text) <= MAX_LENGTH or " " in word.text:
+            continue  # no spelling to offer (a common character's match alone costs a second on a 20k index)
         if vocabulary.matches(word):
             continue  # this word is found: it is not the one to correct
         found = corrections(word.text, vocabulary.frequencies(word.text))

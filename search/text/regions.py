@@ -293,6 +293,14 @@ def place_names() -> set[str]:
     return set(_gaz().surface)
 
 
+@lru_cache(maxsize=1)
+def division_paths() -> tuple[str, ...]:
+    """The full path of every current division (a renamed one's old path resolves to its new one), in gazetteer
+    order: the values a region filter takes as they are."""
+    # past normalize_path's cache, which these three thousand paths would flush
+    return tuple(path for path in _gaz().path if normalize_path.__wrapped__(path) == path)
+
+
 @lru_cache(maxsize=4096)
 def normalize_path(value: str) -> str | None:
     """ "湖北/武汉/江岸区", "湖北省武汉市江岸区", "株洲" -> a full path; None if the names are unknown or

@@ -32,7 +32,7 @@ from whoosh.system import pack_uint
 from search.index.codec import mapped
 from search.index.codec.formats import CompactPositions
 from search.index.codec.stored import StoredPerDocReader, StoredPerDocWriter
-from search.index.codec.terminfo import info_doc_frequency, info_weight, unpack_info
+from search.index.codec.terminfo import compact_extents, info_doc_frequency, info_weight, is_compact_info, unpack_info
 from search.index.codec.termtable import TermTableReader, TermTableWriter
 from search.index.codec.varints import decode_varints, encode_varints, read_varint
 
@@ -149,6 +149,23 @@ class CompactTermsReader(W3TermsReader):
                 else read_compact_docs(self._postfile, offset, length, df, self.doc_widths(fieldname))[0]
             ),
         )
+
+    def prefix_documents(self, fieldname: str, prefix: bytes) -> tuple[np.ndarray, list[bytes]]:
+        """The documents of every term of the field that starts with `prefix`, from their compact lists read together
+        (list after list: a document appears once per term holding it); and the terms whose lists are W3's, for the
+        caller to read one by one. A one-character word expands to hundreds of bigrams per field."""
+        key = self._keycoder(fieldname, prefix)
+        compact: list[bytes] = []
+        w3_terms: list[bytes] = []
+        for keybytes, info in self._tindex.items_from(key):
+            if not keybytes.startswith(key):
+                break
+            if is_compact_info(info):
+                compact.append(info)
+            else:
+                w3_terms.append(self._keydecoder(keybytes)[1])
+        docs = read_compact_documents(self._postfile, *compact_extents(compact))
+        return docs, w3_terms
 
     def items(self):
         return self._decoded(self._tindex.items())
@@ -313,6 +330,35 @@ def read_compact_docs(dbfile, offset: int, length: int, df: int, doc_widths=None
     if len(packed) != (bits + 7) // 8:
         raise ValueError("corrupt posting list: positions do not match the counts")
     return docs, counts, PackedPositions(packed, widths, occurrences)
+
+
+def read_compact_documents(dbfile, df: np.ndarray, offset: np.ndarray, length: np.ndarray) -> np.ndarray:
+    """The documents of many compact lists (given by their terms' df, offset and length), concatenated: each list's
+    document stream is cut out (and inflated) on its own, and all of them decoded in one pass. Counts and positions
+    are not read."""
+    if df.size == 0:
+        return np.empty(0, np.int64)
+    streams = []
+    for at, size in zip(offset.tolist(), length.tolist()):
+        data = dbfile.get(at, size)
+        header, start = read_varint(data, 0, "posting list")
+        start += 1  # the position width
+        stream = bytes(data[start : start + (header >> 1)])
+        streams.append(zlib.decompress(stream, wbits=-15) if header & 1 else stream)
+    sizes = np.fromiter(map(len, streams), dtype=np.int64, count=len(streams))
+    if not sizes.all():
+        raise ValueError("corrupt posting list: an empty document stream")
+    buf = np.frombuffer(b"".join(streams), dtype=np.uint8)
+    numbers = decode_varints(buf)
+    last = buf < 0x80  # the last byte of each varint
+    varint_of_byte: np.ndarray = np.cumsum(last) - last
+    first = varint_of_byte[np.cumsum(sizes) - sizes]  # each list's first number
+    if (np.diff(np.append(first, numbers.size)) < df).any():
+        raise ValueError("corrupt posting list: fewer numbers than the term info's postings")
+    # each list's first df numbers are its (document gap << 1 | count > 1)
+    within = np.arange(int(df.sum())) - np.repeat(np.cumsum(df) - df, df)
+    gaps = numbers[np.repeat(first, df) + within] >> 1
+    return running_positions(gaps, df)
 
 
 class PackedPositions:

@@ -20,6 +20,7 @@ from search.index.reprints import DuplicateTracker
 from search.index.schema import to_document
 from search.index.store import open_index, open_or_create, open_writer, run_lock
 from search.index.writer import IndexStore
+from search.ingest.limits import DEFAULT_LIMITS, Limits
 
 BATCH_SIZE = 30000  # articles per commit: a killed run loses at most this much work
 
@@ -207,12 +208,13 @@ def index_paths(
     rebuild: bool = False,
     prune: bool = False,
     on_file: Callable[[str], None] | None = None,
+    limits: Limits = DEFAULT_LIMITS,
 ) -> IndexSummary:
     """Bring the index at `index_dir` in step with `paths` (page files or directories of them, with their
     catalogues). With `prune`, articles of indexed files under the given directories (or given files) that no
-    longer exist there are removed."""
+    longer exist there are removed. A file or article over `limits` is reported, and the rest indexed."""
     index_dir = Path(index_dir)
-    plan = SyncPlan.of(paths, prune)
+    plan = SyncPlan.of(paths, prune, limits)
     ix = open_or_create(index_dir, rebuild=rebuild)
     with run_lock(ix, index_dir):
         return run_sync(IndexStore(ix, index_dir), index_dir, plan, on_file)
@@ -220,15 +222,17 @@ def index_paths(
 
 @dataclass
 class SyncPlan:
-    """What a sync was asked to do: the given paths, the page files under them (in order), whether to prune."""
+    """What a sync was asked to do: the given paths, the page files under them (in order), whether to prune, and
+    how large a file or an article may be."""
 
     given: list[Path]
     files: list[str]
     prune: bool
     summary: IndexSummary
+    limits: Limits = DEFAULT_LIMITS
 
     @classmethod
-    def of(cls, paths: Iterable[str | Path], prune: bool) -> SyncPlan:
+    def of(cls, paths: Iterable[str | Path], prune: bool, limits: Limits = DEFAULT_LIMITS) -> SyncPlan:
         from search.ingest import iter_files
 
         given = [Path(p) for p in paths]
@@ -248,7 +252,7 @@ class SyncPlan:
             if not p.exists() and not prune:
                 summary.errors.append(f"{p}: no such file or directory")
                 summary.failed += 1
-        return cls(given, files, prune, summary)
+        return cls(given, files, prune, summary, limits)
 
 
 def _unusable_name(path: Path) -> str:
@@ -277,7 +281,7 @@ def run_sync(store, manifest_dir: Path, plan: SyncPlan, on_file: Callable[[str],
     sync = _Sync(store, manifest_dir, summary)
     try:
         for key in plan.files:
-            _sync_file(sync, key, catalogs, read_file)
+            _sync_file(sync, key, catalogs, read_file, plan.limits)
             if sync.pending >= BATCH_SIZE:
                 sync.commit()
             if on_file:
@@ -297,7 +301,7 @@ def run_sync(store, manifest_dir: Path, plan: SyncPlan, on_file: Callable[[str],
     return summary
 
 
-def _sync_file(sync: _Sync, key: str, catalogs, read_file) -> None:
+def _sync_file(sync: _Sync, key: str, catalogs, read_file, limits: Limits) -> None:
     from search.ingest import is_large_bulk
 
     summary = sync.summary
@@ -316,9 +320,9 @@ def _sync_file(sync: _Sync, key: str, catalogs, read_file) -> None:
         summary.unchanged += before.articles
         return
     if is_large_bulk(key, stat.st_size):
-        _sync_bulk_file(sync, key, entry, catalog, stat, before)
+        _sync_bulk_file(sync, key, entry, catalog, stat, before, limits)
         return
-    result = read_file(key, entry)
+    result = read_file(key, entry, limits)
     if result.error:
         summary.failed += 1
         summary.errors.append(result.error)
@@ -330,14 +334,14 @@ def _sync_file(sync: _Sync, key: str, catalogs, read_file) -> None:
     sync.replace(key, result.articles, None if result.error else sync.record(key, stat, result.digest, catalog))
 
 
-def _sync_bulk_file(sync: _Sync, key: str, entry, catalog: str, stat, before) -> None:
+def _sync_bulk_file(sync: _Sync, key: str, entry, catalog: str, stat, before, limits: Limits) -> None:
     """A large bulk file, streamed: its articles go into batches as they are read, and batches are committed in the
     middle of the file, so memory stays bounded whatever the file's size. The file is recorded in the manifest only
     once all of it is committed: after a kill, the next run reads it again and replaces what was committed."""
     from search.ingest import FileResult, open_bulk
 
     summary = sync.summary
-    bulk = open_bulk(key, entry)
+    bulk = open_bulk(key, entry, limits)
     if isinstance(bulk, FileResult):  # the file could not be read: open_bulk says why in .error
         summary.failed += 1
         summary.errors.append(bulk.error or f"{key}: cannot read")

@@ -252,3 +252,54 @@ def test_many_short_lines_are_read_in_linear_time():
     assign_roles(paras, is_markdown=True)
     assert time.process_time() - started < 12
     assert sum(p.role == "heading" for p in paras) == 30_000
+
+
+@pytest.mark.parametrize(
+    ("given", "size"), [("20MB", 20_000_000), ("512KiB", 524_288), ("1.5 GB", 1_500_000_000), ("4096", 4096)]
+)
+def test_sizes_are_read_as_people_write_them(given, size):
+    from search.ingest.limits import parse_size
+
+    assert parse_size(given) == size
+
+
+@pytest.mark.parametrize("given", ["20XB", "-1", "1e6", "MB", "0"])
+def test_a_bad_size_is_a_usage_error(tmp_path, given):
+    result = CliRunner().invoke(
+        main, ["index", str(tmp_path), "--index", str(tmp_path / "ix"), "--max-file-size", given]
+    )
+    assert result.exit_code == 2 and "Invalid value for '--max-file-size'" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_the_help_states_the_limits_the_code_applies():
+    from search.ingest.limits import DEFAULT_MAX_ARTICLE_CHARS, DEFAULT_MAX_FILE_BYTES, format_size
+
+    help_text = " ".join(CliRunner().invoke(main, ["index", "--help"]).output.split())
+    assert "--max-file-size SIZE" in help_text and f"[default: ({format_size(DEFAULT_MAX_FILE_BYTES)})]" in help_text
+    assert f"(default: ({DEFAULT_MAX_ARTICLE_CHARS:,})" in help_text.replace("[", "(")
+
+
+def test_a_sharded_sync_applies_the_limits(tmp_path):
+    from search.cluster.layout import index_sharded
+    from search.ingest import Limits
+
+    pages = tmp_path / "pages"
+    pages.mkdir()
+    (pages / "good.txt").write_text("# 好消息\n\n正文。\n", encoding="utf-8")
+    (pages / "big.txt").write_text("# 大消息\n\n" + "正文。" * 100 + "\n", encoding="utf-8")
+    summary = index_sharded(tmp_path / "ix", [pages], shards=2, in_process=True, limits=Limits(max_file_bytes=500))
+    assert summary.added == 1
+    assert summary.errors == [f"{pages / 'big.txt'}: too large: 914 bytes > limit 500 bytes; raise --max-file-size"]
+
+
+def test_a_fifo_is_refused_instead_of_blocking(tmp_path):
+    fifo = tmp_path / "pipe.txt"
+    os.mkfifo(fifo)
+    assert read_file(fifo).error == f"{fifo}: not a regular file"
+
+
+def test_a_runaway_front_matter_is_refused_unparsed(tmp_path):
+    page = tmp_path / "page.md"
+    page.write_text("---\ntitle: " + "长" * 200_000 + "\n---\n正文。\n", encoding="utf-8")
+    assert read_file(page).error == f"{page}: front matter too long: 200,007 characters > limit 100,000"

@@ -60,6 +60,25 @@ def load_synonyms_or_exit(synonyms_file: str | None, default_synonyms: bool):
         raise click.ClickException(exc.message) from None
 
 
+class ByteSize(click.ParamType):
+    """A size in bytes, written as people write it: 20MB, 512KiB, 1.5GB, 4096."""
+
+    name = "size"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, int):
+            return value
+        from search.ingest.limits import parse_size
+
+        try:
+            size = parse_size(value)
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
+        if size < 1:
+            self.fail("must be at least 1 byte", param, ctx)
+        return size
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 def main():
     """Full-text search for Chinese news archives."""
@@ -84,7 +103,23 @@ def main():
     default=None,
     help="Run the shards' writers on the Ray cluster at ADDRESS (default: a local Ray instance).",
 )
-def index_command(paths, index_dir, rebuild, prune, quiet, shards, cluster):
+@click.option(
+    "--max-file-size",
+    type=ByteSize(),
+    default=None,
+    show_default="20 MB",  # search.ingest.limits.DEFAULT_MAX_FILE_BYTES (not imported here: it loads all of ingest)
+    help="Largest page file (.txt, .md) to read, and largest line of a .jsonl file; a larger one is reported, not "
+    "read. Units: kB, MB, GB (or KiB, MiB, GiB).",
+)
+@click.option(
+    "--max-article-chars",
+    type=click.IntRange(min=1),
+    default=None,
+    show_default="200,000",  # search.ingest.limits.DEFAULT_MAX_ARTICLE_CHARS
+    help="Longest article (characters of headline and body); a longer one is reported and not indexed, the rest "
+    "of its file is.",
+)
+def index_command(paths, index_dir, rebuild, prune, quiet, shards, cluster, max_file_size, max_article_chars):
     """Index PATHS (files or directories, with the catalog.json/catalog.csv beside them; default: the bundled
     seeds/). Run again, it re-reads only changed files and replaces their articles."""
     from tqdm import tqdm
@@ -92,6 +127,12 @@ def index_command(paths, index_dir, rebuild, prune, quiet, shards, cluster):
     from search.cluster.layout import index_sharded, is_sharded
     from search.index.sync import index_paths
     from search.ingest import iter_files
+    from search.ingest.limits import Limits
+
+    limits = Limits(
+        max_file_bytes=max_file_size or Limits.max_file_bytes,
+        max_article_chars=max_article_chars or Limits.max_article_chars,
+    )
 
     targets = [Path(p) for p in paths] or [bundled_seeds()]
     missing = [str(p) for p in targets if not p.exists()]
@@ -128,10 +169,17 @@ def index_command(paths, index_dir, rebuild, prune, quiet, shards, cluster):
                     prune=prune,
                     on_file=file_done,
                     on_bytes=bar.update,
+                    limits=limits,
                 )
             else:
                 summary = index_paths(
-                    index_dir, targets, rebuild=rebuild, prune=prune, on_file=file_done, on_bytes=bar.update
+                    index_dir,
+                    targets,
+                    rebuild=rebuild,
+                    prune=prune,
+                    on_file=file_done,
+                    on_bytes=bar.update,
+                    limits=limits,
                 )
         except SearchError as exc:
             raise click.ClickException(exc.message) from None

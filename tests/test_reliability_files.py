@@ -26,7 +26,8 @@ def bad_files(directory) -> dict[str, str]:
         # UTF-8 interrupted by Latin-1 bytes, which GB18030 cannot read either
         "mixed.txt": (utf8[:30] + b"\xff\xfe\xfa" + utf8[30:60], "cannot decode"),
         "bad-utf16.txt": (b"\xff\xfe" + "复工".encode("utf-16-le") + b"\x00", "cannot decode as UTF-16"),
-        "huge-line.txt": (("复工复产企业工人返岗" * 170_000).encode("utf-8"), None),  # one 5.1 MB line, no breaks
+        # one 5.1 MB line, no breaks: one article of 1.7 million characters, over the limit
+        "huge-line.txt": (("复工复产企业工人返岗" * 170_000).encode("utf-8"), "article too long"),
         "bad.jsonl": ('{"id": "j1", "body": "复工"}\n{not json\n[1, 2]\n{"id": "j2"}\n'.encode(), "invalid JSON"),
     }
     for name, (data, _) in files.items():

@@ -189,10 +189,10 @@ def test_a_killed_run_keeps_its_batches_and_the_manifest_claims_only_those(archi
     monkeypatch.setattr("search.index.sync.BATCH_SIZE", 1)  # a commit after every file
     real_read = search.ingest.read_file
 
-    def killed_at_the_third(path, catalog=None):
+    def killed_at_the_third(path, *args):
         if path.endswith(P004):
             raise KeyboardInterrupt
-        return real_read(path, catalog)
+        return real_read(path, *args)
 
     monkeypatch.setattr(search.ingest, "read_file", killed_at_the_third)
     with pytest.raises(KeyboardInterrupt):

@@ -25,6 +25,7 @@ from search.index.schema import SCHEMA_VERSION
 from search.index.store import check_unlocked, clear_index, index_exists, open_or_create
 from search.index.sync import IndexSummary, SyncPlan, run_sync
 from search.index.writer import IndexStore
+from search.ingest.limits import DEFAULT_LIMITS, Limits
 
 LAYOUT_FILE = "shards.json"
 MAX_SHARDS = 256
@@ -274,6 +275,7 @@ def index_sharded(
     on_file: Callable[[str], None] | None = None,
     in_process: bool = False,
     on_bytes: Callable[[int], None] | None = None,
+    limits: Limits = DEFAULT_LIMITS,
 ) -> IndexSummary:
     """`index_paths` for a sharded index at `root`: created with `shards` shards, or the existing layout synced.
     The shards' writers run as Ray actors (a local Ray instance, or the cluster at `cluster`), or in this process
@@ -282,7 +284,7 @@ def index_sharded(
 
     root = Path(root)
     layout = plan_layout(root, shards, rebuild)
-    plan = SyncPlan.of(paths, prune)
+    plan = SyncPlan.of(paths, prune, limits)
     if not in_process:
         connect(cluster)  # before anything is written: without Ray (or its cluster) nothing is half made
     with root_lock(root):

@@ -21,6 +21,7 @@ from search.index.reprints import DuplicateTracker
 from search.index.schema import to_document
 from search.index.store import open_index, open_or_create, open_writer, run_lock
 from search.index.writer import IndexStore
+from search.ingest.limits import DEFAULT_LIMITS, Limits
 
 BATCH_SIZE = 30000  # articles per commit: a killed run loses at most this much work
 
@@ -230,13 +231,15 @@ def index_paths(
     prune: bool = False,
     on_file: Callable[[str], None] | None = None,
     on_bytes: Callable[[int], None] | None = None,
+    limits: Limits = DEFAULT_LIMITS,
 ) -> IndexSummary:
     """Bring the index at `index_dir` in step with `paths` (page files or directories of them, with their
     catalogues). With `prune`, articles of indexed files under the given directories (or given files) that no
-    longer exist there are removed. `on_file` is called with each file's key once it is read, `on_bytes` with
-    each stretch of bytes read (a large bulk file reports as it streams, so a progress bar moves within it)."""
+    longer exist there are removed. A file or article over `limits` is reported, and the rest indexed. `on_file`
+    is called with each file's key once it is read, `on_bytes` with each stretch of bytes read (a large bulk file
+    reports as it streams, so a progress bar moves within it)."""
     index_dir = Path(index_dir)
-    plan = SyncPlan.of(paths, prune)
+    plan = SyncPlan.of(paths, prune, limits)
     ix = open_or_create(index_dir, rebuild=rebuild)
     with run_lock(ix, index_dir):
         return run_sync(IndexStore(ix, index_dir), index_dir, plan, on_file, on_bytes)
@@ -244,15 +247,17 @@ def index_paths(
 
 @dataclass
 class SyncPlan:
-    """What a sync was asked to do: the given paths, the page files under them (in order), whether to prune."""
+    """What a sync was asked to do: the given paths, the page files under them (in order), whether to prune, and
+    how large a file or an article may be."""
 
     given: list[Path]
     files: list[str]
     prune: bool
     summary: IndexSummary
+    limits: Limits = DEFAULT_LIMITS
 
     @classmethod
-    def of(cls, paths: Iterable[str | Path], prune: bool) -> SyncPlan:
+    def of(cls, paths: Iterable[str | Path], prune: bool, limits: Limits = DEFAULT_LIMITS) -> SyncPlan:
         from search.ingest import iter_files
 
         given = [Path(p) for p in paths]
@@ -272,7 +277,7 @@ class SyncPlan:
             if not p.exists() and not prune:
                 summary.errors.append(f"{p}: no such file or directory")
                 summary.failed += 1
-        return cls(given, files, prune, summary)
+        return cls(given, files, prune, summary, limits)
 
 
 def _unusable_name(path: Path) -> str:
@@ -309,7 +314,7 @@ def run_sync(
     try:
         for key in plan.files:
             sync.bytes_reported = 0
-            size = _sync_file(sync, key, catalogs, read_file)
+            size = _sync_file(sync, key, catalogs, read_file, plan.limits)
             if sync.pending >= BATCH_SIZE:
                 sync.commit()
             sync.report_bytes(size - sync.bytes_reported)  # the rest of the file, or all of it when read whole
@@ -330,7 +335,7 @@ def run_sync(
     return summary
 
 
-def _sync_file(sync: _Sync, key: str, catalogs, read_file) -> int:
+def _sync_file(sync: _Sync, key: str, catalogs, read_file, limits: Limits) -> int:
     """Sync one file; its size in bytes (0 when it cannot be read)."""
     from search.ingest import is_large_bulk
 
@@ -350,9 +355,9 @@ def _sync_file(sync: _Sync, key: str, catalogs, read_file) -> int:
         summary.unchanged += before.articles
         return stat.st_size
     if is_large_bulk(key, stat.st_size):
-        _sync_bulk_file(sync, key, entry, catalog, stat, before)
+        _sync_bulk_file(sync, key, entry, catalog, stat, before, limits)
         return stat.st_size
-    result = read_file(key, entry)
+    result = read_file(key, entry, limits)
     if result.error:
         summary.failed += 1
         summary.errors.append(result.error)
@@ -365,14 +370,14 @@ def _sync_file(sync: _Sync, key: str, catalogs, read_file) -> int:
     return stat.st_size
 
 
-def _sync_bulk_file(sync: _Sync, key: str, entry, catalog: str, stat, before) -> None:
+def _sync_bulk_file(sync: _Sync, key: str, entry, catalog: str, stat, before, limits: Limits) -> None:
     """A large bulk file, streamed: its articles go into batches as they are read, and batches are committed in the
     middle of the file, so memory stays bounded whatever the file's size. The file is recorded in the manifest only
     once all of it is committed: after a kill, the next run reads it again and replaces what was committed."""
     from search.ingest import FileResult, open_bulk
 
     summary = sync.summary
-    bulk = open_bulk(key, entry)
+    bulk = open_bulk(key, entry, limits)
     if isinstance(bulk, FileResult):  # the file could not be read: open_bulk says why in .error
         summary.failed += 1
         summary.errors.append(bulk.error or f"{key}: cannot read")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import stat
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,11 +19,12 @@ from search.ingest.catalog import CatalogEntry, CatalogSet, apply_catalog
 from search.ingest.decode import DecodeError, decode_bytes
 from search.ingest.fill import regions_of
 from search.ingest.frontmatter import FrontMatter, FrontMatterError, split_front_matter
-from search.ingest.jsonl import iter_jsonl_lines, parse_jsonl, parse_jsonl_bytes
+from search.ingest.jsonl import iter_jsonl_lines, parse_jsonl, parse_jsonl_bytes, stream_lines
+from search.ingest.limits import DEFAULT_LIMITS, Limits
 from search.ingest.metadata import paper_name
 from search.ingest.pages import Segment, assign_roles, build_fields, paragraphs, segment, split_notice_tails
 
-__all__ = ["BulkFile", "FileResult", "iter_files", "open_bulk", "read_file", "read_paths", "split_page"]
+__all__ = ["BulkFile", "FileResult", "Limits", "iter_files", "open_bulk", "read_file", "read_paths", "split_page"]
 
 SUFFIXES = (".txt", ".md", ".markdown", ".jsonl")
 # Catalog files sit beside the pages and describe them (source, date, page); they are not pages.
@@ -64,9 +66,18 @@ def iter_files(paths: Iterable[str | Path], errors: list[str] | None = None) -> 
             yield path
 
 
-def split_page(text: str, *, file: str = "", front: FrontMatter | None = None) -> list[Article]:
+def split_page(
+    text: str,
+    *,
+    file: str = "",
+    front: FrontMatter | None = None,
+    limits: Limits = DEFAULT_LIMITS,
+    rejected: list[str] | None = None,
+) -> list[Article]:
     """One decoded page's text → its articles, in page order. With `front` (the file's front matter, already cut
-    from `text`), its values outrank what the text says; a front matter with a title makes the file one article."""
+    from `text`), its values outrank what the text says; a front matter with a title makes the file one article.
+    An article longer than `limits.max_article_chars` is left out, and why ('page.txt:12: article too long: …') is
+    added to `rejected` (when given)."""
     paras, is_seg = paragraphs(text)
     if not paras:
         return []
@@ -91,6 +102,13 @@ def split_page(text: str, *, file: str = "", front: FrontMatter | None = None) -
         segs = split_notice_tails(segment(paras))
     articles: list[Article] = []
     for seg in segs:
+        # measured before its fields are read: metadata and region analysis of a runaway article cost the most
+        given_title = len(front.title) if front is not None else 0
+        too_long = limits.article_too_long(given_title + sum(len(p.text) for p in seg.paras))
+        if too_long:
+            if rejected is not None:
+                rejected.append(f"{file}:{min(p.line for p in seg.paras)}: {too_long}")
+            continue
         f = build_fields(seg, page)
         if not f["body"].strip() and not f["headline"]:
             continue
@@ -166,18 +184,23 @@ def _segmented_roles(paras):
     return page
 
 
-def read_file(path: str | Path, catalog: CatalogEntry | None = None) -> FileResult:
+def read_file(path: str | Path, catalog: CatalogEntry | None = None, limits: Limits = DEFAULT_LIMITS) -> FileResult:
     """Never raises for bad input: a file that cannot be read as pages gets .error naming it. `catalog`, the
-    archive's entry for this page, sets source and dates (see search.ingest.catalog.apply_catalog)."""
+    archive's entry for this page, sets source and dates (see search.ingest.catalog.apply_catalog). A page file
+    over `limits.max_file_bytes` is refused unread; an article over `limits.max_article_chars` is left out, and
+    .error names it."""
     name = str(path)
+    is_bulk = Path(path).suffix.lower() == ".jsonl"
     try:
-        data = Path(path).read_bytes()
+        data = _read_bytes(path, None if is_bulk else limits)
+    except _Refused as e:
+        return FileResult(name, [], f"{name}: {e}")
     except OSError as e:
         return FileResult(name, [], f"{name}: cannot read ({e.strerror or e})")
     digest = hashlib.sha1(data).hexdigest()
-    if Path(path).suffix.lower() == ".jsonl" and data.strip() and b"\x00" not in data:
-        try:  # line by line: one bad line (its encoding, its nesting) is reported and the rest kept
-            articles, errors = parse_jsonl_bytes(data, file=name)
+    if is_bulk and data.strip() and b"\x00" not in data:
+        try:  # line by line: one bad line (its encoding, its nesting, its length) is reported and the rest kept
+            articles, errors = parse_jsonl_bytes(data, file=name, limits=limits)
         except Exception as e:  # noqa: BLE001 - as for pages: a file the reader cannot handle must not stop a batch
             return FileResult(name, [], f"{name}: cannot read as JSON Lines ({type(e).__name__}: {e})", digest)
         return FileResult(name, apply_catalog(articles, catalog), "; ".join(errors) or None, digest)
@@ -185,17 +208,43 @@ def read_file(path: str | Path, catalog: CatalogEntry | None = None) -> FileResu
         text = decode_bytes(data)
     except DecodeError as e:
         return FileResult(name, [], f"{name}: {e}", digest)
+    del data  # a page near the limit is held once as text, not also as bytes
     try:
-        if Path(path).suffix.lower() == ".jsonl":
-            articles, errors = parse_jsonl(text, file=name)
+        if is_bulk:
+            articles, errors = parse_jsonl(text, file=name, limits=limits)
             return FileResult(name, apply_catalog(articles, catalog), "; ".join(errors) or None, digest)
         try:
             front, text = split_front_matter(text)
         except FrontMatterError as e:  # this file alone: the rest of the archive is still indexed
             return FileResult(name, [], f"{name}: {e}", digest)
-        return FileResult(name, apply_catalog(split_page(text, file=name, front=front), catalog), None, digest)
+        rejected: list[str] = []
+        articles = split_page(text, file=name, front=front, limits=limits, rejected=rejected)
+        return FileResult(name, apply_catalog(articles, catalog), "; ".join(rejected) or None, digest)
     except Exception as e:  # a page the splitter cannot handle must not stop a batch
         return FileResult(name, [], f"{name}: cannot split into articles ({type(e).__name__}: {e})", digest)
+
+
+class _Refused(Exception):
+    """A file not read at all: its size on disk is over the limit, or it is not a regular file."""
+
+
+def _read_bytes(path: str | Path, limits: Limits | None) -> bytes:
+    """The file's bytes, checked against `limits` (None: any size) from its size on disk before any is read, so
+    memory stays bounded; read no further than the limit, in case the file grows meanwhile."""
+    info = os.stat(path)
+    if not stat.S_ISREG(info.st_mode):  # a FIFO or a device would block the run or never end
+        raise _Refused("not a regular file")
+    if limits is None:
+        return Path(path).read_bytes()
+    too_large = limits.file_too_large(info.st_size)
+    if too_large:
+        raise _Refused(too_large)
+    with open(path, "rb") as f:
+        data = f.read(limits.max_file_bytes + 1)
+        too_large = limits.file_too_large(max(len(data), os.fstat(f.fileno()).st_size))
+    if too_large:
+        raise _Refused(too_large)
+    return data
 
 
 STREAM_MIN_BYTES = 32 << 20  # bulk files from this size are read as a stream of lines, not into memory at once
@@ -210,20 +259,23 @@ class BulkFile:
     digest: str
     catalog: CatalogEntry | None = None
     errors: list[str] = field(default_factory=list)
+    limits: Limits = DEFAULT_LIMITS
     bytes_read: int = 0  # how far `articles()` has read: progress within the file
 
     def articles(self) -> Iterator[Article]:
         def lines():
             with open(self.path, "rb") as f:
-                for lineno, raw in enumerate(f, 1):
-                    self.bytes_read += len(raw)
-                    yield lineno, raw
+                for item in stream_lines(f, file=self.path, errors=self.errors, limits=self.limits):
+                    self.bytes_read = f.tell()  # progress within the file, skipped long lines included
+                    yield item
 
-        for article in iter_jsonl_lines(lines(), file=self.path, errors=self.errors):
+        for article in iter_jsonl_lines(lines(), file=self.path, errors=self.errors, limits=self.limits):
             yield apply_catalog([article], self.catalog)[0]
 
 
-def open_bulk(path: str | Path, catalog: CatalogEntry | None = None) -> BulkFile | FileResult:
+def open_bulk(
+    path: str | Path, catalog: CatalogEntry | None = None, limits: Limits = DEFAULT_LIMITS
+) -> BulkFile | FileResult:
     """A bulk file of at least STREAM_MIN_BYTES as a `BulkFile`; a FileResult with `.error` when it cannot be read."""
     name = str(path)
     digest = hashlib.sha1()
@@ -233,7 +285,7 @@ def open_bulk(path: str | Path, catalog: CatalogEntry | None = None) -> BulkFile
                 digest.update(block)
     except OSError as e:
         return FileResult(name, [], f"{name}: cannot read ({e.strerror or e})")
-    return BulkFile(name, digest.hexdigest(), catalog)
+    return BulkFile(name, digest.hexdigest(), catalog, limits=limits)
 
 
 def is_large_bulk(path: str | Path, size: int) -> bool:
@@ -241,9 +293,9 @@ def is_large_bulk(path: str | Path, size: int) -> bool:
     return Path(path).suffix.lower() == ".jsonl" and size >= STREAM_MIN_BYTES
 
 
-def read_paths(paths: Iterable[str | Path]) -> Iterator[FileResult]:
+def read_paths(paths: Iterable[str | Path], limits: Limits = DEFAULT_LIMITS) -> Iterator[FileResult]:
     """Each page file's articles, with the catalogue beside it applied (catalogue faults are not reported here:
     see search.ingest.catalog.CatalogSet.errors)."""
     catalogs = CatalogSet()
     for path in iter_files(paths):
-        yield read_file(path, catalogs.entry_for(path))
+        yield read_file(path, catalogs.entry_for(path), limits)

@@ -30,6 +30,9 @@ _ALIASES = {
     "tags": ("tags", "keywords", "关键词", "标签"),
     "region": ("region", "regions", "location", "place", "地区"),
 }
+# A real front matter is a few hundred characters; YAML is read at well under a megabyte a second, so a runaway
+# block (a page pasted into `title:`) is refused rather than parsed.
+MAX_FRONT_MATTER_CHARS = 100_000
 _PAGE_NUMBER = re.compile(r"(?:第\s*)?([A-Za-z]?\d{1,3})\s*版?")
 _DATE = re.compile(r"^\s*(\d{4})\s*[-./年]\s*(\d{1,2})\s*[-./月]\s*(\d{1,2})\s*日?")
 
@@ -60,6 +63,10 @@ def split_front_matter(text: str) -> tuple[FrontMatter | None, str]:
     m = _BLOCK.match(text)
     if not m:
         return None, text
+    if len(m.group(1)) > MAX_FRONT_MATTER_CHARS:
+        raise FrontMatterError(
+            f"front matter too long: {len(m.group(1)):,} characters > limit {MAX_FRONT_MATTER_CHARS:,}"
+        )
     try:
         data = yaml.safe_load(m.group(1))
     except yaml.YAMLError as exc:

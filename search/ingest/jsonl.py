@@ -9,6 +9,7 @@ import re
 from search.article import Article
 from search.ingest import metadata as md
 from search.ingest.fill import fill_from_text
+from search.ingest.limits import DEFAULT_LIMITS, Limits
 
 
 def _normalize_region(value: str) -> str:
@@ -66,23 +67,46 @@ def load_record(line: str):
     return _without_lone_surrogates(obj) if _SURROGATE_ESCAPE.search(line) else obj
 
 
-def parse_jsonl(text: str, *, file: str = "") -> tuple[list[Article], list[str]]:
+def parse_jsonl(text: str, *, file: str = "", limits: Limits = DEFAULT_LIMITS) -> tuple[list[Article], list[str]]:
     """(articles, errors); each error names the file and line: 'bulk.jsonl:3: no body'."""
     articles: list[Article] = []
     errors: list[str] = []
     for lineno, line in enumerate(text.splitlines(), 1):
-        article = parse_line(line, lineno, len(articles), file, errors)
+        article = parse_line(line, lineno, len(articles), file, errors, limits)
         if article is not None:
             articles.append(article)
     return articles, errors
 
 
-def parse_jsonl_bytes(data: bytes, *, file: str = "") -> tuple[list[Article], list[str]]:
+def parse_jsonl_bytes(
+    data: bytes, *, file: str = "", limits: Limits = DEFAULT_LIMITS
+) -> tuple[list[Article], list[str]]:
     """`parse_jsonl` over undecoded bytes, each line decoded on its own (UTF-8, else GB18030): a stray line in
     another encoding costs that line only, and a UTF-8 line is never misread as GB18030."""
     errors: list[str] = []
     lines = enumerate(data.split(b"\n"), 1)
-    return list(iter_jsonl_lines(lines, file=file, errors=errors, decode=_utf8_or_gb18030)), errors
+    return list(iter_jsonl_lines(lines, file=file, errors=errors, decode=_utf8_or_gb18030, limits=limits)), errors
+
+
+def stream_lines(f, *, file: str, errors: list[str], limits: Limits = DEFAULT_LIMITS):
+    """(line number, bytes) of the binary file `f`, read a line at a time. A line longer than
+    `limits.max_file_bytes` is reported in `errors` and skipped in blocks, never held whole: memory stays bounded
+    whatever the length of a line (a bulk file that is one 200 MB line)."""
+    bound = limits.max_file_bytes
+    lineno = 0
+    while line := f.readline(bound + 1):
+        lineno += 1
+        if len(line) <= bound or line.endswith(b"\n"):
+            yield lineno, line
+            continue
+        size = len(line)
+        while not line.endswith(b"\n"):
+            line = f.readline(1 << 20)
+            if not line:
+                break
+            size += len(line)
+        content = size - 1 if line.endswith(b"\n") else size
+        errors.append(f"{file or '<jsonl>'}:{lineno}: {limits.line_too_long(content)}")
 
 
 def _utf8_only(raw: bytes, where: str, errors: list[str]) -> str | None:
@@ -108,24 +132,30 @@ def _utf8_or_gb18030(raw: bytes, where: str, errors: list[str]) -> str | None:
         return None
 
 
-def iter_jsonl_lines(lines, *, file: str, errors: list[str], decode=_utf8_only):
+def iter_jsonl_lines(lines, *, file: str, errors: list[str], decode=_utf8_only, limits: Limits = DEFAULT_LIMITS):
     """Articles from (line number, raw bytes) pairs, each line decoded by `decode` (a large bulk file read as a
-    stream: UTF-8 only); bad lines (including lines that cannot be decoded) are reported in `errors` as
-    `parse_jsonl` reports them."""
+    stream: UTF-8 only); bad lines (including lines that cannot be decoded, and lines over the size limit) are
+    reported in `errors` as `parse_jsonl` reports them."""
     ordinal = 0
     for lineno, raw in lines:
-        line = decode(
-            raw.removeprefix(b"\xef\xbb\xbf") if lineno == 1 else raw, f"{file or '<jsonl>'}:{lineno}", errors
-        )
+        where = f"{file or '<jsonl>'}:{lineno}"
+        if len(raw) > limits.max_file_bytes:  # only a line near the bound pays for the copy rstrip makes
+            too_long = limits.line_too_long(len(raw.rstrip(b"\r\n")))
+            if too_long:
+                errors.append(f"{where}: {too_long}")
+                continue
+        line = decode(raw.removeprefix(b"\xef\xbb\xbf") if lineno == 1 else raw, where, errors)
         if line is None:
             continue
-        article = parse_line(line.rstrip("\r\n"), lineno, ordinal, file, errors)
+        article = parse_line(line.rstrip("\r\n"), lineno, ordinal, file, errors, limits)
         if article is not None:
             ordinal += 1
             yield article
 
 
-def parse_line(line: str, lineno: int, ordinal: int, file: str, errors: list[str]) -> Article | None:
+def parse_line(
+    line: str, lineno: int, ordinal: int, file: str, errors: list[str], limits: Limits = DEFAULT_LIMITS
+) -> Article | None:
     """One line's article, or None (blank, or bad: then the reason goes to `errors`)."""
     if not line.strip():
         return None
@@ -136,6 +166,10 @@ def parse_line(line: str, lineno: int, ordinal: int, file: str, errors: list[str
         body = obj.get("body")
         if not isinstance(body, str) or not body.strip():
             raise ValueError("no body")
+        headline = obj.get("headline")
+        too_long = limits.article_too_long(len(body) + (len(headline) if isinstance(headline, str) else 0))
+        if too_long:
+            raise ValueError(too_long)
         names = _as_list(obj.get("byline"), split=r"[,，、\s]+")
         regions = [_normalize_region(r) for r in _as_list(obj.get("region"), split=r"[;；,，\s]+")]
         date, date_source, partial = _date(obj.get("date"))

@@ -7,6 +7,7 @@ signature, body) → article segments (title clusters decide where a new article
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -110,7 +111,8 @@ def _plain_heading(text: str) -> bool:
 def assign_roles(paras: list[Para], *, is_markdown: bool) -> dict:
     """Mark each paragraph's role in place; returns page metadata (date, banner lines)."""
     page: dict = {"date": None, "banners": [], "paper": "", "page": "", "section": ""}
-    short = [p.text for p in paras if len(_visible(p.text)) <= 30 and not md.SENTENCE_END.search(p.text)]
+    # counted once: a page of many thousand lines must not compare each line with every other
+    short = Counter(p.text for p in paras if len(_visible(p.text)) <= 30 and not md.SENTENCE_END.search(p.text))
     for p in paras:
         d = md.page_date(p.text)
         printed = md.print_line(p.text)
@@ -134,7 +136,7 @@ def assign_roles(paras: list[Para], *, is_markdown: bool) -> dict:
         if p.role == "furniture":
             continue
         nxt = paras[i + 1] if i + 1 < len(paras) else None
-        repeated = short.count(p.text) >= 2 and len(_visible(p.text)) <= 30
+        repeated = short[p.text] >= 2 and len(_visible(p.text)) <= 30
         headingish = (p.level or _plain_heading(p.text)) and not md.byline_line(p.text) and not md.closing_note(p.text)
         if headingish and (
             (nxt is not None and nxt.role == "furniture" and len(_visible(p.text)) <= 30) or (repeated and p.level)

@@ -324,7 +324,25 @@ def _marked_text(snippet: dict) -> str:
 @click.option("--page", default=1, show_default=True, type=click.IntRange(1, 1000), help="Page of lines.")
 @click.option("--csv", "as_csv", is_flag=True, help="Print every line found as CSV (page and limit ignored).")
 @click.option("--json", "as_json", is_flag=True, help="Print the JSON the API returns.")
-def kwic_command(query, index_dir, regions, date_from, date_to, width, sort, fields, limit, page, as_csv, as_json):
+@click.option("--no-synonyms", is_flag=True, help="Search the words as typed, without their synonyms.")
+@synonyms_options
+def kwic_command(
+    query,
+    index_dir,
+    regions,
+    date_from,
+    date_to,
+    width,
+    sort,
+    fields,
+    limit,
+    page,
+    as_csv,
+    as_json,
+    no_synonyms,
+    synonyms_file,
+    default_synonyms,
+):
     """Every place QUERY matched, one line each with WIDTH characters of context either side, the matches
     aligned (a concordance, KWIC)."""
     import dataclasses
@@ -342,9 +360,11 @@ def kwic_command(query, index_dir, regions, date_from, date_to, width, sort, fie
         "fields": fields,
         "limit": str(limit),
         "page": str(page),
+        "synonyms": "false" if no_synonyms else None,
     }
+    thesaurus = load_synonyms_or_exit(synonyms_file, default_synonyms)
     try:
-        req = KwicRequest.from_params({k: v for k, v in params.items() if v})
+        req = KwicRequest.from_params({k: v for k, v in params.items() if v}, thesaurus)
         if as_csv:  # every line found, as the API's CSV
             req = dataclasses.replace(req, page=1, limit=MAX_LINES)
         result = open_engine(index_dir).kwic(req)

@@ -457,6 +457,20 @@ def test_cli_prints_aligned_lines(seed_index):
     assert as_json["articles"] == 1 and [line["offset"] for line in as_json["lines"]] == [528, 860]
 
 
+def test_cli_follows_the_synonyms_as_search_does(seed_index):
+    from click.testing import CliRunner
+
+    from search.cli import main
+
+    def matches(*args: str) -> set[str]:
+        result = CliRunner().invoke(main, ["kwic", "新冠", "--index", str(seed_index), "--json", *args])
+        assert result.exit_code == 0, result.output
+        return {line["match"] for line in json.loads(result.output)["lines"]}
+
+    assert matches() == {"新冠", "新型冠状病毒"}
+    assert matches("--no-synonyms") == {"新冠"}
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

@@ -170,10 +170,7 @@ def test_the_results_histogram_zooms_from_years_to_months_to_days(browser, dated
     assert len(browser.find_elements(By.CSS_SELECTOR, "table#trend-table tbody tr")) == 31  # auto: days
 
 
-REAL_INDEX = os.environ.get("NEWSEARCH_TRENDS_INDEX")  # an index of a real archive (the 36k 新闻联播 corpus)
-
-
-@pytest.mark.skipif(not REAL_INDEX, reason="set NEWSEARCH_TRENDS_INDEX to an index of the real corpus")
+@pytest.mark.real_archive
 def test_on_a_real_archive_compare_by_month_as_a_share_and_click_into_a_month(browser, tmp_path):
     """乡村振兴 against 脱贫攻坚 by month, per 10,000 articles; the busiest month of 乡村振兴 clicked on the chart
     opens its search, whose total is the point's count."""
@@ -183,7 +180,7 @@ def test_on_a_real_archive_compare_by_month_as_a_share_and_click_into_a_month(br
     from selenium.webdriver.support.ui import WebDriverWait
 
     index_copy = tmp_path / "index"
-    shutil.copytree(str(REAL_INDEX), index_copy)
+    shutil.copytree(os.environ["NEWSEARCH_REAL_INDEX"], index_copy)
     with served(index_copy, tmp_path) as base:
         wait = WebDriverWait(browser, 60)
         params = f"q={quote('乡村振兴')}&q={quote('脱贫攻坚')}&bucket=month&norm=share"

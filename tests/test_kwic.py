@@ -655,11 +655,8 @@ def test_in_chromium_the_lines_align_sort_and_export(seed_index, tmp_path):
         assert browser.save_screenshot(str(shot)) and shot.stat().st_size > 5_000
 
 
-REAL_INDEX = os.environ.get("NEWSEARCH_KWIC_INDEX")  # an index of a real archive, for the check below
-
-
 @pytest.mark.browser
-@pytest.mark.skipif(not REAL_INDEX, reason="set NEWSEARCH_KWIC_INDEX to a real archive's index")
+@pytest.mark.real_archive
 def test_in_chromium_on_a_real_archive(tmp_path):
     """The issue's check: on a real archive (the 36k-article 新闻联播 corpus) a reader reads the lines of 复工复产
     and exports them. The index is read, never written."""
@@ -667,6 +664,6 @@ def test_in_chromium_on_a_real_archive(tmp_path):
 
     downloads = tmp_path / "downloads"
     downloads.mkdir()
-    with served(Path(REAL_INDEX), tmp_path) as base, chrome(tmp_path) as browser:
+    with served(Path(os.environ["NEWSEARCH_REAL_INDEX"]), tmp_path) as base, chrome(tmp_path) as browser:
         api = _read_and_export(browser, base, "复工复产", downloads, tmp_path, "kwic-real")
         assert api["matches"] > 100 and not api["capped"]

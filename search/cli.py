@@ -32,6 +32,18 @@ def index_option(command):
     )(command)
 
 
+def filter_options(command):
+    """--region, --date-from and --date-to: the filters search, trends and kwic share (as the API's parameters)."""
+    command = click.option("--date-to", help="Latest date, YYYY[-MM[-DD]], inclusive.")(command)
+    command = click.option("--date-from", help="Earliest date, YYYY[-MM[-DD]], inclusive.")(command)
+    return click.option(
+        "--region",
+        "regions",
+        multiple=True,
+        help="Region path, e.g. 湖南省 or 湖南省/株洲市 (repeatable: OR; one inside another narrows to it).",
+    )(command)
+
+
 def synonyms_options(command):
     """--synonyms FILE and --no-default-synonyms: the list queries expand with (search/text/synonyms.py)."""
     command = click.option(
@@ -222,14 +234,7 @@ def delete_command(ids, index_dir):
 @main.command("search")
 @click.argument("query", required=False, default="")
 @index_option
-@click.option(
-    "--region",
-    "regions",
-    multiple=True,
-    help="Region path, e.g. 湖南省 or 湖南省/株洲市 (repeatable: OR; one inside another narrows to it).",
-)
-@click.option("--date-from", help="Earliest date, YYYY[-MM[-DD]], inclusive.")
-@click.option("--date-to", help="Latest date, YYYY[-MM[-DD]], inclusive.")
+@filter_options
 @click.option("--sort", type=click.Choice(["relevance", "date", "-date"]), help="Result order.")
 @click.option("--limit", default=10, show_default=True, type=click.IntRange(1, 100), help="Results per page.")
 @click.option("--page", default=1, show_default=True, type=click.IntRange(1, 1000), help="Page of results.")
@@ -302,9 +307,7 @@ def _marked_text(snippet: dict) -> str:
 @main.command("kwic")
 @click.argument("query")
 @index_option
-@click.option("--region", "regions", multiple=True, help="Region path, e.g. 湖南省 or 湖南省/株洲市 (repeatable: OR).")
-@click.option("--date-from", help="Earliest date, YYYY[-MM[-DD]], inclusive.")
-@click.option("--date-to", help="Latest date, YYYY[-MM[-DD]], inclusive.")
+@filter_options
 @click.option("--width", default=20, show_default=True, type=click.IntRange(1, 80), help="Characters each side.")
 @click.option(
     "--sort",
@@ -433,9 +436,7 @@ def cite_command(ids, index_dir, fmt):
 @main.command("trends")
 @click.argument("queries", nargs=-1, required=True)
 @index_option
-@click.option("--region", "regions", multiple=True, help="Region path, e.g. 湖南省 or 湖南省/株洲市 (repeatable: OR).")
-@click.option("--date-from", help="Earliest date, YYYY[-MM[-DD]], inclusive.")
-@click.option("--date-to", help="Latest date, YYYY[-MM[-DD]], inclusive.")
+@filter_options
 @click.option(
     "--bucket",
     type=click.Choice(["auto", "year", "month", "week", "day"]),

@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 from search.errors import BadRequest, QueryError
-from search.query.request import SearchRequest, _as_list, _single, shown
+from search.query.request import SearchRequest, bounded, param_lists, shown, single
 from search.query.snippets import highlight_ranges
 from search.text.synonyms import Synonyms
 
@@ -66,20 +66,20 @@ class KwicRequest:
     def from_params(cls, params: Mapping, thesaurus: Synonyms | None = None) -> KwicRequest:
         """From a Werkzeug MultiDict (or any mapping of name → value or list of values); a bad parameter is a
         BadRequest naming it. `thesaurus`: the synonyms the search expands with (None: the default list)."""
-        get_all = params.getlist if hasattr(params, "getlist") else (lambda k: _as_list(params.get(k)))
+        get_all = param_lists(params)
         search_params = {name: get_all(name) for name in params if name not in OWN_PARAMETERS + RESULTS_PAGE_PARAMETERS}
         search = SearchRequest.from_params(search_params, thesaurus)
         if search.parsed.is_browse:
             raise BadRequest("q: give a query: a concordance shows the places a query matched")
-        sort = _single("sort", get_all("sort")) or DEFAULT_SORT
+        sort = single("sort", get_all("sort")) or DEFAULT_SORT
         if sort not in KWIC_SORTS:
             raise BadRequest(f"sort: {shown(sort)} is not one of {', '.join(KWIC_SORTS)}")
         req = cls(
             search=search,
-            width=_bounded("width", _single("width", get_all("width"))),
+            width=bounded("width", single("width", get_all("width")), KWIC_NUMBERS),
             sort=sort,
-            limit=_bounded("limit", _single("limit", get_all("limit"))),
-            page=_bounded("page", _single("page", get_all("page"))),
+            limit=bounded("limit", single("limit", get_all("limit")), KWIC_NUMBERS),
+            page=bounded("page", single("page", get_all("page")), KWIC_NUMBERS),
             fields=_fields(get_all("fields")),
         )
         if not any(search.parsed.highlight.get(name) for name in req.fields):
@@ -189,16 +189,3 @@ def _fields(values: list[str]) -> tuple[str, ...]:
         if name not in KWIC_FIELDS:
             raise BadRequest(f"fields: {shown(name)} is not one of {', '.join(KWIC_FIELDS)}")
     return tuple(dict.fromkeys(names)) or ("body",)
-
-
-def _bounded(name: str, value: str | None) -> int:
-    default, lo, hi, _ = KWIC_NUMBERS[name]
-    if value is None or value == "":
-        return default
-    try:
-        number = int(value)
-    except ValueError:
-        raise BadRequest(f"{name}: {shown(value)} is not a whole number") from None
-    if not lo <= number <= hi:
-        raise BadRequest(f"{name}: {number if len(value) <= 40 else shown(value)} is out of range ({lo}–{hi})")
-    return number

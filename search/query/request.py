@@ -5,7 +5,7 @@ Every bad parameter becomes a `BadRequest` whose message names the parameter and
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from search.errors import BadRequest, QueryError
@@ -69,8 +69,8 @@ class SearchRequest:
     def from_params(cls, params: Mapping, thesaurus: Synonyms | None = None) -> SearchRequest:
         """From a Werkzeug MultiDict (or any mapping of name → value or list of values); `thesaurus`: the synonyms
         to expand with (None: newsearch's default list)."""
-        get_all = params.getlist if hasattr(params, "getlist") else (lambda k: _as_list(params.get(k)))
-        one = {k: _single(k, get_all(k)) for k in PARAMETERS if k != "region"}
+        get_all = param_lists(params)
+        one = {k: single(k, get_all(k)) for k in PARAMETERS if k != "region"}
         regions = _regions([r.strip() for r in get_all("region") if r and r.strip()])
         for name in ("date_from", "date_to"):
             value = one[name]
@@ -97,9 +97,9 @@ class SearchRequest:
             collapse=collapse,
             synonyms=synonyms is not False,
             thesaurus=default_synonyms() if thesaurus is None else thesaurus,
-            page=_bounded("page", one["page"]),
-            per_page=_bounded("per_page", one["per_page"]),
-            facet_size=_bounded("facet_size", one["facet_size"]),
+            page=bounded("page", one["page"]),
+            per_page=bounded("per_page", one["per_page"]),
+            facet_size=bounded("facet_size", one["facet_size"]),
             raw={k: get_all(k) for k in PARAMETERS if get_all(k)},
         )
         try:
@@ -171,6 +171,11 @@ def narrowest(paths: list[str]) -> list[str]:
     return [p for p in paths if not any(within(other, p) for other in paths)]
 
 
+def param_lists(params) -> Callable[[str], list[str]]:
+    """A parameter's values from a werkzeug MultiDict (repeatable) or a plain dict of values or lists (the CLI)."""
+    return params.getlist if hasattr(params, "getlist") else (lambda name: _as_list(params.get(name)))
+
+
 def _as_list(value) -> list[str]:
     if value is None:
         return []
@@ -179,14 +184,15 @@ def _as_list(value) -> list[str]:
     return [str(value)]
 
 
-def _single(name: str, values: list[str]) -> str | None:
+def single(name: str, values: list[str]) -> str | None:
     if len(values) > 1:
         raise BadRequest(f"{name} was given {len(values)} times; give it once")
     return values[0] if values else None
 
 
-def _bounded(name: str, value: str | None) -> int:
-    default, lo, hi, _ = NUMBER_PARAMETERS[name]
+def bounded(name: str, value: str | None, table: dict = NUMBER_PARAMETERS) -> int:
+    """Parameter `name`'s whole number within `table`'s (default, lowest, highest, …) bounds."""
+    default, lo, hi, _ = table[name]
     if value is None or value == "":
         return default
     try:

@@ -18,7 +18,7 @@ import numpy as np
 from search.errors import BadRequest, QueryError
 from search.query.facets import add_day_counts
 from search.query.periods import BUCKETS, bucket_counts, period_count, periods, to_date
-from search.query.request import SearchRequest, shown
+from search.query.request import SearchRequest, param_lists, shown
 
 MAX_QUERIES = 6
 MAX_PERIODS = 400  # an explicit bucket making more periods is refused (bucket=auto never does)
@@ -42,7 +42,7 @@ class TrendsRequest:
     @classmethod
     def from_params(cls, params: Mapping) -> TrendsRequest:
         """From a Werkzeug MultiDict (or a mapping of name → value or list): `q` given once per query."""
-        get_all = params.getlist if hasattr(params, "getlist") else (lambda k: _as_list(params.get(k)))
+        get_all = param_lists(params)
         qs = [q.strip() for q in get_all("q") if q is not None]
         if not qs or not any(qs):
             raise BadRequest(f"q: give between 1 and {MAX_QUERIES} queries to compare (q=A&q=B…)")
@@ -169,11 +169,3 @@ def _choice(name: str, values: list[str], allowed: tuple[str, ...]) -> str:
     if value not in allowed:
         raise BadRequest(f"{name}: {shown(value)} is not one of {', '.join(allowed)}")
     return value
-
-
-def _as_list(value) -> list[str]:
-    if value is None:
-        return []
-    if isinstance(value, (list, tuple)):
-        return [str(v) for v in value]
-    return [str(value)]

@@ -10,8 +10,7 @@ How (the scripts are ../shared/corpus/, see its README):
 
 - news-xwlb.jsonl: `build_corpus.py xwlb --git-dir DIR` on the public repository Felix-Jung/xin-wen-lian-bo at the
   pinned commit 023828c95ca6990c15bf3bedf8339954000ff34a (build_corpus.py's default). DIR is the bare git directory
-  of a snapshot of that repository (on these machines the search tool's fetch verb puts one at
-  /work/.mirror/Felix-Jung+xin-wen-lian-bo/repo, the default here).
+  of a snapshot of that repository (a clone with `git clone --bare`), given by `--git-dir` or `$XWLB_GIT_DIR`.
 - synth-xwlb-<size>.jsonl: `synth.py --n N --seed 0 --extra-pool news-xwlb.jsonl --workers 2` with the default
   share (half of the sentences drawn from the real set), so the vocabulary is broad and a query hits a small share
   of the documents, as in a real archive. Article i depends only on (seed, i, inputs): the same N and the same
@@ -23,6 +22,7 @@ A file that already exists is reused (its sha256 is printed, compare with bench/
 from __future__ import annotations
 
 import argparse
+import os
 import hashlib
 import subprocess
 import sys
@@ -33,7 +33,7 @@ DATA = BENCH / "data"
 SHARED = BENCH.parent.parent / "shared" / "corpus"
 SIZES = {"10k": 10_000, "100k": 100_000, "1m": 1_000_000}
 XWLB = DATA / "news-xwlb.jsonl"
-DEFAULT_GIT_DIR = Path("/work/.mirror/Felix-Jung+xin-wen-lian-bo/repo")
+DEFAULT_GIT_DIR = Path(os.environ.get("XWLB_GIT_DIR", "xin-wen-lian-bo.git"))  # a bare clone of the repository
 SEED = 0
 
 

@@ -22,8 +22,8 @@ A file that already exists is reused (its sha256 is printed, compare with bench/
 from __future__ import annotations
 
 import argparse
-import os
 import hashlib
+import os
 import subprocess
 import sys
 from pathlib import Path

@@ -260,6 +260,15 @@ def test_the_search_page_shows_the_expansion_and_a_switch(client):
     assert "同义词" not in client.get("/search?q=口罩").get_data(as_text=True).split('class="parsed"')[1][:200]
 
 
+def test_a_new_query_from_a_page_with_synonyms_off_keeps_them_off(client):
+    # every form on the page (the search box, the region and the date filters) carries the reader's choice
+    hidden = '<input type="hidden" name="synonyms" value="false">'
+    off = client.get("/search?q=复工&synonyms=false").get_data(as_text=True)
+    for form in ("search-form", "facet-form", "date-form"):
+        assert hidden in off.split(f'<form class="{form}"')[1].split("</form>")[0], form
+    assert 'name="synonyms"' not in client.get("/search?q=复工").get_data(as_text=True)
+
+
 # --- the archive's own list: app config, env, CLI ------------------------------------------------------------
 @pytest.fixture()
 def archive_list(tmp_path):

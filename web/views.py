@@ -216,6 +216,7 @@ def page_nav(links: SearchLinks, result: dict) -> dict:
             "sort": req.sort or "",
             "per_page": first("per_page"),
             "collapse": first("collapse"),
+            "synonyms": "" if req.synonyms else "false",  # a new query from this page keeps synonyms off
         },
         "per_page_default": NUMBER_PARAMETERS["per_page"][0],
         "article_url": links.article,  # each result's page, carrying this search for its way back

@@ -49,9 +49,7 @@ KWIC_FORMATS = ("json", "csv")
 def kwic():
     """Concordance lines of a query (search/query/kwic.py); `format=csv` writes every line found (at most
     MAX_LINES, in the requested order; page and limit are ignored), spreadsheet-safe."""
-    fmt = single_param("format") or "json"
-    if fmt not in KWIC_FORMATS:
-        raise BadRequest(f"format: {shown(fmt)} is not one of {', '.join(KWIC_FORMATS)}")
+    fmt = format_param(KWIC_FORMATS, "json")
     req = KwicRequest.from_params(request.args, get_synonyms())
     if fmt == "json":
         return jsonify(get_engine().kwic(req))
@@ -100,9 +98,7 @@ def req_qs(req: TrendsRequest) -> list[str]:
 @bp.get("/trends")
 def trends():
     """Each query's matches per period (`norm=share`: per 10,000 articles of the period), as JSON or CSV."""
-    fmt = single_param("format") or "json"
-    if fmt not in TREND_FORMATS:
-        raise BadRequest(f"format: {shown(fmt)} is not one of {', '.join(TREND_FORMATS)}")
+    fmt = format_param(TREND_FORMATS, "json")
     _, result = trends_result()
     if fmt == "json":
         return jsonify(result)
@@ -116,6 +112,14 @@ def single_param(name: str) -> str | None:
     if len(values) > 1:
         raise BadRequest(f"{name} was given {len(values)} times; give it once")
     return values[0] if values else None
+
+
+def format_param(allowed, default: str) -> str:
+    """The request's `format` (given at most once; `default` when absent), one of `allowed`."""
+    fmt = single_param("format") or default
+    if fmt not in allowed:
+        raise BadRequest(f"format: {shown(fmt)} is not one of {', '.join(allowed)}")
+    return fmt
 
 
 @bp.get("/articles/<article_id>")
@@ -146,9 +150,7 @@ def article_source(article_id: str):
 @bp.get("/articles/<article_id>/cite")
 def article_cite(article_id: str):
     """The article's citation in `format` (default RIS), as a download."""
-    fmt = single_param("format") or "ris"
-    if fmt not in CITATION_FORMATS:
-        raise BadRequest(f"format: {shown(fmt)} is not one of {', '.join(CITATION_FORMATS)}")
+    fmt = format_param(CITATION_FORMATS, "ris")
     text = citation([get_engine().article(article_id)], fmt)
     response = Response(text, content_type=f"{CITATION_FORMATS[fmt].media_type}; charset=utf-8")
     response.headers["Content-Disposition"] = f'attachment; filename="{filename(article_id, fmt)}"'
@@ -166,9 +168,7 @@ def stats():
 def export():
     """Matching articles, streamed as CSV, JSON Lines or citations (RIS, BibTeX, CSL-JSON), in the request's sort
     order, at most `limit` rows."""
-    fmt = single_param("format") or "csv"
-    if fmt not in EXPORT_FORMATS:
-        raise BadRequest(f"format: {shown(fmt)} is not one of {', '.join(EXPORT_FORMATS)}")
+    fmt = format_param(EXPORT_FORMATS, "csv")
     limit = export_limit(single_param("limit"))
     req = SearchRequest.from_params(request.args, get_synonyms())
     articles = get_engine().iter_matches(req, limit)
